@@ -1,0 +1,140 @@
+"""Flowreg: the one library API the CLI and the dashboard stand on.
+
+It opens the configured store, turns revisions into registries and graphs, and answers queries
+on any revision and date. Graphs and evaluations are cached per revision hash (and date), so a
+new revision never sees stale answers and repeated questions are answered from memory.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date
+from types import EllipsisType
+from typing import Any
+
+from lineage import findings as findings_mod
+from lineage import impact as impact_mod
+from lineage import queries, whatif
+from lineage.evaluation import Evaluation
+from lineage.graph import RegistryGraph, build_graph
+from lineage.law import Law, load_law
+from lineage.status import HopStatus
+from registry.config import Settings, settings_from_env
+from registry.errors import NotFoundError
+from registry.model import Registry
+from registry.revisions import Revision
+from registry.store import Store, open_store
+
+
+class _Lru(OrderedDict):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: Any, value: Any) -> Any:
+        self[key] = value
+        self.move_to_end(key)
+        while len(self) > self.size:
+            self.popitem(last=False)
+        return value
+
+
+class Flowreg:
+    """A registry store plus the engine, with caches keyed by revision hash.
+
+    >>> fr = Flowreg.open()          # doctest: +SKIP
+    >>> fr.flows("account.contact", date(2018, 12, 27))  # doctest: +SKIP
+    """
+
+    def __init__(self, store: Store, *, law: Law | None = None) -> None:
+        self.store = store
+        self.law = law or load_law()
+        self._lock = threading.RLock()
+        self._graphs: _Lru = _Lru(4)
+        self._evaluations: _Lru = _Lru(16)
+        self._revisions: _Lru = _Lru(8)
+
+    @classmethod
+    def open(cls, settings: Settings | None = None) -> Flowreg:
+        """Open the store named by the environment (FLOWREG_BACKEND, FLOWREG_DB, NEO4J_*)."""
+        return cls(open_store(settings or settings_from_env()))
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- revisions -----------------------------------------------------------------------------
+    def revision(self, number: int | None = None) -> Revision:
+        """A revision (the head by default); NotFoundError when the store is empty."""
+        if number is None:
+            head = self.store.head()
+            if head is None:
+                raise NotFoundError("the registry is empty: apply a registry file first (flowreg apply FILE)")
+            number = head.number
+        with self._lock:
+            if number in self._revisions:
+                return self._revisions[number]
+        revision = self.store.get(number)
+        with self._lock:
+            return self._revisions.put(number, revision)
+
+    def registry(self, number: int | None = None) -> Registry:
+        return self.graph(number).registry
+
+    def graph(self, number: int | None = None) -> RegistryGraph:
+        """The graph of a revision, built once per revision."""
+        revision = self.revision(number)
+        with self._lock:
+            cached = self._graphs.get(revision.hash)
+        if cached is not None:
+            return cached
+        rg = build_graph(Registry.from_content(revision.content))
+        with self._lock:
+            return self._graphs.put(revision.hash, rg)
+
+    def evaluation(self, day: date, number: int | None = None) -> Evaluation:
+        """All hop statuses of a revision on a date, computed once."""
+        rg = self.graph(number)
+        key = (self.revision(number).hash, day)
+        with self._lock:
+            cached = self._evaluations.get(key)
+            if cached is None:
+                cached = self._evaluations.put(key, Evaluation(rg, day, self.law))
+        return cached
+
+    # --- queries -------------------------------------------------------------------------------
+    def flows(self, category: str, day: date, *, from_node: str | None = None, rev: int | None = None) -> list[HopStatus]:
+        return queries.flows(self.graph(rev), category, day, from_node=from_node, law=self.law)
+
+    def hops(self, day: date, *, rev: int | None = None) -> list[HopStatus]:
+        return self.evaluation(day, rev).hops()
+
+    def recipients(self, category: str, day: date, *, rev: int | None = None) -> list[queries.Recipient]:
+        return queries.recipients(self.graph(rev), category, day)
+
+    def path(self, source: str, target: str, day: date, *, category: str | None = None, rev: int | None = None) -> queries.PathResult:
+        return queries.path(self.graph(rev), source, target, day, category=category, law=self.law)
+
+    def impact(self, node: str, day: date, *, rev: int | None = None) -> impact_mod.Impact:
+        return impact_mod.impact(self.graph(rev), node, day, law=self.law)
+
+    def findings(self, day: date, *, rev: int | None = None) -> list[findings_mod.Finding]:
+        return findings_mod.findings(self.graph(rev), day, law=self.law, evaluation=self.evaluation(day, rev))
+
+    def what_if_invalidate(self, tool: str, from_day: date, day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        return whatif.invalidate(self.graph(rev), tool, from_day, day, law=self.law)
+
+    def what_if_remove_party(self, party: str, day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        return whatif.remove_party(self.graph(rev), party, day, law=self.law)
+
+    def what_if_add(self, proposal: dict[str, Any], day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        return whatif.add_proposal(self.graph(rev), proposal, day, law=self.law)
+
+    # --- writes --------------------------------------------------------------------------------
+    def apply(
+        self, registry: Registry, *, author: str, message: str,
+        expected_head: int | None | EllipsisType = ...,
+    ) -> Revision:
+        """Store a validated registry as a new revision (a stale `expected_head` raises
+        StaleHeadError; None means "the store was empty")."""
+        return self.store.append(registry.content(), author=author, message=message, expected_head=expected_head)

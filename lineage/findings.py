@@ -1,0 +1,269 @@
+"""Findings: what is wrong on a date, with severity, evidence and the fix in one sentence.
+
+Built-in checks cover transfers (uncovered, invalid, derogations used routinely), missing
+locations and sub-processor transparency; every user `rule` in the registry is checked too (its
+id is the finding's `rule`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import deque
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+from lineage.evaluation import Evaluation
+from lineage.graph import RegistryGraph
+from lineage.law import Law
+from lineage.status import HopStatus, Status
+from registry.ids import PartyKind, Role
+from registry.model import DenyRule, Flow, Party, RetentionRule, Rule
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+# Built-in rule ids (user rules use their own ids).
+UNCOVERED = "transfer-uncovered"
+INVALID = "transfer-invalid"
+ROUTINE_DEROGATION = "derogation-routine"
+UNKNOWN_LOCATION = "location-unknown"
+UNLISTED = "subprocessor-unlisted"
+NO_NOTICE = "subprocessor-no-notice"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which check found it, how bad, where (a flow or a node), and the fix."""
+
+    rule: str
+    severity: Severity
+    title: str
+    message: str
+    fix: str
+    flow: str | None = None
+    node: str | None = None
+    regime: str | None = None
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        """Stable across runs: the same problem keeps its id (what-if compares by it)."""
+        key = "|".join([self.rule, self.flow or "", self.node or "", self.regime or ""])
+        return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "rule": self.rule, "severity": self.severity.value, "title": self.title,
+            "message": self.message, "fix": self.fix, "flow": self.flow, "node": self.node,
+            "regime": self.regime, "evidence": list(self.evidence),
+        }
+
+
+def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation: Evaluation | None = None) -> list[Finding]:
+    """Every finding on `day`, most severe first.
+
+    >>> from registry.loader import load_registry_file
+    >>> from lineage.graph import build_graph
+    >>> rg = build_graph(load_registry_file("tests/fixtures/northwind.yaml"))
+    >>> [(f.rule, f.flow) for f in findings(rg, date(2020, 8, 1)) if f.severity == "high"]
+    [('transfer-invalid', 'mailer-to-bouncer')]
+    """
+    ev = evaluation or Evaluation(rg, day, law)
+    out: list[Finding] = []
+    for hop in ev.hops():
+        out += _transfer_findings(rg, ev, hop)
+    out += _location_findings(rg, day)
+    out += _subprocessor_findings(rg, day)
+    for rule in rg.registry.rules:
+        if rule.deny is not None:
+            out += _deny_findings(rg, day, rule, rule.deny)
+        elif rule.retention is not None:
+            out += _retention_findings(rg, day, rule, rule.retention)
+    return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule, rg.order.get(f.flow or "", -1), f.node or ""))
+
+
+def _transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus) -> list[Finding]:
+    out = []
+    flow = rg.flows[hop.flow]
+    for regime, verdict in hop.regimes.items():
+        name = ev.law.regime_name(regime)
+        route = f"{hop.source} ({','.join(hop.source_countries)}) -> {hop.target} ({','.join(hop.target_countries)})"
+        if verdict.status is Status.UNCOVERED:
+            out.append(Finding(
+                UNCOVERED, Severity.HIGH, f"Uncovered {name} transfer: {route}",
+                f"Flow '{hop.flow}' carries {name} data to {hop.target_countries[0]} with no transfer tool: {verdict.reason}.",
+                _tool_fix(rg, flow, regime, hop), flow=hop.flow, regime=regime, evidence=(hop.flow,)))
+        elif verdict.status is Status.INVALID:
+            out.append(Finding(
+                INVALID, Severity.HIGH, f"Invalid {name} transfer tool: {route}",
+                f"Flow '{hop.flow}' relies on a tool that does not hold on {ev.day}: {verdict.reason}.",
+                f"Replace {', '.join(verdict.basis)}: " + _tool_fix(rg, flow, regime, hop),
+                flow=hop.flow, regime=regime, evidence=(hop.flow, *verdict.basis)))
+        elif verdict.status is Status.DEROGATION and flow.frequency.value == "continuous":
+            out.append(Finding(
+                ROUTINE_DEROGATION, Severity.MEDIUM, f"Derogation used for a continuous flow: {route}",
+                f"Flow '{hop.flow}' is continuous but relies on {verdict.reason}; Art. 49 derogations are for occasional transfers.",
+                "Put a standing tool in place: " + _tool_fix(rg, flow, regime, hop),
+                flow=hop.flow, regime=regime, evidence=(hop.flow, *verdict.basis)))
+    return out
+
+
+_MODULES = {
+    Role.PROCESSOR: "module 2 (controller to processor)",
+    Role.SUBPROCESSOR: "module 3 (processor to processor)",
+    Role.CONTROLLER: "module 1 (controller to controller)",
+    Role.JOINT_CONTROLLER: "module 1 (controller to controller)",
+    Role.THIRD_PARTY: "module 1 (controller to controller)",
+}
+
+
+def _tool_fix(rg: RegistryGraph, flow: Flow, regime: str, hop: HopStatus) -> str:
+    exporter = rg.organisation(flow.from_)
+    recipient = rg.organisation(flow.to)
+    between = f"between {exporter.id if exporter else flow.from_} and {recipient.id if recipient else flow.to}"
+    if regime == "uk":
+        tool = f"sign the IDTA (or the UK Addendum to SCC 2021/914) {between}"
+    elif regime == "ch":
+        tool = f"sign SCC 2021/914 with the Swiss adaptations {between}"
+    else:
+        module = _MODULES.get(flow.role, "in the module that fits both ends' roles") if flow.role else "in the module that fits both ends' roles"
+        tool = f"sign SCC 2021/914 {module} {between}"
+    certified = " or rely on the recipient's DPF certification," if hop.target_countries[:1] == ("US",) else ""
+    return f"{tool},{certified} or stop the flow."
+
+
+def _location_findings(rg: RegistryGraph, day: date) -> list[Finding]:
+    out = []
+    for node, data in rg.graph.nodes(data=True):
+        if data["countries"]:
+            continue
+        used = [f.id for f in rg.in_flows(node, day)] + [f.id for f in rg.out_flows(node, day)]
+        if not used:
+            continue
+        out.append(Finding(
+            UNKNOWN_LOCATION, Severity.MEDIUM, f"Location of {data['kind']} '{node}' is missing",
+            f"Without a location the engine cannot tell which regimes protect data at '{node}' or whether its hops cross a border ({len(used)} active flows).",
+            f"Record where '{node}' is ({'location' if data['kind'] == 'subject' else 'country'}).",
+            flow=sorted(used, key=rg.order.__getitem__)[0], node=node, evidence=tuple(sorted(used, key=rg.order.__getitem__))))
+    return out
+
+
+def _subprocessor_findings(rg: RegistryGraph, day: date) -> list[Finding]:
+    """Sub-processors (by kind, or by a flow's role) missing from the public list or unannounced."""
+    firsts: dict[str, list[Flow]] = {}
+    for flow in rg.active_flows(day):
+        party = rg.organisation(flow.to)
+        if party and (party.kind is PartyKind.SUBPROCESSOR or flow.role is Role.SUBPROCESSOR):
+            firsts.setdefault(party.id, []).append(flow)
+    notice = rg.registry.notice_days
+    out = []
+    for party_id, flows in firsts.items():
+        party: Party = rg.registry.get(party_id)  # type: ignore[assignment]
+        evidence = tuple(f.id for f in sorted(flows, key=lambda f: rg.order[f.id]))
+        if party.public_list is not True:
+            state = "is not on" if party.public_list is False else "is not known to be on"
+            out.append(Finding(
+                UNLISTED, Severity.MEDIUM, f"Sub-processor '{party_id}' {state} the public list",
+                f"{party.name} receives personal data as a sub-processor but {state} the public sub-processor list (Art. 28(2)).",
+                f"Add {party.name} to the public sub-processor list (and set public_list: true).",
+                flow=evidence[0], node=party_id, evidence=evidence))
+        starts = [f.valid_from for f in flows if f.valid_from]
+        if party.notice_given is None:
+            out.append(Finding(
+                NO_NOTICE, Severity.LOW, f"No notice recorded for sub-processor '{party_id}'",
+                f"No date is recorded on which customers were told about {party.name}; they must be able to object before it is used.",
+                f"Record notice_given, or notify customers at least {notice} days before {party.name} receives data.",
+                flow=evidence[0], node=party_id, evidence=evidence))
+        elif starts and min(starts) < party.notice_given + timedelta(days=notice):
+            first = min(starts)
+            out.append(Finding(
+                NO_NOTICE, Severity.MEDIUM, f"Sub-processor '{party_id}' used before the notice period ended",
+                f"Customers were told on {party.notice_given}, but data flowed from {first}; the notice period is {notice} days.",
+                f"Start flows to {party.name} no earlier than {party.notice_given + timedelta(days=notice)}.",
+                flow=evidence[0], node=party_id, evidence=evidence))
+    return out
+
+
+def _touches(rg: RegistryGraph, flow: Flow, categories: list[str]) -> bool:
+    """True when the flow carries any of the categories, a part of one, or a whole containing one."""
+    return any(x in rg.subtree(c) or c in rg.subtree(x) for c in categories for x in flow.carries)
+
+
+def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> list[Finding]:
+    out = []
+    for flow in rg.active_flows(day):
+        if not _touches(rg, flow, deny.categories):
+            continue
+        recipient = rg.organisation(flow.to)
+        checks = []
+        if deny.to:
+            checks.append(flow.to in deny.to or (recipient is not None and recipient.id in deny.to))
+        if deny.to_kinds:
+            checks.append(recipient is not None and recipient.kind in deny.to_kinds)
+        if deny.roles:
+            checks.append(flow.role in deny.roles)
+        if deny.purposes:
+            checks.append(flow.purpose in deny.purposes)
+        if not all(checks):
+            continue
+        chain = _upstream_chain(rg, flow, deny.categories, day)
+        out.append(Finding(
+            rule.id, Severity.HIGH, f"Promise broken: {rule.description or rule.id}",
+            f"Flow '{flow.id}' sends {', '.join(flow.carries)} to '{flow.to}', which rule '{rule.id}' forbids.",
+            f"Stop flow '{flow.id}' (or narrow what it carries), or change the promise '{rule.id}' and the policy that states it.",
+            flow=flow.id, node=flow.to, evidence=(*chain, flow.id)))
+    return out
+
+
+def _upstream_chain(rg: RegistryGraph, flow: Flow, categories: list[str], day: date) -> list[str]:
+    """The shortest chain of flows carrying the data that leads to `flow` (the path as evidence)."""
+    came: dict[str, Flow | None] = {flow.from_: None}
+    queue = deque([flow.from_])
+    start = flow.from_
+    while queue:
+        node = queue.popleft()
+        start = node
+        incoming = [f for f in rg.in_flows(node, day) if _touches(rg, f, categories)]
+        if not incoming:
+            break
+        for f in incoming:
+            if f.from_ not in came:
+                came[f.from_] = f
+                queue.append(f.from_)
+    chain, node = [], start
+    while (step := came.get(node)) is not None:
+        chain.append(step.id)
+        node = step.to
+    return chain
+
+
+def _retention_findings(rg: RegistryGraph, day: date, rule: Rule, limit: RetentionRule) -> list[Finding]:
+    out = []
+    systems_seen = set()
+    for flow in rg.active_flows(day):
+        if not _touches(rg, flow, limit.categories):
+            continue
+        if flow.retention_days is not None and flow.retention_days > limit.max_days:
+            out.append(Finding(
+                rule.id, Severity.MEDIUM, f"Retention beyond limit: flow '{flow.id}'",
+                f"'{flow.to}' keeps data from flow '{flow.id}' {flow.retention_days} days; rule '{rule.id}' allows {limit.max_days}.",
+                f"Cut the retention of flow '{flow.id}' to at most {limit.max_days} days.",
+                flow=flow.id, node=flow.to, evidence=(flow.id,)))
+        element = rg.element(flow.to)
+        days = getattr(element, "retention_days", None)
+        if rg.node_kind(flow.to) == "system" and days is not None and days > limit.max_days and flow.to not in systems_seen:
+            systems_seen.add(flow.to)
+            out.append(Finding(
+                rule.id, Severity.MEDIUM, f"Retention beyond limit: system '{flow.to}'",
+                f"System '{flow.to}' keeps records {days} days; rule '{rule.id}' allows {limit.max_days} for {', '.join(limit.categories)}.",
+                f"Cut the retention of '{flow.to}' to at most {limit.max_days} days for this data, or delete it sooner.",
+                flow=flow.id, node=flow.to, evidence=(flow.id,)))
+    return out

@@ -1,0 +1,202 @@
+"""Typed access to `transfer_law.yaml`: regime areas, adequacy, frameworks and SCC rules by date.
+
+Every fact carries its `source` id; `Law.source(id)` gives its title and address, so a reason
+shown to a user can cite where the rule comes from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from registry.ids import IsoDate
+
+LAW_FILE = Path(__file__).with_name("transfer_law.yaml")
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class _Fact(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    valid_from: IsoDate | None = Field(None, description="First day it applies (inclusive).")
+    valid_until: IsoDate | None = Field(None, description="First day it no longer applies.")
+    source: str = Field(description="Id of an entry in `sources`.")
+    verify: Literal["P", "S", "S1", "U"] = Field(description="How well the fact is verified.")
+    note: str | None = Field(None, description="A caveat for readers.")
+
+    def valid_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day < self.valid_until
+        )
+
+
+class AreaEntry(_Fact):
+    countries: Annotated[list[str], BeforeValidator(_listify)]
+
+
+class Source(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    title: str
+    url: str
+
+
+class RegimeInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str = Field(description="Readable name, e.g. 'EU GDPR'.")
+    area: list[AreaEntry] = Field(description="Countries inside the regime's area, over time.")
+
+
+class Adequacy(_Fact):
+    """An adequacy decision (or a framework's adequacy) for one regime and destination(s)."""
+
+    regime: str
+    destination: Annotated[list[str], BeforeValidator(_listify)]
+    instrument: str = Field(description="The decision, as users cite it.")
+    scope: Literal["full", "commercial", "certified"]
+    framework: str | None = Field(None, description="For scope 'certified': the framework id.")
+
+
+class FrameworkInfo(_Fact):
+    """A framework of certified recipients (Safe Harbor, Privacy Shield, DPF...)."""
+
+    id: str
+    name: str
+    regime: str
+    destination: str
+    ended_by: str | None = Field(None, description="What ended it, e.g. 'CJEU C-311/18'.")
+
+
+class SccRule(_Fact):
+    """How long contracts on one SCC version are recognised under one regime."""
+
+    regime: str
+    version: str
+    new_from: IsoDate | None = Field(None, description="First day new contracts may use it.")
+    new_until: IsoDate | None = Field(None, description="First day new contracts may no longer use it.")
+
+
+class Instrument(_Fact):
+    kind: str
+    regime: str
+
+
+class LawFile(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: IsoDate
+    sources: dict[str, Source]
+    groups: dict[str, list[str]]
+    regimes: dict[str, RegimeInfo]
+    adequacy: list[Adequacy]
+    frameworks: list[FrameworkInfo]
+    scc: list[SccRule]
+    instruments: list[Instrument]
+
+
+class Law:
+    """The legal knowledge, indexed for the engine's questions."""
+
+    def __init__(self, data: LawFile) -> None:
+        self.data = data
+        self._check_sources()
+        self.regimes: dict[str, RegimeInfo] = data.regimes
+        self.frameworks: dict[str, FrameworkInfo] = {f.id: f for f in data.frameworks}
+        self._area: dict[str, list[tuple[str, AreaEntry]]] = defaultdict(list)
+        for regime, info in data.regimes.items():
+            for entry in info.area:
+                for country in self._expand(entry.countries):
+                    self._area[country].append((regime, entry))
+        self._adequacy: dict[tuple[str, str], list[Adequacy]] = defaultdict(list)
+        for decision in data.adequacy:
+            for country in self._expand(decision.destination):
+                self._adequacy[(decision.regime, country)].append(decision)
+        self._scc = {(rule.regime, rule.version): rule for rule in data.scc}
+        self._instruments = {(i.kind, i.regime): i for i in data.instruments}
+
+    def _expand(self, names: list[str]) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            out += self.data.groups[name[1:]] if name.startswith("@") else [name]
+        return out
+
+    def _check_sources(self) -> None:
+        facts: list[_Fact] = [e for r in self.data.regimes.values() for e in r.area]
+        facts += [*self.data.adequacy, *self.data.frameworks, *self.data.scc, *self.data.instruments]
+        missing = {f.source for f in facts} - set(self.data.sources)
+        if missing:
+            raise ValueError(f"transfer law file cites unknown sources: {sorted(missing)}")
+
+    def regime_name(self, regime: str) -> str:
+        return self.regimes[regime].name
+
+    def regimes_at(self, country: str | None, day: date) -> frozenset[str]:
+        """The regimes whose area holds `country` on `day`.
+
+        >>> law = load_law()
+        >>> sorted(law.regimes_at("GB", date(2020, 6, 1))), sorted(law.regimes_at("GB", date(2021, 6, 1)))
+        (['eu'], ['uk'])
+        """
+        if country is None:
+            return frozenset()
+        return frozenset(r for r, entry in self._area.get(country, ()) if entry.valid_on(day))
+
+    def in_area(self, regime: str, country: str, day: date) -> bool:
+        return regime in self.regimes_at(country, day)
+
+    def adequacy(self, regime: str, country: str, day: date) -> list[Adequacy]:
+        """Adequacy decisions for `regime` towards `country` in force on `day` (frameworks included
+        only while the framework itself is in force)."""
+        out = []
+        for decision in self._adequacy.get((regime, country), ()):
+            if not decision.valid_on(day):
+                continue
+            if decision.framework and not self.frameworks[decision.framework].valid_on(day):
+                continue
+            out.append(decision)
+        return out
+
+    def scc_rule(self, regime: str, version: str) -> SccRule | None:
+        return self._scc.get((regime, version))
+
+    def instrument(self, kind: str, regime: str) -> Instrument | None:
+        return self._instruments.get((kind, regime))
+
+    def source(self, source_id: str) -> Source:
+        return self.data.sources[source_id]
+
+    def boundary_dates(self) -> list[date]:
+        """Every date in the file where something starts or ends (for boundary tests)."""
+        facts: list[Any] = [e for r in self.data.regimes.values() for e in r.area]
+        facts += [*self.data.adequacy, *self.data.frameworks, *self.data.scc, *self.data.instruments]
+        days = set()
+        for fact in facts:
+            for name in ("valid_from", "valid_until", "new_from", "new_until"):
+                value = getattr(fact, name, None)
+                if value is not None:
+                    days.add(value)
+        return sorted(days)
+
+    def with_framework_ended(self, framework_id: str, day: date, reason: str) -> Law:
+        """A copy of the law in which a framework stops on `day` (what-if analysis)."""
+        frameworks = [
+            f.model_copy(update={"valid_until": min(day, f.valid_until or day), "ended_by": reason})
+            if f.id == framework_id
+            else f
+            for f in self.data.frameworks
+        ]
+        return Law(self.data.model_copy(update={"frameworks": frameworks}))
+
+
+@lru_cache(maxsize=4)
+def load_law(path: str | None = None) -> Law:
+    """Read and check the knowledge file (the packaged one by default); cached."""
+    text = Path(path or LAW_FILE).read_text(encoding="utf-8")
+    return Law(LawFile.model_validate(yaml.safe_load(text)))

@@ -1,0 +1,131 @@
+"""What-if: compare hop statuses and findings before and after a hypothetical change.
+
+Scenarios: a mechanism or framework invalidated from a date, a party removed (with its systems
+and every flow that touches them), or a proposed registry file merged in (same id replaces).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from lineage.evaluation import Evaluation
+from lineage.findings import Finding, findings
+from lineage.graph import RegistryGraph, build_graph
+from lineage.law import Law, load_law
+from registry.errors import NotFoundError
+from registry.ids import FRAMEWORK_IDS
+from registry.loader import load_registry_data
+from registry.model import SECTIONS, Registry
+
+
+@dataclass(frozen=True)
+class HopChange:
+    flow: str
+    before: str | None
+    after: str | None
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    """The outcome of one scenario on one date."""
+
+    scenario: str
+    day: date
+    changed_hops: list[HopChange] = field(default_factory=list)
+    new_findings: list[Finding] = field(default_factory=list)
+    resolved_findings: list[Finding] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "scenario": self.scenario, "as_of": self.day.isoformat(),
+            "changed_hops": [c.to_dict() for c in self.changed_hops],
+            "new_findings": [f.to_dict() for f in self.new_findings],
+            "resolved_findings": [f.to_dict() for f in self.resolved_findings],
+        }
+
+
+def invalidate(rg: RegistryGraph, tool: str, from_day: date, day: date, *, law: Law | None = None) -> WhatIf:
+    """What changes on `day` if mechanism or framework `tool` stops applying on `from_day`.
+
+    >>> from registry.loader import load_registry_file
+    >>> rg = build_graph(load_registry_file("tests/fixtures/northwind.yaml"))
+    >>> w = invalidate(rg, "northwind-bcr", date(2020, 8, 1), date(2021, 1, 1))
+    >>> [(c.flow, c.before, c.after) for c in w.changed_hops]
+    [('web-to-mailer', 'covered', 'invalid')]
+    """
+    law = law or load_law()
+    label = f"invalidate {tool} from {from_day}"
+    if tool in FRAMEWORK_IDS:
+        return compare(rg, rg, day, label, law, law.with_framework_ended(tool, from_day, f"what-if: invalidated from {from_day}"))
+    mechanisms = rg.registry.mechanisms
+    if tool not in {m.id for m in mechanisms}:
+        raise NotFoundError(f"unknown mechanism or framework '{tool}'")
+    changed = [
+        m.model_copy(update={"valid_until": min(from_day, m.valid_until or from_day)}) if m.id == tool else m
+        for m in mechanisms
+    ]
+    after = dataclasses.replace(rg, registry=rg.registry.model_copy(update={"mechanisms": changed}))
+    return compare(rg, after, day, label, law, law)
+
+
+def remove_party(rg: RegistryGraph, party: str, day: date, *, law: Law | None = None) -> WhatIf:
+    """What changes on `day` if `party`, its systems and all their flows go away."""
+    reg = rg.registry
+    if reg.kind_of(party) != "party":
+        raise NotFoundError(f"unknown party '{party}'")
+    gone = {party} | {s.id for s in reg.systems if s.owner == party}
+    after = reg.model_copy(update={
+        "parties": [p for p in reg.parties if p.id != party],
+        "systems": [s for s in reg.systems if s.id not in gone],
+        "flows": [f for f in reg.flows if f.from_ not in gone and f.to not in gone],
+        "mechanisms": [m.model_copy(update={"members": [x for x in m.members if x != party]}) for m in reg.mechanisms],
+    })
+    law = law or load_law()
+    return compare(rg, build_graph(after), day, f"remove party {party}", law, law)
+
+
+def add_proposal(rg: RegistryGraph, proposal: dict[str, Any], day: date, *, law: Law | None = None) -> WhatIf:
+    """What changes on `day` if the elements of a proposed registry document are merged in.
+
+    Raises RegistryError when the merged registry does not validate.
+    """
+    law = law or load_law()
+    merged = merge(rg.registry, proposal)
+    return compare(rg, build_graph(merged), day, "add proposed registry", law, law)
+
+
+def merge(registry: Registry, proposal: dict[str, Any]) -> Registry:
+    """The registry with the proposal's elements added (an element with the same id replaces)."""
+    content = registry.content()
+    for section in SECTIONS:
+        incoming = proposal.get(section) or []
+        ids = {item.get("id") for item in incoming if isinstance(item, dict)}
+        content[section] = [e for e in content.get(section, []) if e["id"] not in ids] + list(incoming)
+    return load_registry_data(content)
+
+
+def compare(before: RegistryGraph, after: RegistryGraph, day: date, label: str, law_before: Law, law_after: Law) -> WhatIf:
+    """Hops whose status differs and findings that appear or go, between two graphs on `day`."""
+    ev_before, ev_after = Evaluation(before, day, law_before), Evaluation(after, day, law_after)
+    old = {h.flow: h for h in ev_before.hops()}
+    new = {h.flow: h for h in ev_after.hops()}
+    changes = []
+    for flow_id in list(old) + [f for f in new if f not in old]:
+        a, b = old.get(flow_id), new.get(flow_id)
+        if a is None or b is None or a.status != b.status:
+            reason = b.reason if b else "the flow no longer exists"
+            changes.append(HopChange(flow_id, a.status.value if a else None, b.status.value if b else None, reason))
+    f_old = {f.id: f for f in findings(before, day, evaluation=ev_before)}
+    f_new = {f.id: f for f in findings(after, day, evaluation=ev_after)}
+    return WhatIf(
+        label, day, changes,
+        [f for i, f in f_new.items() if i not in f_old],
+        [f for i, f in f_old.items() if i not in f_new],
+    )

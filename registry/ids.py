@@ -1,0 +1,180 @@
+"""Constrained id types and the enums of registry format 1.
+
+Enum values are the exact spellings the registry file uses, so a value read from YAML, shown in
+the dashboard or written to a report is the same readable word everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+import pycountry
+from pydantic import AfterValidator, BeforeValidator
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_id(value: str) -> str:
+    # Ids are free text on purpose (quotes, backticks, Cypher keywords are all fine): every store
+    # passes them as parameters. What we refuse is what makes an id ambiguous to a reader.
+    if not value:
+        raise ValueError("an id may not be empty")
+    if value != value.strip():
+        raise ValueError("an id may not start or end with white space")
+    if _CONTROL.search(value):
+        raise ValueError("an id may not contain control characters")
+    if len(value) > 200:
+        raise ValueError("an id may be at most 200 characters long")
+    return value
+
+
+def _check_category_id(value: str) -> str:
+    _check_id(value)
+    if any(not part.strip() for part in value.split(".")):
+        raise ValueError("a category id is dot-separated names, none of them empty")
+    return value
+
+
+def _check_country(value: str) -> str:
+    if not isinstance(value, str) or len(value) != 2 or value.upper() != value:
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 code (two capital letters)")
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code")
+    return value
+
+
+def _check_location(value: str) -> str:
+    if value == "EEA":
+        return value
+    return _check_country(value)
+
+
+def _strict_date(value: Any) -> date:
+    # PyYAML gives unquoted dates as `date`; quoted ones arrive as text. Numbers and timestamps
+    # with a time of day are refused rather than guessed at.
+    if isinstance(value, datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"'{value}' is not a real date ({exc})") from None
+    raise ValueError(f"expected a date written YYYY-MM-DD, got {value!r}")
+
+
+def _one_or_many(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+Id = Annotated[str, AfterValidator(_check_id)]
+CategoryId = Annotated[str, AfterValidator(_check_category_id)]
+CountryCode = Annotated[str, AfterValidator(_check_country)]
+Location = Annotated[str, AfterValidator(_check_location)]
+IsoDate = Annotated[date, BeforeValidator(_strict_date)]
+OneOrMany = BeforeValidator(_one_or_many)
+
+
+def category_parent(category_id: str) -> str | None:
+    """Return the parent of a dotted category id, or None for a root.
+
+    >>> category_parent("subscriber.contact.email")
+    'subscriber.contact'
+    """
+    head, dot, _ = category_id.rpartition(".")
+    return head if dot else None
+
+
+class PartyKind(StrEnum):
+    AFFILIATE = "affiliate"
+    SUBPROCESSOR = "subprocessor"
+    SERVICE_PROVIDER = "service_provider"
+    CARRIER = "carrier"
+    OTT_PROVIDER = "ott_provider"
+    ADDON_PARTNER = "addon_partner"
+    AUTHORITY = "authority"
+    DATA_SOURCE = "data_source"
+    OTHER = "other"
+
+
+class MechanismKind(StrEnum):
+    BCR = "bcr"
+    SCC = "scc"
+    IDTA = "idta"
+    UK_ADDENDUM = "uk-addendum"
+    DEROGATION = "derogation"
+    CODE_OF_CONDUCT = "code-of-conduct"
+    CERTIFICATION = "certification"
+    AD_HOC = "ad-hoc"
+
+
+class Regime(StrEnum):
+    EU = "eu"
+    UK = "uk"
+    CH = "ch"
+
+
+class SccVersion(StrEnum):
+    C2C_2001 = "2001/497"
+    C2P_2002 = "2002/16"
+    C2C_2004 = "2004/915"
+    C2P_2010 = "2010/87"
+    MODULAR_2021 = "2021/914"
+
+
+class SccModule(StrEnum):
+    C2C = "c2c"
+    C2P = "c2p"
+    P2P = "p2p"
+    P2C = "p2c"
+
+
+class DerogationGround(StrEnum):
+    CONSENT = "49-1-a"
+    CONTRACT_WITH_SUBJECT = "49-1-b"
+    CONTRACT_IN_SUBJECT_INTEREST = "49-1-c"
+    PUBLIC_INTEREST = "49-1-d"
+    LEGAL_CLAIMS = "49-1-e"
+    VITAL_INTERESTS = "49-1-f"
+    PUBLIC_REGISTER = "49-1-g"
+    COMPELLING_LEGITIMATE_INTERESTS = "49-1-2"
+
+
+class Role(StrEnum):
+    PROCESSOR = "processor"
+    SUBPROCESSOR = "subprocessor"
+    CONTROLLER = "controller"
+    JOINT_CONTROLLER = "joint_controller"
+    THIRD_PARTY = "third_party"
+
+
+class Frequency(StrEnum):
+    CONTINUOUS = "continuous"
+    OCCASIONAL = "occasional"
+
+
+class LegalBasis(StrEnum):
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    VITAL_INTEREST = "vital_interest"
+    PUBLIC_INTEREST = "public_interest"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+
+
+class Framework(StrEnum):
+    """Built-in adequacy frameworks a flow may claim and a party may be certified under."""
+
+    SAFE_HARBOR = "safe-harbor"
+    EU_US_PRIVACY_SHIELD = "eu-us-privacy-shield"
+    SWISS_US_PRIVACY_SHIELD = "swiss-us-privacy-shield"
+    EU_US_DPF = "eu-us-dpf"
+    UK_US_DATA_BRIDGE = "uk-us-data-bridge"
+    SWISS_US_DPF = "swiss-us-dpf"
+
+
+FRAMEWORK_IDS: frozenset[str] = frozenset(f.value for f in Framework)

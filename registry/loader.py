@@ -1,0 +1,131 @@
+"""Registry text or file in, a validated `Registry` or a `RegistryError` listing every issue out."""
+
+from __future__ import annotations
+
+from pathlib import Path as FsPath
+from typing import Any
+
+from pydantic import ValidationError
+
+from registry.errors import RegistryError
+from registry.model import SECTIONS, Element, Registry
+from registry.validation import check_references, collect_ids
+from registry.yamlsource import Issue, ParsedYaml, Path, format_path, parse_yaml
+
+MAX_FILE_BYTES = 512 * 1024 * 1024
+
+
+def load_registry_file(path: str | FsPath) -> Registry:
+    """Read, parse and validate a registry file.
+
+    Raises RegistryError with every issue found (never only the first).
+    """
+    file = FsPath(path)
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise RegistryError([Issue("(file)", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
+        raw = file.read_bytes()
+    except OSError as exc:
+        raise RegistryError([Issue("(file)", f"cannot read {path}: {exc.strerror or exc}")]) from None
+    return load_registry_bytes(raw)
+
+
+def load_registry_bytes(raw: bytes) -> Registry:
+    """Decode UTF-8 (with or without BOM) and validate."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RegistryError(
+            [Issue("(file)", f"not UTF-8 text (byte {exc.start}: {exc.reason})", line)]
+        ) from None
+    return load_registry_text(text)
+
+
+def load_registry_text(text: str) -> Registry:
+    """Parse and validate registry YAML text."""
+    parsed = parse_yaml(text)
+    if parsed.issues and parsed.value is None:
+        raise RegistryError(parsed.issues)
+    return validate_document(parsed)
+
+
+def load_registry_data(data: dict[str, Any]) -> Registry:
+    """Validate an already-parsed document (from a form, a generator or JSON)."""
+    return validate_document(ParsedYaml(value=data))
+
+
+def validate_document(parsed: ParsedYaml) -> Registry:
+    """Check a parsed document element by element, then across elements; raise on any issue."""
+    issues = list(parsed.issues)
+    doc = parsed.value
+    if doc is None:
+        raise RegistryError([Issue("(file)", "the file is empty; a registry needs 'flowreg: 1' and 'organization'")])
+    if not isinstance(doc, dict):
+        raise RegistryError(
+            [Issue("(file)", f"a registry is a mapping of keys, not {type(doc).__name__}", parsed.line_of(()))]
+        )
+
+    header = {k: v for k, v in doc.items() if k not in SECTIONS}
+    header_ok = _validate(Registry, header, (), parsed, issues)
+
+    elements: dict[str, list[tuple[int, Element]]] = {}
+    for section, model in SECTIONS.items():
+        items = doc.get(section)
+        elements[section] = []
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            issues.append(Issue(section, f"expected a list, got {type(items).__name__}", parsed.line_of((section,))))
+            continue
+        for index, item in enumerate(items):
+            element = _validate(model, item, (section, index), parsed, issues)
+            if element is not None:
+                elements[section].append((index, element))
+
+    raw_ids, id_issues = collect_ids(parsed, SECTIONS)
+    issues += id_issues
+    issues += check_references(parsed, elements, raw_ids)
+    if issues or header_ok is None:
+        raise RegistryError(_sorted(issues))
+    return Registry.model_validate(
+        {**header, **{s: [e for _, e in pairs] for s, pairs in elements.items()}}
+    )
+
+
+def _validate(model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue]) -> Any:
+    if model is not Registry and not isinstance(value, dict):
+        issues.append(
+            Issue(format_path(path), f"expected a mapping with an 'id', got {type(value).__name__}", parsed.line_of(path))
+        )
+        return None
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc: Path = path + tuple(error["loc"])
+            issues.append(Issue(format_path(loc), _message(error), parsed.line_of(loc)))
+        return None
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key '{error['loc'][-1]}'"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "literal_error" and error["loc"] == ("flowreg",):
+        return f"unsupported format version {error.get('input')!r}; this flowreg reads version 1"
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{error.get('input')!r} is not one of {expected}"
+    message = error["msg"].removeprefix("Value error, ")
+    if isinstance(error.get("input"), bool):
+        # YAML 1.1 reads NO, YES, ON, OFF as booleans: a classic trap for Norway's country code.
+        message += f" (YAML read this as {error['input']}; quote the value, e.g. \"NO\")"
+    return message
+
+
+def _sorted(issues: list[Issue]) -> list[Issue]:
+    return sorted(issues, key=lambda i: (i.line or 0, i.path))

@@ -1,0 +1,264 @@
+"""The registry model: pydantic models of registry format 1 and flowreg's optional extensions.
+
+Each model checks what one element can check on its own (types, enums, codes, dates, windows);
+whatever needs the whole file (references, unique ids, category parents) is checked in
+`registry.validation`. `Registry.content()` is the canonical form the stores keep and hash.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from registry.ids import (
+    CategoryId,
+    CountryCode,
+    DerogationGround,
+    Framework,
+    Frequency,
+    Id,
+    IsoDate,
+    LegalBasis,
+    Location,
+    MechanismKind,
+    OneOrMany,
+    PartyKind,
+    Regime,
+    Role,
+    SccModule,
+    SccVersion,
+    category_parent,
+)
+
+
+class _Strict(BaseModel):
+    # Unknown keys are an error (registry-format.md), and a loaded registry is never mutated:
+    # changes are new revisions.
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class _Windowed(_Strict):
+    """A mixin for anything with a validity window [valid_from, valid_until)."""
+
+    valid_from: IsoDate | None = Field(None, description="First day it applies (inclusive).")
+    valid_until: IsoDate | None = Field(None, description="First day it no longer applies (exclusive).")
+
+    @model_validator(mode="after")
+    def _window_is_ordered(self) -> _Windowed:
+        if self.valid_from and self.valid_until and self.valid_until <= self.valid_from:
+            raise ValueError(
+                f"valid_until ({self.valid_until}) must be after valid_from ({self.valid_from})"
+            )
+        return self
+
+    def valid_on(self, day: date) -> bool:
+        """True when `day` falls inside the window."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day < self.valid_until
+        )
+
+
+class Element(_Strict):
+    id: Id = Field(description="Unique across the whole registry file.")
+    source: str | None = Field(None, description="Where the fact comes from, e.g. a policy section.")
+    description: str | None = Field(None, description="Free text for readers.")
+
+
+class Category(Element):
+    """A personal-data category; a dotted id's parent is the id before its last dot."""
+
+    id: CategoryId = Field(description="Dotted id: 'account.contact' is a child of 'account'.")
+    name: str = Field(description="Readable name.")
+    dpv: str | None = Field(None, description="A W3C DPV personal-data term, e.g. pd:EmailAddress.")
+
+    @property
+    def parent(self) -> str | None:
+        return category_parent(self.id)
+
+
+class SubjectGroup(Element):
+    """A group of data subjects and where they are."""
+
+    name: str = Field(description="Readable name.")
+    location: Annotated[list[Location], OneOrMany] = Field(
+        default_factory=list,
+        description="ISO 3166-1 alpha-2 codes or 'EEA' (one or a list); empty when unknown.",
+    )
+
+
+class Certification(_Windowed):
+    """A party's self-certification under a built-in adequacy framework."""
+
+    framework: Framework = Field(description="The framework certified under.")
+
+
+class Party(Element):
+    """An organisation: an affiliate, a sub-processor, a carrier, an authority..."""
+
+    name: str = Field(description="Legal or trading name.")
+    kind: PartyKind = Field(description="What the party is to the organisation.")
+    country: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 of its seat; unknown when absent.")
+    certifications: list[Certification] = Field(
+        default_factory=list, description="Certifications under adequacy frameworks (DPF, Privacy Shield)."
+    )
+    public_list: bool | None = Field(
+        None, description="True when it appears on the organisation's public sub-processor list."
+    )
+    notice_given: IsoDate | None = Field(
+        None, description="When customers were notified that this recipient would be used."
+    )
+    url: str | None = Field(None, description="Where to read more about the party.")
+
+
+class System(Element):
+    """A system that holds personal data: owned by a party, hosted in a country."""
+
+    name: str = Field(description="Readable name.")
+    owner: Id = Field(description="The party that runs it.")
+    country: CountryCode | None = Field(None, description="Where it is hosted; unknown when absent.")
+    retention_days: int | None = Field(None, ge=0, description="How long records stay in it.")
+
+
+class Mechanism(_Windowed, Element):
+    """One of the organisation's own transfer tools (BCR, SCC, IDTA, a derogation...)."""
+
+    kind: MechanismKind = Field(description="The kind of transfer tool.")
+    regime: Regime = Field(Regime.EU, description="The regime whose transfers it covers.")
+    name: str | None = Field(None, description="Readable name.")
+    version: SccVersion | None = Field(None, description="For SCC: the Commission decision.")
+    module: SccModule | None = Field(None, description="For SCC 2021/914: the module.")
+    members: list[Id] = Field(
+        default_factory=list, description="BCR: group members; SCC, IDTA: contracting parties."
+    )
+    ground: DerogationGround | None = Field(None, description="For a derogation: the GDPR Art. 49 ground.")
+
+    @model_validator(mode="after")
+    def _fields_fit_kind(self) -> Mechanism:
+        if self.version is not None and self.kind is not MechanismKind.SCC:
+            raise ValueError(f"'version' applies to SCC only, not to {self.kind.value}")
+        if self.ground is not None and self.kind is not MechanismKind.DEROGATION:
+            raise ValueError(f"'ground' applies to a derogation only, not to {self.kind.value}")
+        return self
+
+
+class Flow(_Windowed, Element):
+    """A hop of personal data from a subject group, system or party to a system or party."""
+
+    from_: Id = Field(alias="from", description="A subject group, system or party id.")
+    to: Id = Field(description="A system or party id.")
+    carries: Annotated[list[CategoryId], OneOrMany] = Field(
+        min_length=1, description="Category ids; a category carries its descendants."
+    )
+    purpose: str | None = Field(None, description="Why the data moves.")
+    role: Role | None = Field(None, description="The recipient's role.")
+    under: Annotated[list[Id], OneOrMany] = Field(
+        default_factory=list, description="Claimed mechanisms: own ids or built-in frameworks."
+    )
+    frequency: Frequency = Field(Frequency.CONTINUOUS, description="continuous or occasional.")
+    legal_basis: LegalBasis | None = Field(None, description="GDPR Art. 6 basis.")
+    retention_days: int | None = Field(None, ge=0, description="How long the recipient keeps it.")
+
+
+class DenyRule(_Strict):
+    """No flow may carry these categories to these recipients."""
+
+    categories: Annotated[list[CategoryId], OneOrMany] = Field(
+        min_length=1, description="The categories (and their descendants)."
+    )
+    to: Annotated[list[Id], OneOrMany] = Field(default_factory=list, description="Party or system ids.")
+    to_kinds: list[PartyKind] = Field(default_factory=list, description="Recipient party kinds.")
+    roles: list[Role] = Field(default_factory=list, description="Recipient roles.")
+    purposes: list[str] = Field(default_factory=list, description="Flow purposes (exact words).")
+
+    @model_validator(mode="after")
+    def _has_a_target(self) -> DenyRule:
+        if not (self.to or self.to_kinds or self.roles or self.purposes):
+            raise ValueError("a deny rule needs at least one of to, to_kinds, roles, purposes")
+        return self
+
+
+class RetentionRule(_Strict):
+    """No system or flow may keep these categories longer than max_days."""
+
+    categories: Annotated[list[CategoryId], OneOrMany] = Field(min_length=1, description="The categories.")
+    max_days: int = Field(ge=0, description="The longest permitted retention, in days.")
+
+
+class Rule(Element):
+    """A promise as a check: exactly one of `deny` or `retention`."""
+
+    deny: DenyRule | None = Field(None, description="Flows that must not exist.")
+    retention: RetentionRule | None = Field(None, description="A retention limit.")
+
+    @model_validator(mode="after")
+    def _one_check(self) -> Rule:
+        if (self.deny is None) == (self.retention is None):
+            raise ValueError("a rule needs exactly one of 'deny' or 'retention'")
+        return self
+
+
+SECTIONS: dict[str, type[Element]] = {
+    "categories": Category,
+    "subjects": SubjectGroup,
+    "parties": Party,
+    "systems": System,
+    "mechanisms": Mechanism,
+    "flows": Flow,
+    "rules": Rule,
+}
+
+
+class Registry(_Strict):
+    """One whole registry file."""
+
+    flowreg: Literal[1] = Field(description="Format version.")
+    organization: str = Field(min_length=1, description="Whose registry this is.")
+    source: str | None = Field(None, description="The document the registry models.")
+    notice_days: int = Field(30, ge=0, description="Sub-processor notice period, in days.")
+    categories: list[Category] = Field(default_factory=list)
+    subjects: list[SubjectGroup] = Field(default_factory=list)
+    parties: list[Party] = Field(default_factory=list)
+    systems: list[System] = Field(default_factory=list)
+    mechanisms: list[Mechanism] = Field(default_factory=list)
+    flows: list[Flow] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+
+    _index: dict[str, Element] | None = PrivateAttr(default=None)
+
+    def content(self) -> dict[str, Any]:
+        """Return the canonical, JSON-able form the stores keep (defaults left out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+
+    @classmethod
+    def from_content(cls, content: dict[str, Any]) -> Registry:
+        """Rebuild a registry from `content()` output (already validated when it was stored)."""
+        return cls.model_validate(content)
+
+    def index(self) -> dict[str, Element]:
+        """Every element by id."""
+        if self._index is None:
+            self._index = {
+                element.id: element for name in SECTIONS for element in getattr(self, name)
+            }
+        return self._index
+
+    def get(self, element_id: str) -> Element | None:
+        return self.index().get(element_id)
+
+    def kind_of(self, element_id: str) -> str | None:
+        """'category', 'subject', 'party', 'system', 'mechanism', 'flow', 'rule' or None."""
+        element = self.get(element_id)
+        return None if element is None else _KIND_NAMES[type(element)]
+
+
+_KIND_NAMES: dict[type, str] = {
+    Category: "category",
+    SubjectGroup: "subject",
+    Party: "party",
+    System: "system",
+    Mechanism: "mechanism",
+    Flow: "flow",
+    Rule: "rule",
+}

@@ -1,0 +1,460 @@
+"""The embedded store: the registry's history as append-only revisions in one SQLite file.
+
+Durability and concurrency come from SQLite itself: WAL mode with `synchronous=FULL` makes each
+commit durable, and every write is one `BEGIN IMMEDIATE` transaction that reads the head, checks
+the writer's expected head, hashes and inserts while holding the database's single write lock,
+so writers in several processes queue instead of forking the chain or losing an update. A
+process killed mid-write leaves an uncommitted WAL tail that SQLite discards on the next open.
+Triggers refuse UPDATE and DELETE on revisions; someone who drops them can still edit rows, and
+`verify()` reports that through the hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from os import PathLike
+from pathlib import Path
+from types import EllipsisType
+from typing import Any
+
+from pydantic import ValidationError
+
+from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
+from registry.revisions import (
+    Proposal,
+    ProposalStatus,
+    Revision,
+    RevisionInfo,
+    canonical_json,
+    chain_hash,
+    iso_utc,
+    sha256_text,
+    verify_chain,
+)
+
+SCHEMA_VERSION = 1
+# Stamped into the SQLite header (PRAGMA application_id) so a flowreg store is recognisable
+# even before any table is read; the bytes spell "FlRg".
+APPLICATION_ID = 0x466C5267
+SQLITE_MAGIC = b"SQLite format 3\x00"
+INFO_FIELDS = tuple(RevisionInfo.model_fields)
+PROPOSAL_FIELDS = tuple(Proposal.model_fields)
+# Column order is the models' field order (rows are zipped onto it). Queries are literal text:
+# no value ever reaches SQL except as a parameter.
+SELECT_INFO = (
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash FROM revisions"
+)
+SELECT_REVISION = (
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content"
+    " FROM revisions"
+)
+# A given number, or the head when the parameter is NULL.
+GET_REVISION = (
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content"
+    " FROM revisions WHERE number = COALESCE(?, (SELECT MAX(number) FROM revisions))"
+)
+SELECT_PROPOSAL = (
+    "SELECT id, base_revision, created_at, author, message, content, status, reviewer,"
+    " decided_at, decision_note, applied_revision FROM proposals"
+)
+
+SCHEMA = (
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    """CREATE TABLE revisions (number INTEGER PRIMARY KEY CHECK (number >= 1),
+        created_at TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
+        content TEXT NOT NULL, content_hash TEXT NOT NULL, parent_hash TEXT,
+        hash TEXT NOT NULL UNIQUE)""",
+    """CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
+        BEGIN SELECT RAISE(ABORT, 'flowreg revisions are append-only'); END""",
+    """CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions
+        BEGIN SELECT RAISE(ABORT, 'flowreg revisions are append-only'); END""",
+    # Defence in depth: even a buggy writer cannot insert anywhere but right after the head.
+    """CREATE TRIGGER revisions_extend_head BEFORE INSERT ON revisions
+        WHEN NEW.number != COALESCE((SELECT MAX(number) FROM revisions), 0) + 1
+          OR NEW.parent_hash IS NOT (SELECT hash FROM revisions WHERE number = NEW.number - 1)
+        BEGIN SELECT RAISE(ABORT, 'a revision must extend the head'); END""",
+    """CREATE TABLE proposals (id INTEGER PRIMARY KEY AUTOINCREMENT, base_revision INTEGER,
+        created_at TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
+        content TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'approved', 'rejected')), reviewer TEXT, decided_at TEXT,
+        decision_note TEXT NOT NULL DEFAULT '',
+        applied_revision INTEGER REFERENCES revisions(number))""",
+    "CREATE INDEX proposals_by_status ON proposals (status, id)",
+    # A proposal is decided once; what was proposed never changes.
+    """CREATE TRIGGER proposals_decide_once BEFORE UPDATE ON proposals
+        WHEN OLD.status != 'pending' OR NEW.content IS NOT OLD.content
+          OR NEW.author IS NOT OLD.author OR NEW.message IS NOT OLD.message
+          OR NEW.base_revision IS NOT OLD.base_revision OR NEW.created_at IS NOT OLD.created_at
+        BEGIN SELECT RAISE(ABORT, 'a decided proposal cannot change'); END""",
+    """CREATE TRIGGER proposals_no_delete BEFORE DELETE ON proposals
+        BEGIN SELECT RAISE(ABORT, 'flowreg proposals are kept'); END""",
+)
+TRIGGERS = frozenset(sql.split()[2] for sql in SCHEMA if sql.startswith("CREATE TRIGGER"))
+
+
+def _now() -> str:
+    return iso_utc(datetime.now(UTC))
+
+
+def _require_text(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FlowregError(f"{what} must not be empty")
+    return value.strip()
+
+
+def _encode(content: Mapping[str, Any]) -> str:
+    if not isinstance(content, Mapping):
+        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
+    try:
+        return canonical_json(content)
+    except (TypeError, ValueError) as exc:
+        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None
+
+
+def _check_file(path: Path) -> None:
+    """Refuse anything at `path` that is not an SQLite file, before SQLite may write to it."""
+    if path.is_dir():
+        raise StoreError(f"{path} is a directory, not a flowreg store")
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_MAGIC))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"cannot read the store {path}: {exc.strerror or exc}") from None
+    if header and header != SQLITE_MAGIC:
+        raise StoreError(f"{path} is not a flowreg store (not an SQLite database); left untouched")
+
+
+class SqliteStore:
+    """The embedded `Store`: one SQLite file, safe for several threads and processes at once."""
+
+    def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
+        """Open (or create) the store at `path`; `timeout` is how long to wait for a writer."""
+        self.path = Path(path)
+        self.timeout = timeout
+        # One connection per store object, shared by threads (Streamlit), so access is
+        # serialised here; SQLite serialises processes.
+        self._lock = threading.RLock()
+        self._conn: sqlite3.Connection | None = self._open()
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({str(self.path)!r})"
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _open(self) -> sqlite3.Connection:
+        _check_file(self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
+        try:
+            self._prepare(conn)
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{self.path} is damaged or not a flowreg store ({exc})") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _prepare(self, conn: sqlite3.Connection) -> None:
+        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
+            self._initialise(conn)
+        # Persistent in the file once set; synchronous is per connection.
+        self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
+        conn.execute("PRAGMA synchronous=FULL")
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if version is None:
+            raise StoreError(f"{self.path} is a damaged flowreg store (no schema version)")
+        if int(version[0]) > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer flowreg (store schema {version[0]}, "
+                f"this version reads {SCHEMA_VERSION}); upgrade flowreg"
+            )
+
+    def _initialise(self, conn: sqlite3.Connection) -> None:
+        """Create the schema in an empty database; refuse a database that holds anything else."""
+        foreign = StoreError(
+            f"{self.path} is an SQLite database but not a flowreg store; left untouched"
+        )
+        # Checked before switching to WAL, which would already modify someone else's database.
+        if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+            if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+                return  # another process initialised it since we looked
+            raise foreign
+        self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
+        self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            # Re-checked under the write lock: another process may have initialised it meanwhile.
+            if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+                conn.execute("COMMIT")
+                return
+            if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+                raise foreign
+            for statement in SCHEMA:
+                conn.execute(statement)
+            conn.executemany(
+                "INSERT INTO meta (key, value) VALUES (?, ?)",
+                [("format", "flowreg-store"), ("schema_version", str(SCHEMA_VERSION))],
+            )
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def _retry_busy(self, action: Any) -> Any:
+        # Switching to WAL takes an exclusive lock and may fail with "locked" without waiting
+        # on the busy timeout when several processes open a fresh file at once.
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return action()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"the store {self.path} is busy; another process held it for more "
+                        f"than {self.timeout:g}s"
+                    ) from None
+                time.sleep(0.01)
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._conn is None:
+                raise StoreError(f"the store {self.path} is closed")
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"reading the store {self.path} failed: {exc}") from None
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: the write lock is taken before the head is read."""
+        with self._reading() as conn:
+            self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"writing to the store {self.path} failed: {exc}") from None
+                raise
+
+    @staticmethod
+    def _head_row(conn: sqlite3.Connection) -> tuple[int, str] | None:
+        return conn.execute(
+            "SELECT number, hash FROM revisions ORDER BY number DESC LIMIT 1"
+        ).fetchone()
+
+    @staticmethod
+    def _info(row: tuple[Any, ...]) -> RevisionInfo:
+        try:
+            return RevisionInfo.model_validate(dict(zip(INFO_FIELDS, row, strict=True)))
+        except ValidationError as exc:
+            fields = ", ".join(str(error["loc"][0]) for error in exc.errors())
+            raise TamperError(f"revision {row[0]}: malformed record ({fields})") from None
+
+    def _append_locked(
+        self,
+        conn: sqlite3.Connection,
+        text: str,
+        author: str,
+        message: str,
+        expected_head: int | None | EllipsisType,
+    ) -> Revision:
+        head = self._head_row(conn)
+        head_number, parent_hash = head if head else (None, None)
+        if expected_head is not Ellipsis and expected_head != head_number:
+            raise StaleHeadError(expected_head, head_number)
+        number = (head_number or 0) + 1
+        created_at = _now()
+        digest = sha256_text(text)
+        hash_ = chain_hash(number, created_at, author, message, digest, parent_hash)
+        values = (number, created_at, author, message, digest, parent_hash, hash_)
+        conn.execute(
+            "INSERT INTO revisions (number, created_at, author, message, content_hash,"
+            " parent_hash, hash, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (*values, text),
+        )
+        return Revision.model_validate(
+            {**dict(zip(INFO_FIELDS, values, strict=True)), "content": json.loads(text)}
+        )
+
+    def head(self) -> RevisionInfo | None:
+        """The newest revision, or None when the store is empty."""
+        with self._reading() as conn:
+            row = conn.execute(SELECT_INFO + " ORDER BY number DESC LIMIT 1").fetchone()
+        return self._info(row) if row else None
+
+    def get(self, number: int | None = None) -> Revision:
+        """Revision `number` (None: the head), its content checked against its hash."""
+        with self._reading() as conn:
+            row = conn.execute(GET_REVISION, (number,)).fetchone()
+            if row is None:
+                head = self._head_row(conn)
+        if row is None:
+            if head is None:
+                raise NotFoundError("the registry has no revisions yet")
+            raise NotFoundError(f"revision {number} does not exist (the head is {head[0]})")
+        info, text = self._info(row[:-1]), row[-1]
+        problem = f"revision {info.number} was changed outside flowreg"
+        if not isinstance(text, str) or sha256_text(text) != info.content_hash:
+            raise TamperError(f"{problem}: its content does not match its hash; run verify")
+        try:
+            content = json.loads(text)
+        except ValueError:
+            raise TamperError(f"{problem}: its content is not JSON") from None
+        return Revision(**info.model_dump(), content=content)
+
+    def history(self) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content."""
+        with self._reading() as conn:
+            rows = conn.execute(SELECT_INFO + " ORDER BY number").fetchall()
+        return [self._info(row) for row in rows]
+
+    def append(
+        self,
+        content: dict[str, Any],
+        *,
+        author: str,
+        message: str,
+        expected_head: int | None | EllipsisType = ...,
+    ) -> Revision:
+        """Write `content` as the next revision in one transaction (see `Store.append`)."""
+        text = _encode(content)  # outside the transaction: the write lock is held briefly
+        author = _require_text(author, "author")
+        with self._writing() as conn:
+            return self._append_locked(conn, text, author, message or "", expected_head)
+
+    def verify(self) -> list[str]:
+        """Every integrity problem in words: storage, removed triggers, hashes, numbering."""
+        problems: list[str] = []
+        infos: list[RevisionInfo] = []
+        with self._reading() as conn:
+            checks = [r[0] for r in conn.execute("PRAGMA quick_check").fetchmany(20)]
+            if checks != ["ok"]:
+                problems.extend(f"storage: {check}" for check in checks)
+            present = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            }
+            problems.extend(
+                f"the protection trigger {name} was removed (the store was edited outside flowreg)"
+                for name in sorted(TRIGGERS - present)
+            )
+            # Streamed row by row: only one revision's content is in memory at a time.
+            for row in conn.execute(SELECT_REVISION + " ORDER BY number"):
+                number, text = row[0], row[-1]
+                if not isinstance(text, str) or sha256_text(text) != row[4]:
+                    problems.append(f"revision {number}: content does not match its content hash")
+                try:
+                    infos.append(self._info(row[:-1]))
+                except TamperError as exc:
+                    problems.append(exc.message)
+        return problems + verify_chain(infos)
+
+    def propose(
+        self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None
+    ) -> Proposal:
+        """Record a change for review; StaleHeadError if `base_revision` is not the head."""
+        text = _encode(content)
+        author = _require_text(author, "author")
+        with self._writing() as conn:
+            head = self._head_row(conn)
+            head_number = head[0] if head else None
+            if base_revision != head_number:
+                raise StaleHeadError(base_revision, head_number)
+            cursor = conn.execute(
+                "INSERT INTO proposals (base_revision, created_at, author, message, content)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (base_revision, _now(), author, message or "", text),
+            )
+            proposal_id = cursor.lastrowid
+        assert proposal_id is not None
+        return self.get_proposal(proposal_id)
+
+    @staticmethod
+    def _proposal(row: tuple[Any, ...]) -> Proposal:
+        data = dict(zip(PROPOSAL_FIELDS, row, strict=True))
+        try:
+            data["content"] = json.loads(data["content"])
+            return Proposal.model_validate(data)
+        except (ValueError, TypeError):  # ValidationError is a ValueError
+            raise TamperError(f"proposal {row[0]} was changed outside flowreg") from None
+
+    def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
+        """Proposals, oldest first, optionally only those with `status`."""
+        with self._reading() as conn:
+            rows = conn.execute(
+                SELECT_PROPOSAL + " WHERE ? IS NULL OR status = ? ORDER BY id", (status, status)
+            ).fetchall()
+        return [self._proposal(row) for row in rows]
+
+    def get_proposal(self, proposal_id: int) -> Proposal:
+        """One proposal; NotFoundError when there is none with that id."""
+        with self._reading() as conn:
+            row = conn.execute(SELECT_PROPOSAL + " WHERE id = ?", (proposal_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"there is no proposal {proposal_id}")
+        return self._proposal(row)
+
+    def decide(self, proposal_id: int, *, approve: bool, reviewer: str, note: str = "") -> Proposal:
+        """Approve (append as a revision on its base) or reject a pending proposal, atomically."""
+        reviewer = _require_text(reviewer, "reviewer")
+        with self._writing() as conn:
+            row = conn.execute(
+                "SELECT status, base_revision, author, message, content FROM proposals"
+                " WHERE id = ?",
+                (proposal_id,),
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(f"there is no proposal {proposal_id}")
+            status, base, author, message, text = row
+            if status != "pending":
+                raise FlowregError(f"proposal {proposal_id} is already {status}")
+            applied = None
+            if approve:
+                # Stale base: StaleHeadError rolls back the whole transaction, so the proposal
+                # stays pending.
+                summary = f"{message} (proposal {proposal_id}, approved by {reviewer})".lstrip()
+                # Re-encoded so the revision's text is canonical even if the row was not.
+                try:
+                    canonical = _encode(json.loads(text))
+                except ValueError:
+                    raise TamperError(
+                        f"proposal {proposal_id} was changed outside flowreg"
+                    ) from None
+                applied = self._append_locked(conn, canonical, author, summary, base).number
+            decision = "approved" if approve else "rejected"
+            conn.execute(
+                "UPDATE proposals SET status = ?, reviewer = ?, decided_at = ?,"
+                " decision_note = ?, applied_revision = ? WHERE id = ?",
+                (decision, reviewer, _now(), note or "", applied, proposal_id),
+            )
+        return self.get_proposal(proposal_id)
+
+    def close(self) -> None:
+        """Close the connection; further calls raise StoreError."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None

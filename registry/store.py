@@ -1,0 +1,114 @@
+"""The store every backend implements, and `open_store`, which picks one from the settings.
+
+A store holds the registry's history: an append-only chain of revisions (each the whole
+registry as a JSON-able dict) and the proposals waiting for review. Writes are optimistic:
+a writer says which head it read (`expected_head`) and loses with `StaleHeadError` if someone
+else wrote first, so no update is ever silently overwritten.
+"""
+
+from __future__ import annotations
+
+from types import EllipsisType
+from typing import Any, Protocol, runtime_checkable
+
+from registry.config import Settings, settings_from_env
+from registry.errors import FlowregError
+from registry.revisions import Proposal, ProposalStatus, Revision, RevisionInfo
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Revisions and proposals of one registry. Implementations: SqliteStore, Neo4jStore."""
+
+    def head(self) -> RevisionInfo | None:
+        """The newest revision, or None when the store is empty."""
+        ...
+
+    def get(self, number: int | None = None) -> Revision:
+        """Revision `number` (None: the head). NotFoundError when there is no such revision;
+        TamperError when its content no longer matches its hash."""
+        ...
+
+    def history(self) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content."""
+        ...
+
+    def append(
+        self,
+        content: dict[str, Any],
+        *,
+        author: str,
+        message: str,
+        expected_head: int | None | EllipsisType = ...,
+    ) -> Revision:
+        """Write `content` as the next revision, atomically.
+
+        `expected_head` is the head number the content was edited from (None: the store was
+        empty); if the head has moved, StaleHeadError and nothing is written. Left out, the
+        revision goes on whatever the head is at write time.
+        """
+        ...
+
+    def verify(self) -> list[str]:
+        """Every integrity problem in words (content or chain hashes, numbering, parent links,
+        storage); an empty list means the history is intact."""
+        ...
+
+    def propose(
+        self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None
+    ) -> Proposal:
+        """Record a change for review. `base_revision` is the head it was edited from;
+        StaleHeadError if that is no longer the head."""
+        ...
+
+    def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
+        """Proposals, oldest first, optionally only those with `status`."""
+        ...
+
+    def get_proposal(self, proposal_id: int) -> Proposal:
+        """One proposal; NotFoundError when there is none with that id."""
+        ...
+
+    def decide(self, proposal_id: int, *, approve: bool, reviewer: str, note: str = "") -> Proposal:
+        """Approve (append its content with expected_head=base_revision) or reject a pending
+        proposal. A stale base raises StaleHeadError and leaves the proposal pending."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection; the store is unusable afterwards."""
+        ...
+
+    def __enter__(self) -> Store:
+        """`with open_store() as store:` closes the store on leaving the block."""
+        ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def open_store(settings: Settings | None = None) -> Store:
+    """Open the store the settings name (default: from the environment)."""
+    settings = settings or settings_from_env()
+    if settings.backend == "sqlite":
+        from registry.sqlite_store import SqliteStore
+
+        return SqliteStore(settings.db_path)
+    if settings.backend == "neo4j":
+        if not settings.neo4j_uri:
+            raise FlowregError(
+                "FLOWREG_BACKEND is neo4j but NEO4J_URI is not set "
+                "(set it, or put it in the file named by FLOWREG_SECRETS_FILE)"
+            )
+        try:
+            # Imported lazily: the embedded backend must work without the Neo4j driver.
+            from registry.neo4j_store import Neo4jStore
+        except ModuleNotFoundError as exc:
+            if exc.name == "neo4j":
+                raise FlowregError(
+                    "the Neo4j backend needs the neo4j Python driver (pip install neo4j)"
+                ) from None
+            raise FlowregError(
+                "the Neo4j backend is not available in this installation "
+                f"(missing module {exc.name})"
+            ) from None
+        return Neo4jStore(settings)
+    raise FlowregError(f"unknown backend {settings.backend!r}")
