@@ -71,7 +71,7 @@ def invalidate(rg: RegistryGraph, tool: str, from_day: date, day: date, *, law: 
         m.model_copy(update={"valid_until": min(from_day, m.valid_until or from_day)}) if m.id == tool else m
         for m in mechanisms
     ]
-    after = dataclasses.replace(rg, registry=rg.registry.model_copy(update={"mechanisms": changed}))
+    after = dataclasses.replace(rg, registry=_replaced(rg.registry, mechanisms=changed))
     return compare(rg, after, day, label, law, law)
 
 
@@ -81,14 +81,26 @@ def remove_party(rg: RegistryGraph, party: str, day: date, *, law: Law | None = 
     if reg.kind_of(party) != "party":
         raise NotFoundError(f"unknown party '{party}'")
     gone = {party} | {s.id for s in reg.systems if s.owner == party}
-    after = reg.model_copy(update={
-        "parties": [p for p in reg.parties if p.id != party],
-        "systems": [s for s in reg.systems if s.id not in gone],
-        "flows": [f for f in reg.flows if f.from_ not in gone and f.to not in gone],
-        "mechanisms": [m.model_copy(update={"members": [x for x in m.members if x != party]}) for m in reg.mechanisms],
-    })
+    after = _replaced(
+        reg,
+        parties=[p for p in reg.parties if p.id != party],
+        systems=[s for s in reg.systems if s.id not in gone],
+        flows=[f for f in reg.flows if f.from_ not in gone and f.to not in gone],
+        mechanisms=[m.model_copy(update={"members": [x for x in m.members if x != party]}) for m in reg.mechanisms],
+    )
     law = law or load_law()
     return compare(rg, build_graph(after), day, f"remove party {party}", law, law)
+
+
+def _replaced(registry: Registry, **sections: Any) -> Registry:
+    """A copy of `registry` with some sections replaced (not validated again: a scenario may end a
+    mechanism before it began).
+
+    Not `model_copy(update=...)`: that copies the private id index the original may already have
+    built, so `get(id)` on the copy would still return the original elements (an invalidated
+    mechanism would look valid again).
+    """
+    return Registry.model_construct(**{**dict(registry), **sections})
 
 
 def add_proposal(rg: RegistryGraph, proposal: dict[str, Any], day: date, *, law: Law | None = None) -> WhatIf:

@@ -41,6 +41,7 @@ def check_references(
     subjects, parties = ids_of.get("subjects", set()), ids_of.get("parties", set())
     systems, mechanisms = ids_of.get("systems", set()), ids_of.get("mechanisms", set())
     party_or_system = parties | systems
+    flow_sources = subjects | party_or_system  # built once: per flow it made validation quadratic
 
     def refs(path: Path, values: Iterable[str], allowed: set[str], what: str) -> None:
         for i, value in enumerate(values):
@@ -61,7 +62,7 @@ def check_references(
             if element.kind in NEEDS_MEMBERS and len(element.members) < 2:
                 out.add(path + ("members",), f"a {element.kind.value} needs at least two member parties")
         elif isinstance(element, Flow):
-            _check_flow(out, path, element, subjects, party_or_system, categories, mechanisms)
+            _check_flow(out, path, element, subjects, flow_sources, party_or_system, categories, mechanisms)
         elif isinstance(element, Rule):
             check = element.deny or element.retention
             key = "deny" if element.deny else "retention"
@@ -78,11 +79,12 @@ def _check_flow(
     path: Path,
     flow: Flow,
     subjects: set[str],
+    sources: set[str],
     party_or_system: set[str],
     categories: set[str],
     mechanisms: set[str],
 ) -> None:
-    if flow.from_ not in subjects | party_or_system:
+    if flow.from_ not in sources:
         out.add(path + ("from",), f"unknown subject group, system or party '{flow.from_}'")
     if flow.to not in party_or_system:
         hint = " (a subject group cannot receive a flow)" if flow.to in subjects else ""

@@ -17,6 +17,8 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
 Path = tuple[str | int, ...]
+# How many more values than it literally contains a document may stand for through aliases.
+MAX_ALIAS_GROWTH = 100_000
 
 
 def format_path(path: Path) -> str:
@@ -90,10 +92,49 @@ def parse_yaml(text: str) -> ParsedYaml:
             return result
         if node is None:
             return result
+        distinct: dict[int, int] = {}
+        try:
+            expanded = _expanded_size(node, distinct)
+        except _Recursive:
+            result.issues.append(Issue("(file)", "an alias is used inside its own anchor", 1))
+            return result
+        except RecursionError:
+            result.issues.append(Issue("(file)", "the document is nested too deeply", 1))
+            return result
+        if expanded > 4 * len(distinct) + MAX_ALIAS_GROWTH:
+            # A few nested aliases can stand for billions of values ("billion laughs"); building
+            # them would hang and exhaust memory long before any check could run.
+            result.issues.append(
+                Issue("(file)", f"aliases expand to {expanded} values; refusing to expand them", 1)
+            )
+            return result
         result.value = _build(loader, node, (), result)
         return result
     finally:
         loader.dispose()
+
+
+class _Recursive(Exception):
+    """A node that contains itself through an alias; it would expand forever."""
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int]) -> int:
+    """How many values `node` stands for once every alias is expanded; `sizes` memoises per
+    distinct node, so this is linear in the document's size even when the result is huge."""
+    key = id(node)
+    if key in sizes:
+        if sizes[key] < 0:
+            raise _Recursive
+        return sizes[key]
+    sizes[key] = -1  # being measured: meeting it again below means it contains itself
+    if isinstance(node, yaml.MappingNode):
+        total = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        total = 1 + sum(_expanded_size(item, sizes) for item in node.value)
+    else:
+        total = 1
+    sizes[key] = total
+    return total
 
 
 def _build(loader: Any, node: yaml.Node, path: Path, result: ParsedYaml) -> Any:
@@ -123,4 +164,19 @@ def _build(loader: Any, node: yaml.Node, path: Path, result: ParsedYaml) -> Any:
         return mapping
     if isinstance(node, yaml.SequenceNode):
         return [_build(loader, item, path + (i,), result) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+    try:
+        return loader.construct_object(node, deep=True)
+    except (ValueError, OverflowError, yaml.YAMLError) as exc:
+        # PyYAML resolves `2019-02-30` as a timestamp and then fails to build it (a ValueError,
+        # not a YAMLError). Keep the text: the model then says why it is not a date, with the
+        # key's path. Any other value that fails its (explicit) tag is an issue of its own.
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            return node.value
+        result.issues.append(
+            Issue(
+                format_path(path),
+                f"cannot read {node.value!r} as {node.tag}: {exc}",
+                result.lines[path],
+            )
+        )
+        return None

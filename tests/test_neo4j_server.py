@@ -115,9 +115,7 @@ def test_auth_can_be_enabled(tmp_path):
     with neo4j_server.start(data_dir=tmp_path / "data", password=password) as srv:
         assert srv.auth == ("neo4j", password)
         with GraphDatabase.driver(srv.uri, auth=srv.auth) as driver:
-            records, _, _ = driver.execute_query(
-                "RETURN $x + 1 AS y", x=41, database_="neo4j"
-            )
+            records, _, _ = driver.execute_query("RETURN $x + 1 AS y", x=41, database_="neo4j")
             assert records[0]["y"] == 42
         with GraphDatabase.driver(srv.uri, auth=("neo4j", "wrong-password")) as driver:
             with pytest.raises(AuthError):

@@ -265,9 +265,7 @@ def build(quiet: bool = True, force: bool = False) -> Path:
                 print("[neo4j_server] offline build failed; retrying online", flush=True)
             rc, out = _run_mvn(["package"], quiet)
         if rc != 0:
-            raise BuildError(
-                f"Maven build of {HERE.name}/ failed (exit {rc}); last output:\n{out}"
-            )
+            raise BuildError(f"Maven build of {HERE.name}/ failed (exit {rc}); last output:\n{out}")
         STAMP.write_text(_input_digest() + "\n")
         if not is_built():
             raise BuildError(f"Maven succeeded but {TARGET} lacks the expected layout")
@@ -626,14 +624,22 @@ def main(argv: list[str] | None = None) -> int:
     c.set_defaults(func=_cmd_check)
 
     s = sub.add_parser("start", help="build if needed, then run in the foreground")
-    s.add_argument("--port", type=int, default=CLI_DEFAULT_PORT,
-                   help=f"Bolt port on 127.0.0.1 (default {CLI_DEFAULT_PORT}; 0 = any free port)")
+    s.add_argument(
+        "--port",
+        type=int,
+        default=CLI_DEFAULT_PORT,
+        help=f"Bolt port on 127.0.0.1 (default {CLI_DEFAULT_PORT}; 0 = any free port)",
+    )
     s.add_argument("--data", help="data directory (default: tools/neo4j/run/data, persistent)")
     s.add_argument("--heap", default=DEFAULT_HEAP, help=f"max heap (default {DEFAULT_HEAP})")
-    s.add_argument("--pagecache", default=DEFAULT_PAGECACHE,
-                   help=f"page cache (default {DEFAULT_PAGECACHE})")
-    s.add_argument("--auth", action="store_true",
-                   help="enable authentication; password from env NEO4J_PASSWORD")
+    s.add_argument(
+        "--pagecache", default=DEFAULT_PAGECACHE, help=f"page cache (default {DEFAULT_PAGECACHE})"
+    )
+    s.add_argument(
+        "--auth",
+        action="store_true",
+        help="enable authentication; password from env NEO4J_PASSWORD",
+    )
     s.add_argument("--timeout", type=float, default=180, help="seconds to wait for ready")
     s.add_argument("-v", "--verbose", action="store_true", help="show Maven's output")
     s.set_defaults(func=_cmd_start)

@@ -1,0 +1,34 @@
+# flowreg: `make run` sets everything up and serves the dashboard; `make test` runs the tests.
+# Every target creates the virtualenv first if needed; nothing is installed outside .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8501
+# Re-installs whenever pyproject.toml is newer than this stamp (new or changed dependencies).
+STAMP  := $(VENV)/.flowreg-installed
+SEED   := seeds/twilio.yaml
+
+.PHONY: venv seed run test lint
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Loads the Twilio seed into the store FLOWREG_DB names, only while that store is empty, so a
+# second `make run` keeps whatever the registry has become since.
+seed: venv
+	$(BIN)/flowreg apply --if-empty $(SEED) --author flowreg-seed --message "Twilio seed ($(SEED))"
+
+run: venv seed
+	$(BIN)/streamlit run app.py --server.headless true --server.address 127.0.0.1 \
+		--server.port $(PORT) --browser.gatherUsageStats false
+
+test: venv
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .

@@ -1,0 +1,223 @@
+"""The backends the benchmark compares, and the operations it times on each.
+
+A backend knows how to get a store (fresh for `apply`, existing for the cold open) and which
+engine answers queries over it. `Engine` is the operations the benchmark times, written against
+`lineage.api.Flowreg`; a backend whose queries run elsewhere (Cypher on the Neo4j server)
+subclasses it and overrides the operations it answers itself.
+
+Adding a backend: write a class with the `Backend` methods and list it in `BACKENDS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol
+
+from lineage.api import Flowreg
+from lineage.regimes import propagate
+from lineage.safeguards import evaluate_hop
+from registry.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Engine:
+    """The timed operations. Each returns the size of its answer (hops, parties, findings...)."""
+
+    def __init__(self, fr: Flowreg) -> None:
+        self.fr = fr
+
+    def open(self) -> int:
+        """Load the head revision and build what queries need (the graph)."""
+        return len(self.fr.graph().flows)
+
+    def flows(self, category: str, day: date) -> int:
+        return len(self.fr.flows(category, day))
+
+    def recipients(self, category: str, day: date) -> int:
+        return len(self.fr.recipients(category, day))
+
+    def path(self, source: str, target: str, day: date, category: str | None) -> int:
+        return len(self.fr.path(source, target, day, category=category).hops)
+
+    def impact(self, node: str, day: date) -> int:
+        result = self.fr.impact(node, day)
+        return len(result.hops_in) + len(result.hops_out) + len(result.downstream_hops)
+
+    def findings(self, day: date) -> int:
+        return len(self.fr.findings(day))
+
+    def what_if(self, tool: str, from_day: date, day: date) -> int:
+        return len(self.fr.what_if_invalidate(tool, from_day, day).changed_hops)
+
+    def register(self, number: int, probes: dict[str, Any], day: date) -> int:
+        """Register a new sub-processor as a new revision, then evaluate its new hop on `day`.
+
+        What `flowreg subprocessor add` does, plus what the dashboard shows right after: the
+        status of the hop it added. Returns the number of hops evaluated.
+        """
+        from registry.registration import add_subprocessor  # written alongside; may be absent
+
+        fr = self.fr
+        head = fr.store.head()
+        registry = fr.registry(head.number if head else None)
+        updated = add_subprocessor(
+            registry,
+            party_id=f"bench-sub-{number:04d}",
+            name=f"Benchmark sub-processor {number}",
+            country="US",
+            categories=probes["register_categories"],
+            from_system=probes["register_from"],
+            purpose="transcription",
+            under=["eu-us-dpf"],
+            certifications=[{"framework": "eu-us-dpf", "valid_from": "2024-01-02"}],
+            public_list=True,
+        )
+        fr.apply(updated, author="bench", message=f"benchmark registration {number}",
+                 expected_head=head.number if head else None)
+        rg = fr.graph()
+        new_flow = rg.flows[updated.flows[-1].id]
+        state = propagate(rg, fr.law, day, rg.carried_used[new_flow.id])
+        evaluate_hop(rg, fr.law, state, new_flow, day)
+        return 1
+
+
+class Backend(Protocol):
+    name: str
+
+    def unavailable(self) -> str | None:
+        """None when this backend can run here, else why not (shown in the results)."""
+
+    def start(self, workdir: Path, label: str) -> dict[str, Any]:
+        """Prepare an empty store for one size (in the parent); returns what children need."""
+
+    def stop(self) -> dict[str, Any]:
+        """Tear down what `start` made; returns figures measured outside the children."""
+
+    def open_store(self, conf: dict[str, Any]) -> Store:
+        """Open the store (in a child process)."""
+
+    def cool(self, conf: dict[str, Any]) -> None:
+        """Drop what can be dropped of caches outside the process before a cold open."""
+
+    def engine(self, store: Store) -> Engine:
+        """The engine that answers queries over `store`."""
+
+
+class EmbeddedBackend:
+    """SQLite store + networkx engine, in process (the default backend)."""
+
+    name = "embedded"
+
+    def unavailable(self) -> str | None:
+        return None
+
+    def start(self, workdir: Path, label: str) -> dict[str, Any]:
+        db = workdir / f"embedded-{label}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        return {"db": str(db)}
+
+    def stop(self) -> dict[str, Any]:
+        return {}
+
+    def open_store(self, conf: dict[str, Any]) -> Store:
+        from registry.sqlite_store import SqliteStore
+
+        return SqliteStore(conf["db"])
+
+    def cool(self, conf: dict[str, Any]) -> None:
+        # Evict the store's pages from the OS page cache (this file only: harmless to others),
+        # so the cold open reads from disk like a first start.
+        for suffix in ("", "-wal"):
+            path = f"{conf['db']}{suffix}"
+            with contextlib.suppress(OSError, AttributeError), open(path, "rb") as handle:
+                os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+
+    def engine(self, store: Store) -> Engine:
+        return Engine(Flowreg(store))
+
+
+class Neo4jBackend:
+    """A throwaway Neo4j 5.26 server (tools/neo4j) per size, `registry.neo4j_store.Neo4jStore`.
+
+    The slot for the Neo4j engineer: `engine()` returns the Flowreg facade over the Neo4j store;
+    when queries run in Cypher, return an `Engine` subclass that calls them instead. The server
+    is a separate JVM, so its peak memory is read from /proc (VmHWM) when the size is done.
+    """
+
+    name = "neo4j"
+    STORE_MODULE = "registry.neo4j_store"
+
+    def __init__(self) -> None:
+        self.server: Any = None
+
+    @staticmethod
+    def _server_module() -> Any:
+        tools = str(ROOT / "tools" / "neo4j")
+        if tools not in sys.path:
+            sys.path.insert(0, tools)
+        return importlib.import_module("neo4j_server")
+
+    def unavailable(self) -> str | None:
+        try:
+            module = importlib.import_module(self.STORE_MODULE)
+        except ImportError as exc:
+            return f"{self.STORE_MODULE} is not importable ({exc})"
+        if not hasattr(module, "Neo4jStore"):
+            return f"{self.STORE_MODULE} has no Neo4jStore"
+        try:
+            return self._server_module().java_available()
+        except Exception as exc:  # noqa: BLE001 - any reason it cannot start is the answer
+            return f"the dev Neo4j server cannot be used ({exc})"
+
+    def start(self, workdir: Path, label: str) -> dict[str, Any]:
+        data = workdir / f"neo4j-{label}"
+        if data.exists():
+            import shutil
+
+            shutil.rmtree(data)
+        self.server = self._server_module().start(data_dir=data)
+        user, password = self.server.auth
+        return {"uri": self.server.uri, "user": user, "password": password, "pid": self.server.pid}
+
+    def stop(self) -> dict[str, Any]:
+        figures: dict[str, Any] = {}
+        if self.server is not None:
+            figures["server_peak_rss_mb"] = _vm_hwm_mb(self.server.pid)
+            self.server.stop()
+            self.server = None
+        return figures
+
+    def open_store(self, conf: dict[str, Any]) -> Store:
+        from registry.config import Settings
+
+        module = importlib.import_module(self.STORE_MODULE)
+        settings = Settings(backend="neo4j", neo4j_uri=conf["uri"], neo4j_user=conf["user"],
+                            neo4j_password=conf["password"])
+        return module.Neo4jStore(settings)
+
+    def cool(self, conf: dict[str, Any]) -> None:
+        return None  # the server's page cache stays warm; only the client process is new
+
+    def engine(self, store: Store) -> Engine:
+        return Engine(Flowreg(store))
+
+
+def _vm_hwm_mb(pid: int) -> float | None:
+    """Peak resident memory of another process, from /proc (Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+BACKENDS: dict[str, type] = {"embedded": EmbeddedBackend, "neo4j": Neo4jBackend}

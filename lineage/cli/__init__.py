@@ -1,0 +1,86 @@
+"""The `flowreg` command.
+
+Each command module has a `register(app)` function; adding a module of commands is one line in
+`_MODULES`. `main()` is the console script: it maps every user error to exit code 1 with a
+message on stderr and never lets a traceback reach the user (set FLOWREG_DEBUG=1 to see one for
+an unexpected error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import typer
+
+from lineage.cli import query_cmds, registry_cmds, subprocessor_cmds
+from registry.errors import FlowregError
+
+app = typer.Typer(
+    name="flowreg",
+    help="flowreg: a registry of where personal data goes and which safeguard covers each hop.\n\n"
+    "The registry lives in the store named by FLOWREG_DB (default .flowreg/flowreg.db).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    # Plain click help: predictable in pipes and 80 columns, and `[brackets]` stay literal.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+_MODULES = (registry_cmds, subprocessor_cmds, query_cmds)
+for _module in _MODULES:
+    _module.register(app)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run flowreg with `argv` (default the process arguments) and exit with its status."""
+    sys.exit(run(argv))
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run flowreg and return the exit status instead of exiting (0 ok, 1 user error)."""
+    try:
+        result = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="flowreg",
+            standalone_mode=False,
+        )
+    except FlowregError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        return 1
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except typer.TyperException as exc:
+        # Usage errors are user errors: exit 1 like every other one (click would use 2).
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()  # usage line, hint and the message, on stderr
+        else:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+        return 1
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`flowreg export | head`): stop quietly, and point stdout at
+        # /dev/null so the interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as exc:
+        where = f" {exc.filename}" if exc.filename else ""
+        typer.echo(f"error:{where} {exc.strerror or exc}", err=True)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
+        if os.environ.get("FLOWREG_DEBUG") == "1":
+            raise
+        typer.echo(
+            f"error: unexpected {type(exc).__name__}: {exc} (a bug in flowreg; "
+            "FLOWREG_DEBUG=1 shows the traceback)".replace("\n", " "),
+            err=True,
+        )
+        return 1
+    # With standalone_mode=False click returns the code of a typer.Exit, or the command's value.
+    return result if isinstance(result, int) else 0

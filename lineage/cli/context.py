@@ -1,0 +1,41 @@
+"""What several command modules need: the configured store, who is writing, reading a file."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from registry.config import settings_from_env
+from registry.loader import load_registry_bytes, load_registry_file
+from registry.model import Registry
+from registry.store import Store, open_store
+
+
+def store() -> Store:
+    """The store FLOWREG_BACKEND / FLOWREG_DB name; use as `with store() as s:`."""
+    return open_store(settings_from_env())
+
+
+def default_author() -> str:
+    """FLOWREG_AUTHOR, else the login name; every revision records who wrote it."""
+    explicit = os.environ.get("FLOWREG_AUTHOR", "").strip()
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no login name (containers without a passwd entry)
+        return "unknown"
+
+
+def read_registry(path: Path) -> Registry:
+    """Load and validate a registry file; `-` reads standard input. RegistryError on problems."""
+    if str(path) == "-":
+        return load_registry_bytes(sys.stdin.buffer.read())
+    return load_registry_file(path)
+
+
+def shown_name(path: Path) -> str:
+    """How a file is named in messages."""
+    return "standard input" if str(path) == "-" else str(path)

@@ -1,0 +1,218 @@
+"""Lineage commands: flows, findings, recipients, path, impact and what-if, as of any date.
+
+Thin over `lineage.api.Flowreg`: each command parses its arguments, asks one question and prints
+the answer as a table or JSON (the JSON shapes are the command-line contract).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from lineage.api import Flowreg
+from lineage.cli import context
+from lineage.cli.output import Format, FormatOpt, emit, emit_json, emit_table, say
+from registry.errors import FlowregError
+from registry.yamlsource import parse_yaml
+
+
+def _parse_day(value: str | None, option: str) -> date:
+    if value is None or value == "today":
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FlowregError(f"{option}: '{value}' is not a date (write YYYY-MM-DD, or 'today')") from None
+
+
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help="The date asked about (YYYY-MM-DD); default today.")]
+RevOpt = Annotated[int | None, typer.Option("--rev", "-r", min=1, help="Revision number; default the head.")]
+
+HOP_COLUMNS = ["flow", "from", "to", "from_country", "to_country", "status", "reason"]
+
+
+@contextmanager
+def _flowreg() -> Iterator[Flowreg]:
+    fr = Flowreg(context.store())
+    try:
+        yield fr
+    finally:
+        fr.close()
+
+
+def register(app: typer.Typer) -> None:
+    """Add the lineage commands to the `flowreg` app."""
+    for command in (flows, findings, recipients, path, impact):
+        app.command()(command)
+    app.add_typer(what_if, name="what-if")
+
+
+def flows(
+    category: Annotated[str, typer.Argument(help="A category id, e.g. account.contact (its parts count too).")],
+    as_of: AsOfOpt = None,
+    from_node: Annotated[str | None, typer.Option("--from", help="Only hops reachable from this node.")] = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Every hop that carries CATEGORY on a date, with its status per regime and overall.
+
+    Example: flowreg flows content --as-of 2020-07-16 --format json
+    """
+    day = _parse_day(as_of, "--as-of")
+    with _flowreg() as fr:
+        hops = [h.to_dict() for h in fr.flows(category, day, from_node=from_node, rev=rev)]
+    emit(hops, fmt, columns=HOP_COLUMNS, title=f"Flows of {category} as of {day}")
+
+
+def findings(
+    as_of: AsOfOpt = None,
+    severity: Annotated[str | None, typer.Option(help="Only this severity: high, medium or low.")] = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Findings on a date: uncovered or invalid transfers, routine derogations, missing
+    locations, sub-processor transparency, and every broken rule of the registry.
+
+    Example: flowreg findings --as-of 2018-12-27 --format json
+    """
+    day = _parse_day(as_of, "--as-of")
+    if severity is not None and severity not in ("high", "medium", "low"):
+        raise FlowregError(f"--severity: '{severity}' is not one of high, medium, low")
+    with _flowreg() as fr:
+        rows = [f.to_dict() for f in fr.findings(day, rev=rev) if severity in (None, f.severity.value)]
+    emit(rows, fmt, columns=["severity", "rule", "flow", "title", "fix"], title=f"Findings as of {day}")
+
+
+def recipients(
+    category: Annotated[str, typer.Argument(help="A category id.")],
+    as_of: AsOfOpt = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Every organisation CATEGORY reaches, directly or onward, with kind, country and hops.
+
+    Example: flowreg recipients content.message --as-of 2018-12-27
+    """
+    day = _parse_day(as_of, "--as-of")
+    with _flowreg() as fr:
+        rows = [r.to_dict() for r in fr.recipients(category, day, rev=rev)]
+    emit(rows, fmt, columns=["party", "name", "kind", "country", "hops", "onward", "via"],
+         title=f"Recipients of {category} as of {day}")
+
+
+def path(
+    source: Annotated[str, typer.Argument(metavar="FROM", help="A subject group, system or party id.")],
+    target: Annotated[str, typer.Argument(metavar="TO", help="A system or party id.")],
+    category: Annotated[str | None, typer.Option("--category", "-c", help="Only hops carrying this category.")] = None,
+    as_of: AsOfOpt = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """The hops that connect FROM to TO (every route), each with its status.
+
+    Example: flowreg path end-users-eea sift-science --category account
+    """
+    day = _parse_day(as_of, "--as-of")
+    with _flowreg() as fr:
+        result = fr.path(source, target, day, category=category, rev=rev)
+    if fmt is Format.JSON:
+        emit_json(result.to_dict())
+        return
+    say(f"shortest route: {' -> '.join(result.shortest) if result.shortest else 'none'}")
+    emit_table([h.to_dict() for h in result.hops], HOP_COLUMNS, title=f"Hops from {source} to {target} as of {day}")
+
+
+def impact(
+    node: Annotated[str, typer.Argument(help="A party, system, subject group, mechanism or framework id.")],
+    as_of: AsOfOpt = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """What depends on NODE: categories, subject groups, hops and onward recipients.
+
+    Example: flowreg impact eu-us-privacy-shield --as-of 2019-01-01
+    """
+    day = _parse_day(as_of, "--as-of")
+    with _flowreg() as fr:
+        result = fr.impact(node, day, rev=rev).to_dict()
+    if fmt is Format.JSON:
+        emit_json(result)
+        return
+    emit_table([{"what": k, "items": v} for k, v in result.items()], ["what", "items"],
+               title=f"Impact of {node} as of {day}")
+
+
+what_if = typer.Typer(help="What changes if a tool falls, a party goes, or a proposal lands.", no_args_is_help=True)
+
+
+def _show_what_if(result: Any, fmt: Format) -> None:
+    data = result.to_dict()
+    if fmt is Format.JSON:
+        emit_json(data)
+        return
+    say(f"{data['scenario']}, as of {data['as_of']}: {len(data['changed_hops'])} hops change, "
+        f"{len(data['new_findings'])} findings appear, {len(data['resolved_findings'])} go")
+    if data["changed_hops"]:
+        emit_table(data["changed_hops"], ["flow", "before", "after", "reason"], title="Hops whose status changes")
+    for key, title in (("new_findings", "New findings"), ("resolved_findings", "Findings that go")):
+        if data[key]:
+            emit_table(data[key], ["severity", "rule", "flow", "title"], title=title)
+
+
+@what_if.command("invalidate")
+def what_if_invalidate(
+    tool: Annotated[str, typer.Argument(help="A mechanism id or a framework (e.g. eu-us-dpf).")],
+    from_day: Annotated[str, typer.Option("--from", metavar="DATE", help="The first day it no longer applies.")],
+    as_of: AsOfOpt = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Invalidate a mechanism or framework from a date; show hops and findings that change.
+
+    Example: flowreg what-if invalidate eu-us-dpf --from 2026-12-01 --as-of 2027-01-01
+    """
+    start = _parse_day(from_day, "--from")
+    day = _parse_day(as_of, "--as-of") if as_of else max(start, date.today())
+    with _flowreg() as fr:
+        _show_what_if(fr.what_if_invalidate(tool, start, day, rev=rev), fmt)
+
+
+@what_if.command("remove-party")
+def what_if_remove_party(
+    party: Annotated[str, typer.Argument(help="A party id.")],
+    as_of: AsOfOpt = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Remove a party (with its systems and their flows); show what changes."""
+    day = _parse_day(as_of, "--as-of")
+    with _flowreg() as fr:
+        _show_what_if(fr.what_if_remove_party(party, day, rev=rev), fmt)
+
+
+@what_if.command("add")
+def what_if_add(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="A registry file whose elements are added (same id replaces).")],
+    as_of: AsOfOpt = None,
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Merge a proposed registry file in; show hops and findings that change.
+
+    The file holds only what is new or changed (any sections); it is validated with the rest.
+    """
+    day = _parse_day(as_of, "--as-of")
+    parsed = parse_yaml(file.read_text(encoding="utf-8"))
+    if parsed.issues:
+        from registry.errors import RegistryError
+
+        raise RegistryError(parsed.issues)
+    if not isinstance(parsed.value, dict):
+        raise FlowregError(f"{file}: a proposal is a mapping of sections (flows:, parties:, ...)")
+    with _flowreg() as fr:
+        _show_what_if(fr.what_if_add(parsed.value, day, rev=rev), fmt)

@@ -1,0 +1,221 @@
+"""The query layer of the Neo4j backend: the embedded engine's answers, selected on the server.
+
+Every query runs in two steps. Cypher (`lineage.neo4j_select`) finds, on the server, the part of
+the revision's graph the question touches: the flows that carry the category's data on the date,
+what is reachable from a node, the hops on routes between two nodes, the per-category walks of
+an impact, plus the flows upstream of every hop whose status is asked for (regimes travel with
+the data, so a hop's status depends on where its data came from). Then the partial registry is
+handed to the SAME pure functions the embedded backend uses (`lineage.queries`, `lineage.impact`,
+`lineage.findings`, `lineage.whatif`), so statuses, reasons and orderings are identical by
+construction, not by a second implementation.
+
+Why the partial answer is exact: regime propagation is monotone and only moves data forward, so
+the regimes at a node depend only on the active flows that can reach it; every selection below
+includes all of those for the nodes whose hops are evaluated, and never a flow the whole
+registry does not have. Registry order is kept (`Part.registry`), so ties break the same way.
+
+Only the answers that cover every hop of the date (`hops`, `findings`, the what-if comparisons)
+read every flow active on that date; `what_if_add` validates the merged registry and so reads the
+whole revision, as the embedded backend does.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from lineage import findings as findings_mod
+from lineage import impact as impact_mod
+from lineage import neo4j_select as sel
+from lineage import queries, whatif
+from lineage.evaluation import Evaluation
+from lineage.graph import RegistryGraph, build_graph
+from lineage.law import Law
+from lineage.status import HopStatus
+from registry.ids import FRAMEWORK_IDS
+from registry.model import Registry
+from registry.neo4j_store import Neo4jStore
+
+T = TypeVar("T")
+
+
+def adequacy_destinations(law: Law, basis: str) -> list[str]:
+    """Countries an adequacy decision cites as `basis` covers (its framework, else its name)."""
+    out: list[str] = []
+    for decision in law.data.adequacy:
+        if (decision.framework or decision.instrument) == basis:
+            for name in decision.destination:
+                out += law.data.groups[name[1:]] if name.startswith("@") else [name]
+    return list(dict.fromkeys(out))
+
+
+class Neo4jQueries:
+    """`Flowreg`'s query methods on a Neo4jStore (same names, arguments and answers)."""
+
+    def __init__(self, store: Neo4jStore, law: Law) -> None:
+        self.store = store
+        self.law = law
+        self._lock = threading.Lock()
+        self._active: OrderedDict[tuple[str, date], RegistryGraph] = OrderedDict()
+        self._evaluations: OrderedDict[tuple[str, date], Evaluation] = OrderedDict()
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _select(self, rev: int | None, work: Callable[[Any, int, sel.Part], None]) -> RegistryGraph:
+        """Run `work(tx, number, part)` in one read transaction on revision `rev`'s graph
+        (materialised first if needed) and build the partial graph it gathered."""
+        info = self.store.ensure_graph(rev)
+
+        def run(tx: Any) -> sel.Part:
+            part = sel.new_part(tx, info.number)
+            work(tx, info.number, part)
+            return part
+
+        return build_graph(self.store.read(run, doing="querying").registry())
+
+    def _cached(self, cache: OrderedDict, key: Any, make: Callable[[], T]) -> T:
+        with self._lock:
+            if key in cache:
+                cache.move_to_end(key)
+                return cache[key]
+        value = make()
+        with self._lock:
+            cache[key] = value
+            while len(cache) > 8:
+                cache.popitem(last=False)
+        return value
+
+    def active_graph(self, day: date, rev: int | None = None, *, extra: tuple[str, ...] = ()) -> RegistryGraph:
+        """Every flow active on `day` with what evaluating and checking them needs (the rules
+        too): the whole answer of `hops` and `findings` covers each of these hops."""
+        def work(tx: Any, number: int, part: sel.Part) -> None:
+            sel.add_flows(tx, number, part, sel.active_flows(tx, number, day))
+            named = sel.add_rules(tx, number, part)
+            sel.complete(tx, number, part, nodes=extra, categories=named)
+
+        if extra:
+            return self._select(rev, work)
+        key = (self.store.revision_info(rev).hash, day)
+        return self._cached(self._active, key, lambda: self._select(rev, work))
+
+    def evaluation(self, day: date, number: int | None = None) -> Evaluation:
+        """All hop statuses of a revision on a date (reads every flow active then)."""
+        key = (self.store.revision_info(number).hash, day)
+        return self._cached(self._evaluations, key,
+                            lambda: Evaluation(self.active_graph(day, number), day, self.law))
+
+    # --- queries -----------------------------------------------------------------------------
+    def flows(self, category: str, day: date, *, from_node: str | None = None, rev: int | None = None) -> list[HopStatus]:
+        """`lineage.queries.flows`: the category's active flows are an index seek; with
+        `from_node`, what it reaches is a quantified path pattern, and the flows upstream of that
+        (which decide the statuses) a server-side breadth-first walk."""
+        def work(tx: Any, number: int, part: sel.Part) -> None:
+            related = sel.related(tx, number, category)
+            if related is not None:
+                if from_node is None:
+                    chosen = sel.category_flows(tx, number, related, day)
+                else:
+                    reached = sel.reach(tx, number, from_node, day, related, forward=True)
+                    chosen = sel.closure(tx, number, reached, day, related, forward=False)
+                sel.add_flows(tx, number, part, chosen)
+            sel.complete(tx, number, part, nodes=[from_node] if from_node else [], categories=[category])
+
+        rg = self._select(rev, work)
+        return queries.flows(rg, category, day, from_node=from_node, law=self.law)
+
+    def hops(self, day: date, *, rev: int | None = None) -> list[HopStatus]:
+        """Every active hop's status (the answer covers every hop of the date)."""
+        return self.evaluation(day, rev).hops()
+
+    def recipients(self, category: str, day: date, *, rev: int | None = None) -> list[queries.Recipient]:
+        """`lineage.queries.recipients` on the category's active flows (an index seek)."""
+        def work(tx: Any, number: int, part: sel.Part) -> None:
+            related = sel.related(tx, number, category)
+            if related is not None:
+                sel.add_flows(tx, number, part, sel.category_flows(tx, number, related, day))
+            sel.complete(tx, number, part, categories=[category])
+
+        return queries.recipients(self._select(rev, work), category, day)
+
+    def path(self, source: str, target: str, day: date, *, category: str | None = None,
+             rev: int | None = None) -> queries.PathResult:
+        """`lineage.queries.path`: the hops on routes are found by two quantified path patterns
+        (forward from `source`, backward from `target`) in one query; the flows upstream of
+        those hops are added for their statuses."""
+        def work(tx: Any, number: int, part: sel.Part) -> None:
+            related = None
+            if category is not None:
+                related = sel.related(tx, number, category)
+                if related is None:
+                    sel.complete(tx, number, part, nodes=[source, target])
+                    return
+            on_route = sel.add_flows(tx, number, part, sel.route(tx, number, source, target, day, related))
+            upstream = sel.closure(tx, number, {row.source for row in on_route}, day, related, forward=False)
+            sel.add_flows(tx, number, part, upstream)
+            sel.complete(tx, number, part, nodes=[source, target],
+                         categories=[category] if category else [])
+
+        rg = self._select(rev, work)
+        return queries.path(rg, source, target, day, category=category, law=self.law)
+
+    def impact(self, node: str, day: date, *, rev: int | None = None) -> impact_mod.Impact:
+        """`lineage.impact.impact`: the hops at the node and the per-category walks up- and
+        downstream of them run on the server. For a mechanism or framework, the hops that may
+        rely on it are selected first and evaluated (with their upstream) to find those that do."""
+        def node_work(tx: Any, number: int, part: sel.Part) -> None:
+            sel.add_elements(tx, number, part, [node])
+            section = next((s for s, found in part.elements.items() if node in found), None)
+            if section in ("parties", "systems", "subjects"):
+                own = [node] + (sel.owned_systems(tx, number, node) if section == "parties" else [])
+                rows = sel.add_flows(tx, number, part, sel.flows_at(tx, number, own, day))
+                ups = [(r.source, u) for r in rows if r.target in own for u in r.used]
+                downs = [(r.target, u) for r in rows if r.source in own for u in r.used]
+                sel.add_flows(tx, number, part, sel.walk_pairs(tx, number, ups, day, forward=False))
+                sel.add_flows(tx, number, part, sel.walk_pairs(tx, number, downs, day, forward=True))
+                bound = sel.binding(tx, number, own) if section == "parties" else []
+                sel.complete(tx, number, part, nodes=own, mechanisms=bound)
+            elif section == "mechanisms" or (section is None and node in FRAMEWORK_IDS):
+                countries = adequacy_destinations(self.law, node)
+                rows = sel.add_flows(tx, number, part, sel.relying_candidates(tx, number, node, countries, day))
+                sel.add_flows(tx, number, part, sel.closure(tx, number, {r.source for r in rows}, day, None, forward=False))
+                sel.complete(tx, number, part)
+            else:
+                sel.complete(tx, number, part)
+
+        rg = self._select(rev, node_work)
+        kind = rg.registry.kind_of(node) or ("framework" if node in FRAMEWORK_IDS else None)
+        if kind in ("mechanism", "framework"):
+            ev = Evaluation(rg, day, self.law)
+            relying = [f for f in rg.active_flows(day) if node in f.under or node in ev.hop(f.id).basis]
+            keep = {f.id for f in rg.flows.values()}
+            downs = [(f.to, u) for f in relying for u in rg.carried_used[f.id]]
+
+            def walk_work(tx: Any, number: int, part: sel.Part) -> None:
+                walked = sel.walk_pairs(tx, number, downs, day, forward=True)
+                sel.add_flows(tx, number, part, keep | walked)
+                sel.complete(tx, number, part, nodes=[node])
+
+            # Carried ids are the partial graph's; the walk uses the server's, a superset that
+            # only adds flows the whole registry also walks (see the module docstring).
+            rg = self._select(rev, walk_work)
+        return impact_mod.impact(rg, node, day, law=self.law)
+
+    def findings(self, day: date, *, rev: int | None = None) -> list[findings_mod.Finding]:
+        """Every finding on `day` (the answer covers every active hop, so all are read)."""
+        return findings_mod.findings(self.active_graph(day, rev), day, law=self.law,
+                                     evaluation=self.evaluation(day, rev))
+
+    def what_if_invalidate(self, tool: str, from_day: date, day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        """Compares every active hop and finding (reads every flow active on `day`)."""
+        return whatif.invalidate(self.active_graph(day, rev, extra=(tool,)), tool, from_day, day, law=self.law)
+
+    def what_if_remove_party(self, party: str, day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        """Compares every active hop and finding (reads every flow active on `day`)."""
+        return whatif.remove_party(self.active_graph(day, rev, extra=(party,)), party, day, law=self.law)
+
+    def what_if_add(self, proposal: dict[str, Any], day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        """The merged registry must validate as a whole, so this reads the whole revision."""
+        registry = Registry.from_content(self.store.get(self.store.revision_info(rev).number).content)
+        return whatif.add_proposal(build_graph(registry), proposal, day, law=self.law)

@@ -1,0 +1,306 @@
+"""Cypher selection for the Neo4j query layer: the part of a revision's graph a query touches.
+
+Each function runs inside a read transaction (`tx`) on the graph `lineage.neo4j_graph` wrote, and
+either returns ids (reachability and candidate selection happen on the server) or adds element
+documents to a `Part`, the partial registry the engine's pure functions then run on. Every value
+is a parameter; the query texts are literals.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from registry.ids import FRAMEWORK_IDS
+from registry.model import Registry
+
+SECTION_OF = {"category": "categories", "subject": "subjects", "party": "parties",
+              "system": "systems", "mechanism": "mechanisms", "rule": "rules"}
+
+
+def _active(var: str) -> str:
+    return (f"({var}.valid_from IS NULL OR {var}.valid_from <= $day)"
+            f" AND ({var}.valid_until IS NULL OR $day < {var}.valid_until)")
+
+
+# Per-hop filters: a FLOW active on the date, or a CARRIES (one per flow and used category)
+# active on the date whose category is one of $related.
+ON_FLOW = _active("f")
+ON_CARRIES = "k.used IN $related AND " + _active("k")
+
+TOP = "MATCH (r:Revision {number: $rev}) RETURN r.top AS top"
+RELATED = (
+    "MATCH (c:Element:Category {rev: $rev, id: $category})"
+    " OPTIONAL MATCH (c)-[:PARENT_OF*0..]->(d:Category) WHERE d.used"
+    " WITH c, collect(DISTINCT d.id) AS down"
+    " OPTIONAL MATCH (a:Category)-[:PARENT_OF*1..]->(c) WHERE a.used"
+    " RETURN down + collect(DISTINCT a.id) AS related"
+)
+# Index seek on CARRIES(rev, used).
+CATEGORY_FLOWS = ("MATCH ()-[k:CARRIES]->() WHERE k.rev = $rev AND " + ON_CARRIES
+                  + " RETURN DISTINCT k.flow AS id")
+ACTIVE_FLOWS = "MATCH ()-[f:FLOW]->() WHERE f.rev = $rev AND " + ON_FLOW + " RETURN f.id AS id"
+CLAIMING = ("MATCH ()-[f:FLOW]->() WHERE f.rev = $rev AND $tool IN f.under AND " + ON_FLOW
+            + " RETURN f.id AS id")
+INTO_COUNTRIES = ("MATCH (b:Element) WHERE b.rev = $rev AND b.kind IN ['party', 'system']"
+                  " AND b.countries[0] IN $countries MATCH ()-[f:FLOW]->(b) WHERE " + ON_FLOW
+                  + " RETURN f.id AS id")
+AT_NODES = ("UNWIND $nodes AS nid MATCH (n:Element {rev: $rev, id: nid})"
+            " CALL (n) { MATCH (n)-[f:FLOW]->() WHERE " + ON_FLOW + " RETURN f.id AS id"
+            " UNION MATCH (n)<-[f:FLOW]-() WHERE " + ON_FLOW + " RETURN f.id AS id }"
+            " RETURN DISTINCT id")
+FLOWS = ("UNWIND $ids AS fid MATCH (a)-[f:FLOW {rev: $rev, id: fid}]->(b)"
+         " RETURN f.id AS id, f.order AS order, f.doc AS doc, a.id AS source, b.id AS target,"
+         " f.under AS under, f.carries AS carries, f.used AS used")
+ELEMENTS = ("UNWIND $ids AS eid MATCH (n:Element {rev: $rev, id: eid})"
+            " OPTIONAL MATCH (n)-[:OWNED_BY]->(o:Element)"
+            " RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc,"
+            " o.kind AS okind, o.id AS oid, o.order AS oorder, o.doc AS odoc")
+OWNED = ("MATCH (p:Element {rev: $rev, id: $party})<-[:OWNED_BY]-(s:System)"
+         " RETURN s.id AS id ORDER BY s.order")
+BOUND = ("UNWIND $nodes AS nid MATCH (:Element {rev: $rev, id: nid})<-[:BINDS]-(m:Mechanism)"
+         " RETURN DISTINCT m.id AS id")
+RULES = "MATCH (n:Element {rev: $rev, kind: 'rule'}) RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc"
+CATEGORY_TREES = (
+    "UNWIND $ids AS cid MATCH (c:Element:Category {rev: $rev, id: cid})"
+    " CALL (c) { MATCH (c)-[:PARENT_OF*0..]->(d) RETURN d"
+    " UNION MATCH (d)-[:PARENT_OF*1..]->(c) RETURN d }"
+    " RETURN DISTINCT d.kind AS kind, d.id AS id, d.order AS order, d.doc AS doc"
+)
+# Reachability from one node: quantified path patterns with the per-hop filter inside; the
+# planner turns them into a pruning breadth-first expand (each node visited once).
+REACH = {
+    (True, True): "MATCH (s:Element {rev: $rev, id: $start})"
+    " MATCH (s) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (n) RETURN DISTINCT n.id AS id",
+    (False, True): "MATCH (s:Element {rev: $rev, id: $start})"
+    " MATCH (n) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (s) RETURN DISTINCT n.id AS id",
+    (True, False): "MATCH (s:Element {rev: $rev, id: $start})"
+    " MATCH (s) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (n) RETURN DISTINCT n.id AS id",
+    (False, False): "MATCH (s:Element {rev: $rev, id: $start})"
+    " MATCH (n) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (s) RETURN DISTINCT n.id AS id",
+}
+# Flows on some route from $source to $target: forward set x backward set, in one query.
+ROUTE = {
+    True: "MATCH (s:Element {rev: $rev, id: $source}), (t:Element {rev: $rev, id: $target})"
+    " CALL (s) { MATCH (s) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (x)"
+    " RETURN collect(DISTINCT x) AS fw }"
+    " CALL (t) { MATCH (y) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (t)"
+    " RETURN collect(DISTINCT y) AS bw }"
+    " UNWIND fw AS a MATCH (a)-[k:CARRIES]->(b) WHERE " + ON_CARRIES + " AND b IN bw"
+    " RETURN DISTINCT k.flow AS id",
+    False: "MATCH (s:Element {rev: $rev, id: $source}), (t:Element {rev: $rev, id: $target})"
+    " CALL (s) { MATCH (s) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (x)"
+    " RETURN collect(DISTINCT x) AS fw }"
+    " CALL (t) { MATCH (y) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (t)"
+    " RETURN collect(DISTINCT y) AS bw }"
+    " UNWIND fw AS a MATCH (a)-[f:FLOW]->(b) WHERE " + ON_FLOW + " AND b IN bw"
+    " RETURN DISTINCT f.id AS id",
+}
+# One breadth-first level from many nodes at once (multi-source closures).
+STEP = {
+    (True, True): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})-[k:CARRIES]->(m)"
+    " WHERE " + ON_CARRIES + " RETURN DISTINCT k.flow AS flow, m.id AS next",
+    (False, True): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})<-[k:CARRIES]-(m)"
+    " WHERE " + ON_CARRIES + " RETURN DISTINCT k.flow AS flow, m.id AS next",
+    (True, False): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})-[f:FLOW]->(m)"
+    " WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
+    (False, False): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})<-[f:FLOW]-(m)"
+    " WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
+}
+# One level of a per-category walk: (node, used category) pairs.
+PAIR_STEP = {
+    True: "UNWIND $frontier AS p MATCH (n:Element {rev: $rev, id: p.node})"
+    "-[k:CARRIES {used: p.used}]->(m) WHERE " + _active("k")
+    + " RETURN k.flow AS flow, m.id AS next, k.used AS used",
+    False: "UNWIND $frontier AS p MATCH (n:Element {rev: $rev, id: p.node})"
+    "<-[k:CARRIES {used: p.used}]-(m) WHERE " + _active("k")
+    + " RETURN k.flow AS flow, m.id AS next, k.used AS used",
+}
+
+
+@dataclass(frozen=True)
+class FlowRow:
+    """A selected flow: its document and what further selection needs from it."""
+
+    order: int
+    doc: str
+    source: str
+    target: str
+    under: tuple[str, ...]
+    carries: tuple[str, ...]
+    used: tuple[str, ...]
+
+
+@dataclass
+class Part:
+    """A partial registry gathered from the server: element documents by section, and flows.
+
+    `registry()` keeps the revision's order in every section, so everything the engine sorts or
+    iterates in registry order comes out the same as on the whole registry.
+    """
+
+    top: dict[str, Any]
+    elements: dict[str, dict[str, tuple[int, str]]] = field(
+        default_factory=lambda: {section: {} for section in SECTION_OF.values()})
+    flows: dict[str, FlowRow] = field(default_factory=dict)
+
+    def add(self, kind: str | None, element_id: str | None, order: int | None, doc: str | None) -> None:
+        if kind in SECTION_OF and element_id is not None and doc is not None:
+            self.elements[SECTION_OF[kind]][element_id] = (order or 0, doc)
+
+    def has(self, element_id: str) -> bool:
+        return any(element_id in found for found in self.elements.values())
+
+    def registry(self) -> Registry:
+        content: dict[str, Any] = dict(self.top)
+        for section, found in self.elements.items():
+            if found:
+                content[section] = [json.loads(doc) for _, doc in sorted(found.values(), key=lambda v: v[0])]
+        if self.flows:
+            content["flows"] = [json.loads(row.doc) for row in sorted(self.flows.values(), key=lambda r: r.order)]
+        return Registry.from_content(content)
+
+
+def new_part(tx: Any, rev: int) -> Part:
+    """An empty part carrying the revision's top-level fields (organisation, notice days...)."""
+    record = tx.run(TOP, rev=rev).single()
+    return Part(json.loads(record["top"]) if record and record["top"] else {})
+
+
+def related(tx: Any, rev: int, category: str) -> list[str] | None:
+    """The used categories whose data is part of, or contains, `category`'s (None: unknown)."""
+    record = tx.run(RELATED, rev=rev, category=category).single()
+    return None if record is None else list(record["related"])
+
+
+def category_flows(tx: Any, rev: int, related_ids: list[str], day: date) -> list[str]:
+    """Flows active on `day` that carry any of the related categories (an index seek)."""
+    return [r["id"] for r in tx.run(CATEGORY_FLOWS, rev=rev, related=related_ids, day=day)]
+
+
+def active_flows(tx: Any, rev: int, day: date) -> list[str]:
+    """Every flow active on `day` (for answers that cover every hop)."""
+    return [r["id"] for r in tx.run(ACTIVE_FLOWS, rev=rev, day=day)]
+
+
+def flows_at(tx: Any, rev: int, nodes: list[str], day: date) -> list[str]:
+    """Flows active on `day` into or out of any of `nodes`."""
+    return [r["id"] for r in tx.run(AT_NODES, rev=rev, nodes=nodes, day=day)]
+
+
+def relying_candidates(tx: Any, rev: int, tool: str, countries: list[str], day: date) -> list[str]:
+    """Active flows that claim `tool`, or go to a recipient in one of `countries` (where an
+    adequacy decision named `tool` may carry them): a superset of the hops that rely on it."""
+    out = [r["id"] for r in tx.run(CLAIMING, rev=rev, tool=tool, day=day)]
+    if countries:
+        out += [r["id"] for r in tx.run(INTO_COUNTRIES, rev=rev, countries=countries, day=day)]
+    return list(dict.fromkeys(out))
+
+
+def owned_systems(tx: Any, rev: int, party: str) -> list[str]:
+    return [r["id"] for r in tx.run(OWNED, rev=rev, party=party)]
+
+
+def binding(tx: Any, rev: int, nodes: list[str]) -> list[str]:
+    """Mechanisms any of `nodes` is a member of."""
+    return [r["id"] for r in tx.run(BOUND, rev=rev, nodes=nodes)]
+
+
+def reach(tx: Any, rev: int, start: str, day: date, related_ids: list[str] | None, *, forward: bool) -> list[str]:
+    """Nodes reachable from (forward) or reaching (backward) `start`, itself included, over hops
+    active on `day` (carrying a related category, when given)."""
+    query = REACH[(forward, related_ids is not None)]
+    return [r["id"] for r in tx.run(query, rev=rev, start=start, day=day, related=related_ids)]
+
+
+def route(tx: Any, rev: int, source: str, target: str, day: date, related_ids: list[str] | None) -> list[str]:
+    """Flows on some route from `source` to `target` (the path query's hops)."""
+    query = ROUTE[related_ids is not None]
+    return [r["id"] for r in tx.run(query, rev=rev, source=source, target=target, day=day, related=related_ids)]
+
+
+def closure(tx: Any, rev: int, starts: Iterable[str], day: date, related_ids: list[str] | None,
+            *, forward: bool) -> set[str]:
+    """The flows walked from `starts` (many at once) over hops active on `day`: backward, every
+    flow whose data can reach a start, which is what regime propagation at the starts needs.
+
+    Breadth first, one query per level, each node expanded once: linear in the region walked
+    (a variable-length pattern per start would be quadratic)."""
+    seen = set(starts)
+    frontier, walked = list(seen), set()
+    query = STEP[(forward, related_ids is not None)]
+    while frontier:
+        found = []
+        for record in tx.run(query, rev=rev, frontier=frontier, day=day, related=related_ids):
+            walked.add(record["flow"])
+            if record["next"] not in seen:
+                seen.add(record["next"])
+                found.append(record["next"])
+        frontier = found
+    return walked
+
+
+def walk_pairs(tx: Any, rev: int, starts: Iterable[tuple[str, str]], day: date, *, forward: bool) -> set[str]:
+    """The flows walked from (node, category) pairs along hops that carry that category, like
+    `lineage.impact`'s walk, breadth first on the server."""
+    seen = set(starts)
+    frontier, walked = list(seen), set()
+    while frontier:
+        found = []
+        params = [{"node": node, "used": used} for node, used in frontier]
+        for record in tx.run(PAIR_STEP[forward], rev=rev, frontier=params, day=day):
+            walked.add(record["flow"])
+            pair = (record["next"], record["used"])
+            if pair not in seen:
+                seen.add(pair)
+                found.append(pair)
+        frontier = found
+    return walked
+
+
+def add_flows(tx: Any, rev: int, part: Part, flow_ids: Iterable[str]) -> list[FlowRow]:
+    """Fetch the flows not yet in `part` and add them; returns the rows of all asked for."""
+    wanted = list(dict.fromkeys(flow_ids))
+    missing = [f for f in wanted if f not in part.flows]
+    for r in tx.run(FLOWS, rev=rev, ids=missing):
+        part.flows[r["id"]] = FlowRow(r["order"], r["doc"], r["source"], r["target"], tuple(r["under"] or ()),
+                                      tuple(r["carries"] or ()), tuple(r["used"] or ()))
+    return [part.flows[f] for f in wanted if f in part.flows]
+
+
+def add_elements(tx: Any, rev: int, part: Part, element_ids: Iterable[str]) -> None:
+    """Fetch elements (and a system's owner) by id; unknown ids are skipped."""
+    missing = [e for e in dict.fromkeys(element_ids) if not part.has(e)]
+    for r in tx.run(ELEMENTS, rev=rev, ids=missing):
+        part.add(r["kind"], r["id"], r["order"], r["doc"])
+        part.add(r["okind"], r["oid"], r["oorder"], r["odoc"])
+
+
+def add_rules(tx: Any, rev: int, part: Part) -> list[str]:
+    """Add every rule; returns the categories the rules name."""
+    named: list[str] = []
+    for r in tx.run(RULES, rev=rev):
+        part.add(r["kind"], r["id"], r["order"], r["doc"])
+        rule = json.loads(r["doc"])
+        check = rule.get("deny") or rule.get("retention") or {}
+        categories = check.get("categories") or []
+        named += [categories] if isinstance(categories, str) else categories
+    return named
+
+
+def complete(tx: Any, rev: int, part: Part, *, nodes: Iterable[str] = (), categories: Iterable[str] = (),
+             mechanisms: Iterable[str] = ()) -> Part:
+    """Add what the part's flows need to be evaluated: both ends (and a system's owner), the
+    mechanisms they claim, and the category trees of what they carry (with ancestors); plus the
+    extra `nodes`, `categories` and `mechanisms` a query names."""
+    rows = list(part.flows.values())
+    ends = [n for row in rows for n in (row.source, row.target)]
+    claimed = [m for row in rows for m in row.under if m not in FRAMEWORK_IDS]
+    add_elements(tx, rev, part, [*nodes, *ends, *claimed, *mechanisms])
+    wanted = list(dict.fromkeys([*categories, *(c for row in rows for c in row.carries)]))
+    for r in tx.run(CATEGORY_TREES, rev=rev, ids=wanted):
+        part.add(r["kind"], r["id"], r["order"], r["doc"])
+    return part

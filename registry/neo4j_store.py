@@ -1,0 +1,544 @@
+"""The Neo4j store: the registry's history, proposals and materialised graphs on a Neo4j server.
+
+Revisions are `(:Revision {number, created_at, author, message, content, content_hash,
+parent_hash, hash, graph, top})` nodes (content is the canonical JSON text, so hashes are checked
+on exactly what is stored); proposals are `(:Proposal ...)` nodes. Uniqueness constraints on the
+revision number and hash, the proposal id and the graph keys are created idempotently on open.
+
+Writes: every revision or proposal write is ONE transaction that first takes the write lock of
+the single `(:FlowregMeta {key: 'store'})` node, then reads the head, checks the writer's
+expected head and creates the record. Writers therefore queue on that lock instead of forking
+the chain; the uniqueness constraint on `number` is the second line of defence (a violation
+becomes StaleHeadError, or a retry when the writer did not ask for a head).
+
+Graphs: after the revision commits, its graph is materialised by `lineage.neo4j_graph` in
+follow-up batches (MERGE on the unique graph keys, so re-running is harmless), and only then is
+`graph` set from 'pending' to 'ready'. A crash in between leaves 'pending'; the query layer
+finishes the job on first use (`ensure_graph`). Content that is not a valid registry is marked
+'invalid' and has no graph. Why not in the append transaction: a registry of a million flows
+does not fit one transaction's state in a 1 GB heap, and the history must not wait on it.
+
+Credentials come from `Settings` (environment or secrets file); the password is handed to the
+driver only and never appears in a repr, an error or a log line written here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import EllipsisType
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from pydantic import ValidationError
+
+from registry.config import Settings
+from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
+from registry.revisions import (
+    Proposal,
+    ProposalStatus,
+    Revision,
+    RevisionInfo,
+    canonical_json,
+    chain_hash,
+    iso_utc,
+    sha256_text,
+    verify_chain,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+INFO_FIELDS = tuple(RevisionInfo.model_fields)
+PROPOSAL_FIELDS = tuple(Proposal.model_fields)
+
+# The fixed allow-list of labels and relationship types. Cypher cannot take a label as a
+# parameter, so every query text is a literal built only from these names.
+NODE_LABELS: dict[str, str] = {
+    "categories": "Category", "subjects": "Subject", "parties": "Party",
+    "systems": "System", "mechanisms": "Mechanism", "rules": "Rule",
+}
+REL_TYPES = ("FLOW", "CARRIES", "OWNED_BY", "PARENT_OF", "BINDS")
+
+# name -> statement; created when missing, and `verify` reports any that were dropped.
+SCHEMA: dict[str, str] = {
+    "flowreg_meta_key": "CREATE CONSTRAINT flowreg_meta_key IF NOT EXISTS"
+    " FOR (m:FlowregMeta) REQUIRE m.key IS UNIQUE",
+    "flowreg_revision_number": "CREATE CONSTRAINT flowreg_revision_number IF NOT EXISTS"
+    " FOR (r:Revision) REQUIRE r.number IS UNIQUE",
+    "flowreg_revision_hash": "CREATE CONSTRAINT flowreg_revision_hash IF NOT EXISTS"
+    " FOR (r:Revision) REQUIRE r.hash IS UNIQUE",
+    "flowreg_proposal_id": "CREATE CONSTRAINT flowreg_proposal_id IF NOT EXISTS"
+    " FOR (p:Proposal) REQUIRE p.id IS UNIQUE",
+    "flowreg_element_key": "CREATE CONSTRAINT flowreg_element_key IF NOT EXISTS"
+    " FOR (n:Element) REQUIRE (n.rev, n.id) IS UNIQUE",
+    "flowreg_flow_key": "CREATE CONSTRAINT flowreg_flow_key IF NOT EXISTS"
+    " FOR ()-[f:FLOW]-() REQUIRE (f.rev, f.id) IS UNIQUE",
+    "flowreg_carries_key": "CREATE CONSTRAINT flowreg_carries_key IF NOT EXISTS"
+    " FOR ()-[k:CARRIES]-() REQUIRE (k.rev, k.flow, k.used) IS UNIQUE",
+}
+INDEXES: dict[str, str] = {
+    # "flows that carry category c": an index seek on (rev, used), see lineage.neo4j_graph.
+    "flowreg_carries_used": "CREATE INDEX flowreg_carries_used IF NOT EXISTS"
+    " FOR ()-[k:CARRIES]-() ON (k.rev, k.used)",
+    "flowreg_flow_rev": "CREATE INDEX flowreg_flow_rev IF NOT EXISTS FOR ()-[f:FLOW]-() ON (f.rev)",
+    "flowreg_element_kind": "CREATE INDEX flowreg_element_kind IF NOT EXISTS"
+    " FOR (n:Element) ON (n.rev, n.kind)",
+}
+
+REVISION_FIELDS = (
+    "r.number AS number, r.created_at AS created_at, r.author AS author, r.message AS message,"
+    " r.content_hash AS content_hash, r.parent_hash AS parent_hash, r.hash AS hash"
+)
+HEAD = "MATCH (r:Revision) RETURN " + REVISION_FIELDS + " ORDER BY r.number DESC LIMIT 1"
+# Taking the meta node's write lock first serialises every writer for the whole transaction.
+LOCK = "MATCH (m:FlowregMeta {key: 'store'}) SET m.writes = coalesce(m.writes, 0) + 1 RETURN m"
+PROPOSAL_RETURN = (
+    "RETURN p.id AS id, p.base_revision AS base_revision, p.created_at AS created_at,"
+    " p.author AS author, p.message AS message, p.content AS content, p.status AS status,"
+    " p.reviewer AS reviewer, p.decided_at AS decided_at, p.decision_note AS decision_note,"
+    " p.applied_revision AS applied_revision"
+)
+
+
+def _now() -> str:
+    return iso_utc(datetime.now(UTC))
+
+
+def _require_text(value: str, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise FlowregError(f"{what} must not be empty")
+    return value.strip()
+
+
+def _encode(content: Mapping[str, Any]) -> str:
+    if not isinstance(content, Mapping):
+        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
+    try:
+        return canonical_json(content)
+    except (TypeError, ValueError) as exc:
+        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None
+
+
+def shown_uri(uri: str) -> str:
+    """The URI as safe to show: any user:password@ part is cut out."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<unparsable URI>"
+    if parts.username is None and parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return parts._replace(netloc=f"{host}{port}").geturl()
+
+
+class Neo4jStore:
+    """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
+
+    def __init__(self, settings: Settings, *, connect_timeout: float = 15.0) -> None:
+        """Connect to the server the settings name, check it and create the schema if missing."""
+        if not settings.neo4j_uri:
+            raise StoreError("the Neo4j backend needs NEO4J_URI")
+        self.uri = shown_uri(settings.neo4j_uri)
+        self.user = settings.neo4j_user or "neo4j"
+        self.database = settings.neo4j_database
+        self._secret = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+        self._lock = threading.Lock()
+        # Imported here so that `registry` imports without the driver (embedded installs).
+        import neo4j
+
+        self._neo4j = neo4j
+        auth = (self.user, self._secret) if self._secret else None
+        try:
+            self._driver: Any = neo4j.GraphDatabase.driver(
+                settings.neo4j_uri, auth=auth, connection_timeout=connect_timeout,
+                max_transaction_retry_time=30.0, user_agent="flowreg",
+            )
+        except (ValueError, neo4j.exceptions.ConfigurationError) as exc:
+            raise StoreError(f"NEO4J_URI {self.uri!r} is not a usable Neo4j address: "
+                             f"{self._scrub(str(exc))}") from None
+        try:
+            with self._errors("connecting to"):
+                self._driver.verify_connectivity()
+            self._prepare()
+        except BaseException:
+            self._driver.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore(uri={self.uri!r}, user={self.user!r}, database={self.database!r})"
+
+    __str__ = __repr__
+
+    def __enter__(self) -> Neo4jStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- plumbing ----------------------------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._secret, "***") if self._secret else text
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Driver errors become StoreError naming the server, never the password."""
+        exc_mod = self._neo4j.exceptions
+        where = f"the Neo4j server at {self.uri} (database {self.database!r})"
+        try:
+            yield
+        except FlowregError:
+            raise
+        except exc_mod.AuthError:
+            raise StoreError(f"{where} refused the credentials of user {self.user!r} "
+                             "(check NEO4J_USER and NEO4J_PASSWORD)") from None
+        except (exc_mod.ServiceUnavailable, exc_mod.SessionExpired, OSError) as exc:
+            raise StoreError(f"cannot reach {where} while {doing} it: "
+                             f"{self._scrub(str(exc)) or type(exc).__name__}") from None
+        except exc_mod.Neo4jError as exc:
+            code = getattr(exc, "code", None) or type(exc).__name__
+            message = self._scrub(getattr(exc, "message", None) or str(exc))
+            raise StoreError(f"{where} failed while {doing} it ({code}): {message}") from None
+        except exc_mod.DriverError as exc:
+            raise StoreError(f"{where}: {self._scrub(str(exc))}") from None
+
+    @property
+    def driver(self) -> Any:
+        """The driver, for the query layer; StoreError once the store is closed."""
+        with self._lock:
+            if self._driver is None:
+                raise StoreError(f"the store at {self.uri} is closed")
+            return self._driver
+
+    def read(self, work: Callable[..., T], *args: Any, doing: str = "reading") -> T:
+        """Run `work(tx, *args)` in one read transaction (retried on transient errors)."""
+        with self._errors(doing), self.driver.session(database=self.database) as session:
+            return session.execute_read(work, *args)
+
+    def write(self, work: Callable[..., T], *args: Any, doing: str = "writing to") -> T:
+        """Run `work(tx, *args)` in one write transaction (retried on transient errors)."""
+        with self._errors(doing), self.driver.session(database=self.database) as session:
+            return session.execute_write(work, *args)
+
+    def _prepare(self) -> None:
+        def existing(tx: Any) -> set[str]:
+            names = {r["name"] for r in tx.run("SHOW CONSTRAINTS YIELD name RETURN name")}
+            return names | {r["name"] for r in tx.run("SHOW INDEXES YIELD name RETURN name")}
+
+        present = self.read(existing, doing="opening")
+        for name, statement in {**SCHEMA, **INDEXES}.items():
+            if name not in present:
+                self._create_schema(statement)
+        version = self.write(self._meta, doing="opening")
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"the Neo4j store at {self.uri} was written by a newer flowreg (store "
+                             f"schema {version}, this version reads {SCHEMA_VERSION}); upgrade flowreg")
+
+    def _create_schema(self, statement: str) -> None:
+        # Schema changes cannot share a transaction with data; another process opening at the
+        # same moment may win the race, which is fine.
+        try:
+            with self._errors("preparing"), self.driver.session(database=self.database) as session:
+                session.run(statement).consume()
+        except StoreError as exc:
+            if "AlreadyExists" not in exc.message:
+                raise
+
+    @staticmethod
+    def _meta(tx: Any) -> int:
+        found = tx.run("MATCH (m:FlowregMeta {key: 'store'}) RETURN m.schema_version AS v").single()
+        if found is None:
+            foreign = tx.run("MATCH (n) WHERE n:Revision OR n:Proposal RETURN count(n) AS n").single()
+            if foreign["n"]:
+                raise StoreError("the Neo4j database holds :Revision or :Proposal nodes that "
+                                 "flowreg did not write; left untouched")
+        record = tx.run(
+            "MERGE (m:FlowregMeta {key: 'store'}) ON CREATE SET m.format = 'flowreg-store',"
+            " m.schema_version = $version, m.next_proposal = 1 RETURN m.schema_version AS v",
+            version=SCHEMA_VERSION,
+        ).single()
+        return int(record["v"])
+
+    @staticmethod
+    def _info(record: Mapping[str, Any]) -> RevisionInfo:
+        data = {name: record[name] for name in INFO_FIELDS}
+        try:
+            return RevisionInfo.model_validate(data)
+        except ValidationError as exc:
+            fields = ", ".join(str(error["loc"][0]) for error in exc.errors())
+            raise TamperError(f"revision {data['number']}: malformed record ({fields})") from None
+
+    # --- revisions ---------------------------------------------------------------------------
+    def head(self) -> RevisionInfo | None:
+        """The newest revision, or None when the store is empty."""
+        record = self.read(lambda tx: tx.run(HEAD).single())
+        return self._info(record) if record else None
+
+    def revision_info(self, number: int | None = None) -> RevisionInfo:
+        """Revision `number` (None: the head) without its content; NotFoundError as `get`."""
+        def work(tx: Any) -> tuple[Any, Any]:
+            head = tx.run(HEAD).single()
+            if number is None or head is None:
+                return head, head
+            return tx.run("MATCH (r:Revision {number: $n}) RETURN " + REVISION_FIELDS,
+                          n=number).single(), head
+        record, head = self.read(work)
+        self._missing(number, record, head)
+        return self._info(record)
+
+    @staticmethod
+    def _missing(number: int | None, record: Any, head: Any) -> None:
+        if record is None:
+            if head is None:
+                raise NotFoundError("the registry has no revisions yet")
+            raise NotFoundError(f"revision {number} does not exist (the head is {head['number']})")
+
+    def get(self, number: int | None = None) -> Revision:
+        """Revision `number` (None: the head), its content checked against its hash."""
+        def work(tx: Any) -> tuple[Any, Any]:
+            head = tx.run(HEAD).single()
+            if head is None:
+                return None, None
+            found = tx.run("MATCH (r:Revision {number: $n}) RETURN " + REVISION_FIELDS
+                           + ", r.content AS content",
+                           n=head["number"] if number is None else number).single()
+            return found, head
+        record, head = self.read(work)
+        self._missing(number, record, head)
+        info, text = self._info(record), record["content"]
+        problem = f"revision {info.number} was changed outside flowreg"
+        if not isinstance(text, str) or sha256_text(text) != info.content_hash:
+            raise TamperError(f"{problem}: its content does not match its hash; run verify")
+        try:
+            content = json.loads(text)
+        except ValueError:
+            raise TamperError(f"{problem}: its content is not JSON") from None
+        return Revision(**info.model_dump(), content=content)
+
+    def history(self) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content."""
+        records = self.read(lambda tx: list(tx.run(
+            "MATCH (r:Revision) RETURN " + REVISION_FIELDS + " ORDER BY r.number")))
+        return [self._info(record) for record in records]
+
+    def _append_tx(self, tx: Any, text: str, author: str, message: str,
+                   expected_head: int | None | EllipsisType) -> Revision:
+        tx.run(LOCK).consume()
+        head = tx.run(HEAD).single()
+        head_number = head["number"] if head else None
+        if expected_head is not Ellipsis and expected_head != head_number:
+            raise StaleHeadError(expected_head, head_number)
+        number = (head_number or 0) + 1
+        values = {
+            "number": number, "created_at": _now(), "author": author, "message": message,
+            "content_hash": sha256_text(text), "parent_hash": head["hash"] if head else None,
+        }
+        values["hash"] = chain_hash(**values)
+        tx.run("CREATE (r:Revision) SET r = $values, r.content = $content, r.graph = 'pending'",
+               values=values, content=text).consume()
+        return Revision.model_validate({**values, "content": json.loads(text)})
+
+    def _write_revision(self, work: Callable[..., T], *args: Any) -> T:
+        """A write that creates a revision: a lost race on the number constraint (a writer that
+        bypassed the lock) is retried when the caller gave no expected head."""
+        for _attempt in range(5):
+            try:
+                return self.write(work, *args)
+            except StoreError as exc:
+                if "ConstraintValidationFailed" not in exc.message:
+                    raise
+        raise StoreError(f"the Neo4j store at {self.uri} is too busy: five writes in a row "
+                         "lost the race for the next revision number")
+
+    def append(
+        self,
+        content: dict[str, Any],
+        *,
+        author: str,
+        message: str,
+        expected_head: int | None | EllipsisType = ...,
+    ) -> Revision:
+        """Write `content` as the next revision in one transaction, then materialise its graph."""
+        text = _encode(content)
+        author = _require_text(author, "author")
+        revision = self._write_revision(self._append_tx, text, author, message or "", expected_head)
+        self._after_write(revision.number)
+        return revision
+
+    def _after_write(self, number: int) -> None:
+        # The revision is committed; if materialising fails now, the query layer finishes the
+        # job later, so the caller still gets the revision it wrote.
+        try:
+            self.ensure_graph(number)
+        except StoreError as exc:
+            log.warning("revision %s is stored but its graph is not materialised yet: %s",
+                        number, exc.message)
+
+    def ensure_graph(self, number: int | None = None) -> RevisionInfo:
+        """The revision's info once its graph is materialised (materialising it if needed).
+
+        StoreError when the revision's content is not a valid registry (it then has no graph).
+        """
+        info = self.revision_info(number)
+        state = self.read(lambda tx: tx.run("MATCH (r:Revision {number: $n}) RETURN r.graph AS g",
+                                            n=info.number).single()["g"])
+        if state == "ready":
+            return info
+        if state == "invalid":
+            raise StoreError(f"revision {info.number} does not hold a valid registry, so it has "
+                             "no graph to query")
+        # Here and not at module level: the graph's category semantics live in lineage.graph,
+        # and materialising with them keeps the backends from drifting apart.
+        from lineage.neo4j_graph import materialise
+
+        materialise(self, self.get(info.number))
+        return self.ensure_graph(info.number)
+
+    def verify(self) -> list[str]:
+        """Every integrity problem in words: dropped constraints, hashes, numbering, graphs."""
+        problems: list[str] = []
+        present = self.read(lambda tx: {r["name"] for r in tx.run(
+            "SHOW CONSTRAINTS YIELD name RETURN name")})
+        problems.extend(f"the constraint {name} was removed (the store was edited outside flowreg)"
+                        for name in sorted(set(SCHEMA) - present))
+        infos: list[RevisionInfo] = []
+        with self._errors("verifying"), self.driver.session(database=self.database) as session:
+            # Streamed: only one revision's content is in memory at a time.
+            for record in session.run("MATCH (r:Revision) RETURN " + REVISION_FIELDS
+                                      + ", r.content AS content ORDER BY r.number"):
+                text = record["content"]
+                if not isinstance(text, str) or sha256_text(text) != record["content_hash"]:
+                    problems.append(f"revision {record['number']}: content does not match its "
+                                    "content hash")
+                try:
+                    infos.append(self._info(record))
+                except TamperError as exc:
+                    problems.append(exc.message)
+        from lineage.neo4j_graph import check_graphs
+
+        problems += check_graphs(self)
+        return problems + verify_chain(infos)
+
+    def adopt(self, revision: Revision) -> bool:
+        """Append `revision` exactly as it is (number, time, author, hashes): how `flowreg neo4j
+        push` moves a history. False when this store already holds it; StoreError when the
+        revision is damaged, does not extend the head, or the histories diverge."""
+        text = _encode(revision.content)
+        if sha256_text(text) != revision.content_hash or revision.hash != revision.expected_hash():
+            raise StoreError(f"revision {revision.number} does not match its hashes; not copied")
+
+        def work(tx: Any) -> bool:
+            tx.run(LOCK).consume()
+            same = tx.run("MATCH (r:Revision {number: $n}) RETURN r.hash AS hash",
+                          n=revision.number).single()
+            if same is not None:
+                if same["hash"] != revision.hash:
+                    raise StoreError(f"the histories diverge at revision {revision.number}")
+                return False
+            head = tx.run(HEAD).single()
+            if (head["number"] if head else 0) + 1 != revision.number or (
+                    head["hash"] if head else None) != revision.parent_hash:
+                raise StoreError(f"revision {revision.number} does not extend the head")
+            values = revision.info().model_dump(mode="json")
+            tx.run("CREATE (r:Revision) SET r = $values, r.content = $content, r.graph = 'pending'",
+                   values={k: v for k, v in values.items() if v is not None},
+                   content=text).consume()
+            return True
+
+        return self.write(work)
+
+    # --- proposals ---------------------------------------------------------------------------
+    def propose(
+        self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None
+    ) -> Proposal:
+        """Record a change for review; StaleHeadError if `base_revision` is not the head."""
+        text = _encode(content)
+        author = _require_text(author, "author")
+
+        def work(tx: Any) -> int:
+            meta = tx.run(LOCK + ".next_proposal AS next").single()
+            head = tx.run(HEAD).single()
+            head_number = head["number"] if head else None
+            if base_revision != head_number:
+                raise StaleHeadError(base_revision, head_number)
+            tx.run("MATCH (m:FlowregMeta {key: 'store'}) SET m.next_proposal = $next + 1"
+                   " CREATE (p:Proposal) SET p = $values",
+                   next=meta["next"], values={
+                       "id": meta["next"], "base_revision": base_revision, "created_at": _now(),
+                       "author": author, "message": message or "", "content": text,
+                       "status": "pending", "decision_note": ""}).consume()
+            return int(meta["next"])
+
+        return self.get_proposal(self.write(work))
+
+    @staticmethod
+    def _proposal(record: Mapping[str, Any]) -> Proposal:
+        data = {name: record[name] for name in PROPOSAL_FIELDS}
+        try:
+            data["content"] = json.loads(data["content"])
+            return Proposal.model_validate(data)
+        except (ValueError, TypeError):  # ValidationError is a ValueError
+            raise TamperError(f"proposal {record['id']} was changed outside flowreg") from None
+
+    def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
+        """Proposals, oldest first, optionally only those with `status`."""
+        records = self.read(lambda tx: list(tx.run(
+            "MATCH (p:Proposal) WHERE $status IS NULL OR p.status = $status "
+            + PROPOSAL_RETURN + " ORDER BY p.id", status=status)))
+        return [self._proposal(record) for record in records]
+
+    def get_proposal(self, proposal_id: int) -> Proposal:
+        """One proposal; NotFoundError when there is none with that id."""
+        record = self.read(lambda tx: tx.run(
+            "MATCH (p:Proposal {id: $id}) " + PROPOSAL_RETURN, id=proposal_id).single())
+        if record is None:
+            raise NotFoundError(f"there is no proposal {proposal_id}")
+        return self._proposal(record)
+
+    def decide(self, proposal_id: int, *, approve: bool, reviewer: str, note: str = "") -> Proposal:
+        """Approve (append as a revision on its base) or reject a pending proposal, atomically."""
+        reviewer = _require_text(reviewer, "reviewer")
+
+        def work(tx: Any) -> int | None:
+            tx.run(LOCK).consume()
+            found = tx.run("MATCH (p:Proposal {id: $id}) RETURN p.status AS status,"
+                           " p.base_revision AS base, p.author AS author, p.message AS message,"
+                           " p.content AS content", id=proposal_id).single()
+            if found is None:
+                raise NotFoundError(f"there is no proposal {proposal_id}")
+            if found["status"] != "pending":
+                raise FlowregError(f"proposal {proposal_id} is already {found['status']}")
+            applied = None
+            if approve:
+                summary = (f"{found['message']} (proposal {proposal_id}, approved by "
+                           f"{reviewer})").lstrip()
+                try:
+                    canonical = _encode(json.loads(found["content"]))
+                except ValueError:
+                    raise TamperError(f"proposal {proposal_id} was changed outside flowreg") from None
+                # A stale base raises inside the transaction: nothing is written, still pending.
+                applied = self._append_tx(tx, canonical, found["author"], summary,
+                                          found["base"]).number
+            tx.run("MATCH (p:Proposal {id: $id}) SET p.status = $status, p.reviewer = $reviewer,"
+                   " p.decided_at = $at, p.decision_note = $note, p.applied_revision = $applied",
+                   id=proposal_id, status="approved" if approve else "rejected",
+                   reviewer=reviewer, at=_now(), note=note or "", applied=applied).consume()
+            return applied
+
+        applied = self._write_revision(work)
+        if applied is not None:
+            self._after_write(applied)
+        return self.get_proposal(proposal_id)
+
+    def close(self) -> None:
+        """Close the connection; further calls raise StoreError."""
+        with self._lock:
+            if self._driver is not None:
+                self._driver.close()
+                self._driver = None
