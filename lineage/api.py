@@ -7,6 +7,7 @@ new revision never sees stale answers and repeated questions are answered from m
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from datetime import date
@@ -40,6 +41,17 @@ class _Lru(OrderedDict):
         return value
 
 
+def _neo4j_backend(store: Store, law: Law) -> Any:
+    """The Neo4j query layer when `store` is a Neo4jStore, else None (imported lazily: the
+    embedded backend must work without the Neo4j driver)."""
+    neo4j_store = sys.modules.get("registry.neo4j_store")  # loaded if a Neo4jStore exists
+    if neo4j_store is None or not isinstance(store, neo4j_store.Neo4jStore):
+        return None
+    from lineage.neo4j_queries import Neo4jQueries
+
+    return Neo4jQueries(store, law)
+
+
 class Flowreg:
     """A registry store plus the engine, with caches keyed by revision hash.
 
@@ -54,6 +66,9 @@ class Flowreg:
         self._graphs: _Lru = _Lru(4)
         self._evaluations: _Lru = _Lru(16)
         self._revisions: _Lru = _Lru(8)
+        # On a Neo4j store the queries run in Cypher on the server (same methods, same answers);
+        # None keeps the embedded engine below.
+        self.backend = _neo4j_backend(store, self.law)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Flowreg:
@@ -104,30 +119,51 @@ class Flowreg:
 
     # --- queries -------------------------------------------------------------------------------
     def flows(self, category: str, day: date, *, from_node: str | None = None, rev: int | None = None) -> list[HopStatus]:
+        if self.backend:
+            return self.backend.flows(category, day, from_node=from_node, rev=rev)
         return queries.flows(self.graph(rev), category, day, from_node=from_node, law=self.law)
 
     def hops(self, day: date, *, rev: int | None = None) -> list[HopStatus]:
+        if self.backend:
+            return self.backend.hops(day, rev=rev)
         return self.evaluation(day, rev).hops()
 
     def recipients(self, category: str, day: date, *, rev: int | None = None) -> list[queries.Recipient]:
+        if self.backend:
+            return self.backend.recipients(category, day, rev=rev)
         return queries.recipients(self.graph(rev), category, day)
 
     def path(self, source: str, target: str, day: date, *, category: str | None = None, rev: int | None = None) -> queries.PathResult:
+        if self.backend:
+            return self.backend.path(source, target, day, category=category, rev=rev)
         return queries.path(self.graph(rev), source, target, day, category=category, law=self.law)
 
     def impact(self, node: str, day: date, *, rev: int | None = None) -> impact_mod.Impact:
+        if self.backend:
+            return self.backend.impact(node, day, rev=rev)
         return impact_mod.impact(self.graph(rev), node, day, law=self.law)
 
     def findings(self, day: date, *, rev: int | None = None) -> list[findings_mod.Finding]:
+        if self.backend:
+            return self.backend.findings(day, rev=rev)
         return findings_mod.findings(self.graph(rev), day, law=self.law, evaluation=self.evaluation(day, rev))
 
     def what_if_invalidate(self, tool: str, from_day: date, day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        if self.backend:
+            return self.backend.what_if_invalidate(tool, from_day, day, rev=rev)
         return whatif.invalidate(self.graph(rev), tool, from_day, day, law=self.law)
 
     def what_if_remove_party(self, party: str, day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        if self.backend:
+            return self.backend.what_if_remove_party(party, day, rev=rev)
         return whatif.remove_party(self.graph(rev), party, day, law=self.law)
 
+    def between_dates(self, before: date, after: date, *, rev: int | None = None) -> whatif.WhatIf:
+        return whatif.between_dates(self.graph(rev), before, after, law=self.law)
+
     def what_if_add(self, proposal: dict[str, Any], day: date, *, rev: int | None = None) -> whatif.WhatIf:
+        if self.backend:
+            return self.backend.what_if_add(proposal, day, rev=rev)
         return whatif.add_proposal(self.graph(rev), proposal, day, law=self.law)
 
     # --- writes --------------------------------------------------------------------------------

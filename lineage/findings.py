@@ -231,7 +231,10 @@ def _upstream_chain(rg: RegistryGraph, flow: Flow, categories: list[str], day: d
     while queue:
         node = queue.popleft()
         start = node
-        incoming = [f for f in rg.in_flows(node, day) if _touches(rg, f, categories)]
+        # In registry order, not adjacency order: the graph lists a node's senders in the order
+        # their first flow (active or not) was declared, so an expired flow would pick the chain.
+        incoming = sorted((f for f in rg.in_flows(node, day) if _touches(rg, f, categories)),
+                          key=lambda f: rg.order[f.id])
         if not incoming:
             break
         for f in incoming:

@@ -188,17 +188,17 @@ class Neo4jQueries:
         kind = rg.registry.kind_of(node) or ("framework" if node in FRAMEWORK_IDS else None)
         if kind in ("mechanism", "framework"):
             ev = Evaluation(rg, day, self.law)
-            relying = [f for f in rg.active_flows(day) if node in f.under or node in ev.hop(f.id).basis]
-            keep = {f.id for f in rg.flows.values()}
-            downs = [(f.to, u) for f in relying for u in rg.carried_used[f.id]]
+            relying = [f.id for f in rg.active_flows(day) if node in f.under or node in ev.hop(f.id).basis]
+            keep = list(rg.flows)
 
             def walk_work(tx: Any, number: int, part: sel.Part) -> None:
-                walked = sel.walk_pairs(tx, number, downs, day, forward=True)
-                sel.add_flows(tx, number, part, keep | walked)
+                # The walk starts from the categories the server recorded for each flow (those of
+                # the whole registry), not the partial graph's, which may know fewer.
+                rows = sel.add_flows(tx, number, part, relying)
+                downs = [(r.target, u) for r in rows for u in r.used]
+                sel.add_flows(tx, number, part, [*keep, *sel.walk_pairs(tx, number, downs, day, forward=True)])
                 sel.complete(tx, number, part, nodes=[node])
 
-            # Carried ids are the partial graph's; the walk uses the server's, a superset that
-            # only adds flows the whole registry also walks (see the module docstring).
             rg = self._select(rev, walk_work)
         return impact_mod.impact(rg, node, day, law=self.law)
 

@@ -37,7 +37,7 @@ RELATED = (
     " OPTIONAL MATCH (c)-[:PARENT_OF*0..]->(d:Category) WHERE d.used"
     " WITH c, collect(DISTINCT d.id) AS down"
     " OPTIONAL MATCH (a:Category)-[:PARENT_OF*1..]->(c) WHERE a.used"
-    " RETURN down + collect(DISTINCT a.id) AS related"
+    " WITH down, collect(DISTINCT a.id) AS up RETURN down + up AS related"
 )
 # Index seek on CARRIES(rev, used).
 CATEGORY_FLOWS = ("MATCH ()-[k:CARRIES]->() WHERE k.rev = $rev AND " + ON_CARRIES

@@ -166,7 +166,9 @@ def path(
     law = law or load_law()
     if category is not None:
         _need_category(rg, category)
-        candidates = [f for f in rg.flows_carrying(category) if f.valid_on(day)]
+        # In registry order: flows_carrying's order follows a set's, and the shortest route
+        # picked among equally short ones must not depend on the process's hash seed.
+        candidates = _ordered(rg, [f for f in rg.flows_carrying(category) if f.valid_on(day)])
     else:
         candidates = list(rg.active_flows(day))
     forward = _reach(candidates, source, forward=True)

@@ -110,6 +110,13 @@ def _regime_status(
         return RegimeStatus(regime, Status.NOT_REQUIRED, f"stays inside {dst}")
     if law.in_area(regime, dst, day):
         return RegimeStatus(regime, Status.NOT_REQUIRED, f"{dst} is inside the {name} area")
+    if exporter is not None and recipient is not None and exporter.id == recipient.id:
+        # EDPB Guidelines 05/2021, criterion 3: a transfer needs another controller or processor
+        # as importer; moving data inside one legal entity is not a Chapter V transfer.
+        return RegimeStatus(
+            regime, Status.NOT_REQUIRED,
+            f"stays within {exporter.id} (one organisation; not a transfer, EDPB Guidelines 05/2021)",
+        )
 
     for decision in law.adequacy(regime, dst, day):
         fits, why = _adequacy_fits(decision.scope, decision.framework, recipient, day)

@@ -123,9 +123,27 @@ def merge(registry: Registry, proposal: dict[str, Any]) -> Registry:
     return load_registry_data(content)
 
 
-def compare(before: RegistryGraph, after: RegistryGraph, day: date, label: str, law_before: Law, law_after: Law) -> WhatIf:
-    """Hops whose status differs and findings that appear or go, between two graphs on `day`."""
-    ev_before, ev_after = Evaluation(before, day, law_before), Evaluation(after, day, law_after)
+def between_dates(rg: RegistryGraph, before: date, after: date, *, law: Law | None = None) -> WhatIf:
+    """What changed from one date to another with the registry as it is (e.g. the day before
+    and the day of Schrems II): hops whose status differs, findings that appear or go.
+
+    >>> from registry.loader import load_registry_file
+    >>> rg = build_graph(load_registry_file("tests/fixtures/northwind.yaml"))
+    >>> [(c.flow, c.before, c.after) for c in between_dates(rg, date(2020, 7, 15), date(2020, 7, 16)).changed_hops]
+    [('web-to-mailer', 'adequate', 'covered')]
+    """
+    law = law or load_law()
+    return compare(rg, rg, after, f"from {before} to {after}", law, law, day_before=before)
+
+
+def compare(
+    before: RegistryGraph, after: RegistryGraph, day: date, label: str, law_before: Law, law_after: Law,
+    *, day_before: date | None = None,
+) -> WhatIf:
+    """Hops whose status differs and findings that appear or go, between two graphs on `day`
+    (the first graph on `day_before` when given)."""
+    first = day_before or day
+    ev_before, ev_after = Evaluation(before, first, law_before), Evaluation(after, day, law_after)
     old = {h.flow: h for h in ev_before.hops()}
     new = {h.flow: h for h in ev_after.hops()}
     changes = []
@@ -134,7 +152,7 @@ def compare(before: RegistryGraph, after: RegistryGraph, day: date, label: str, 
         if a is None or b is None or a.status != b.status:
             reason = b.reason if b else "the flow no longer exists"
             changes.append(HopChange(flow_id, a.status.value if a else None, b.status.value if b else None, reason))
-    f_old = {f.id: f for f in findings(before, day, evaluation=ev_before)}
+    f_old = {f.id: f for f in findings(before, first, evaluation=ev_before)}
     f_new = {f.id: f for f in findings(after, day, evaluation=ev_after)}
     return WhatIf(
         label, day, changes,

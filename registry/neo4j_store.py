@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 INFO_FIELDS = tuple(RevisionInfo.model_fields)
 PROPOSAL_FIELDS = tuple(Proposal.model_fields)
 
@@ -154,11 +155,18 @@ class Neo4jStore:
         import neo4j
 
         self._neo4j = neo4j
+        scheme = settings.neo4j_uri.partition("://")[0].lower()
+        if scheme not in BOLT_SCHEMES:
+            raise StoreError(f"NEO4J_URI {self.uri!r} is not a usable Neo4j address: flowreg "
+                             f"speaks Bolt ({', '.join(BOLT_SCHEMES)}://host:port)")
         auth = (self.user, self._secret) if self._secret else None
         try:
             self._driver: Any = neo4j.GraphDatabase.driver(
                 settings.neo4j_uri, auth=auth, connection_timeout=connect_timeout,
                 max_transaction_retry_time=30.0, user_agent="flowreg",
+                # Server notifications (e.g. "property key does not exist yet" on an empty
+                # store) would be logged as warnings on every query.
+                notifications_min_severity="OFF",
             )
         except (ValueError, neo4j.exceptions.ConfigurationError) as exc:
             raise StoreError(f"NEO4J_URI {self.uri!r} is not a usable Neo4j address: "
@@ -200,7 +208,7 @@ class Neo4jStore:
                              "(check NEO4J_USER and NEO4J_PASSWORD)") from None
         except (exc_mod.ServiceUnavailable, exc_mod.SessionExpired, OSError) as exc:
             raise StoreError(f"cannot reach {where} while {doing} it: "
-                             f"{self._scrub(str(exc)) or type(exc).__name__}") from None
+                             f"{self._scrub(' '.join(str(exc).split())) or type(exc).__name__}") from None
         except exc_mod.Neo4jError as exc:
             code = getattr(exc, "code", None) or type(exc).__name__
             message = self._scrub(getattr(exc, "message", None) or str(exc))
@@ -400,6 +408,13 @@ class Neo4jStore:
         materialise(self, self.get(info.number))
         return self.ensure_graph(info.number)
 
+    def rebuild_graph(self, number: int) -> RevisionInfo:
+        """Delete revision `number`'s materialised graph and write it again from its content."""
+        from lineage.neo4j_graph import drop_graph
+
+        drop_graph(self, self.revision_info(number).number)
+        return self.ensure_graph(number)
+
     def verify(self) -> list[str]:
         """Every integrity problem in words: dropped constraints, hashes, numbering, graphs."""
         problems: list[str] = []
@@ -462,7 +477,8 @@ class Neo4jStore:
         author = _require_text(author, "author")
 
         def work(tx: Any) -> int:
-            meta = tx.run(LOCK + ".next_proposal AS next").single()
+            tx.run(LOCK).consume()
+            meta = tx.run("MATCH (m:FlowregMeta {key: 'store'}) RETURN m.next_proposal AS next").single()
             head = tx.run(HEAD).single()
             head_number = head["number"] if head else None
             if base_revision != head_number:

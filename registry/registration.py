@@ -39,6 +39,10 @@ FLOW_OPTIONS = {
     "under": "--under",
     "source": "--source",
 }
+OPTION_ORDER = (
+    "--id", "--name", "--country", "--category", "--from-system", "--kind", "--purpose", "--role",
+    "--under", "--certification", "--public-list", "--flow-id", "--source",
+)  # fmt: skip
 _ELEMENT_PATH = re.compile(r"^(?P<section>[a-z_]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_]+))?")
 
 
@@ -192,8 +196,8 @@ def _precheck(
 
 def _option_rank(issue: Issue) -> int:
     """Issues in the order the options appear in `flowreg subprocessor add --help`."""
-    order = list(dict.fromkeys([*PARTY_OPTIONS.values(), *FLOW_OPTIONS.values()]))
-    return order.index(issue.path) if issue.path in order else len(order)
+    path = issue.path
+    return OPTION_ORDER.index(path) if path in OPTION_ORDER else len(OPTION_ORDER)
 
 
 def _free_id(registry: Registry, wanted: str) -> str:

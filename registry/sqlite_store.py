@@ -452,6 +452,32 @@ class SqliteStore:
             )
         return self.get_proposal(proposal_id)
 
+    def adopt(self, revision: Revision) -> bool:
+        """Append `revision` exactly as it is (number, time, author, hashes): how `flowreg neo4j
+        pull` moves a history. False when this store already holds it; StoreError when the
+        revision is damaged, does not extend the head, or the histories diverge."""
+        text = _encode(revision.content)
+        if sha256_text(text) != revision.content_hash or revision.hash != revision.expected_hash():
+            raise StoreError(f"revision {revision.number} does not match its hashes; not copied")
+        info = revision.info().model_dump(mode="json")
+        with self._writing() as conn:
+            same = conn.execute(
+                "SELECT hash FROM revisions WHERE number = ?", (revision.number,)
+            ).fetchone()
+            if same is not None:
+                if same[0] != revision.hash:
+                    raise StoreError(f"the histories diverge at revision {revision.number}")
+                return False
+            head = self._head_row(conn)
+            if (head or (0, None)) != (revision.number - 1, revision.parent_hash):
+                raise StoreError(f"revision {revision.number} does not extend the head")
+            conn.execute(
+                "INSERT INTO revisions (number, created_at, author, message, content_hash,"
+                " parent_hash, hash, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*(info[name] for name in INFO_FIELDS), text),
+            )
+        return True
+
     def close(self) -> None:
         """Close the connection; further calls raise StoreError."""
         with self._lock:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from registry.model import SECTIONS, Registry
-from registry.revisions import RevisionInfo
+from registry.revisions import Revision, RevisionInfo
 
 HEADER_KEYS = ("flowreg", "organization", "source", "notice_days")
 # Fields in reading order; a key not listed (a future extension) goes after the listed main
@@ -57,6 +57,10 @@ FIELD_ORDER = (
     "url",
 )
 TAIL_ORDER = ("valid_from", "valid_until", "source")
+# Unknown keys rank len(FIELD_ORDER): after the listed fields, before the tail.
+_RANK = {key: i for i, key in enumerate(FIELD_ORDER)} | {
+    key: len(FIELD_ORDER) + 1 + i for i, key in enumerate(TAIL_ORDER)
+}
 DATE_KEYS = frozenset({"valid_from", "valid_until", "notice_given"})
 # Lists of small mappings written one per line, like the format's own example.
 FLOW_MAPPING_LISTS = frozenset({"certifications"})
@@ -85,8 +89,8 @@ class _Dumper(yaml.SafeDumper):
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     style: str | None = None
     if any(ch in value for ch in _UNICODE_BREAKS) or _keeps_breaks(value):
-        # PyYAML would write these line breaks raw inside single quotes, where reading folds
-        # them into a space; escaped in double quotes they survive.
+        # Escaped in double quotes these survive; PyYAML's own choice would lose them (see
+        # `_UNICODE_BREAKS` and `_keeps_breaks`).
         style = '"'
     elif "\n" in value:
         # Multi-line text reads best as a literal block; PyYAML falls back to quoting by itself
@@ -95,6 +99,8 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+# YAML 1.1 line breaks besides \n: PyYAML writes them raw inside single quotes, where reading
+# folds them into a space.
 _UNICODE_BREAKS = "\x85\u2028\u2029"
 
 
@@ -114,7 +120,7 @@ _Dumper.add_representer(
 
 
 def to_yaml(
-    registry_or_content: Registry | dict[str, Any] | RevisionInfo,
+    registry_or_content: Registry | dict[str, Any] | Revision,
     *,
     revision: RevisionInfo | None = None,
 ) -> str:
@@ -125,9 +131,9 @@ def to_yaml(
     """
     if isinstance(registry_or_content, Registry):
         content = registry_or_content.content()
-    elif isinstance(registry_or_content, RevisionInfo):
+    elif isinstance(registry_or_content, Revision):
         revision = revision or registry_or_content
-        content = registry_or_content.content  # type: ignore[attr-defined]  # a Revision
+        content = registry_or_content.content
     else:
         content = registry_or_content
 
@@ -191,14 +197,9 @@ def _element(element: Any) -> Any:
         return [_element(item) for item in element]
     if not isinstance(element, dict):
         return element
-    rank = {key: i for i, key in enumerate(FIELD_ORDER)}
-    tail = {key: len(FIELD_ORDER) + 1 + i for i, key in enumerate(TAIL_ORDER)}
-
-    def order(key: str) -> int:
-        return tail.get(key, rank.get(key, len(FIELD_ORDER)))
-
     return {
-        key: _element(value) for key, value in sorted(element.items(), key=lambda kv: order(kv[0]))
+        key: _element(element[key])
+        for key in sorted(element, key=lambda k: _RANK.get(k, len(FIELD_ORDER)))
     }
 
 

@@ -197,15 +197,20 @@ def test_scc_with_another_party_is_invalid():
     assert "not a contract between exporter and importer" in hop.regimes["eu"].reason
 
 
-def test_scc_between_a_group_company_and_itself_is_no_contract():
-    # both systems belong to one organisation: there is nobody to sign the clauses with
+def test_a_hop_inside_one_organisation_is_not_a_transfer():
+    # both systems belong to one legal entity: EDPB Guidelines 05/2021 (criterion 3) need another
+    # controller or processor as importer, so no tool is needed even across a border
     doc = registry(
         party("acme", "NL"), party("acme-us", "US"), subjects("eea", "NL"),
         system("web", "NL", "acme"), system("crm", "US", "acme"),
-        scc("scc-1", "2021/914", "acme", "acme-us", signed="2022-01-01"),
-        flow("collect", "eea", "web"), flow("hop", "web", "crm", under=["scc-1"]),
+        flow("collect", "eea", "web"), flow("hop", "web", "crm"),
     )
-    assert hop_status(doc, DAY).status is INV
+    hop = hop_status(doc, DAY)
+    assert hop.status is NR
+    assert "EDPB Guidelines 05/2021" in hop.regimes["eu"].reason
+    # the same hop to a sister company is a transfer again
+    doc["systems"][1]["owner"] = "acme-us"
+    assert hop_status(doc, DAY).status is UNC
 
 
 @pytest.mark.parametrize(("signed", "used", "expected", "why"), [

@@ -47,7 +47,7 @@ def _flowreg() -> Iterator[Flowreg]:
 
 def register(app: typer.Typer) -> None:
     """Add the lineage commands to the `flowreg` app."""
-    for command in (flows, findings, recipients, path, impact):
+    for command in (flows, findings, recipients, path, impact, between):
         app.command()(command)
     app.add_typer(what_if, name="what-if")
 
@@ -145,6 +145,22 @@ def impact(
         return
     emit_table([{"what": k, "items": v} for k, v in result.items()], ["what", "items"],
                title=f"Impact of {node} as of {day}")
+
+
+def between(
+    before: Annotated[str, typer.Argument(metavar="DATE1", help="The earlier date (YYYY-MM-DD).")],
+    after: Annotated[str, typer.Argument(metavar="DATE2", help="The later date (YYYY-MM-DD).")],
+    rev: RevOpt = None,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """What changed between two dates for the same registry: hops whose status differs,
+    findings that appear or go (law and validity windows moving on).
+
+    Example: flowreg between 2020-07-15 2020-07-16   (the day of Schrems II)
+    """
+    day_a, day_b = _parse_day(before, "DATE1"), _parse_day(after, "DATE2")
+    with _flowreg() as fr:
+        _show_what_if(fr.between_dates(day_a, day_b, rev=rev), fmt)
 
 
 what_if = typer.Typer(help="What changes if a tool falls, a party goes, or a proposal lands.", no_args_is_help=True)

@@ -14,12 +14,11 @@ import typer
 from lineage.cli import context
 from lineage.cli.output import Format, FormatOpt, emit_json, say
 from lineage.cli.registry_cmds import AuthorOpt
-from registry.errors import RegistryError
+from registry.errors import NotFoundError, RegistryError
 from registry.ids import PartyKind, Role
 from registry.model import Registry
 from registry.registration import add_subprocessor
 from registry.yamlexport import sections_yaml
-from registry.yamlsource import Issue
 
 subprocessor_app = typer.Typer(
     help="Register a sub-processor and its flow without editing the registry file.",
@@ -122,9 +121,8 @@ def add(
     with context.store() as store:
         head = store.head()
         if head is None:
-            raise RegistryError(
-                [Issue("(store)", "the registry has no revisions yet; flowreg apply FILE first")],
-                message="nothing to add to",
+            raise NotFoundError(
+                "the registry has no revisions yet; apply a registry file first (flowreg apply FILE)"
             )
         registry = Registry.from_content(store.get(head.number).content)
         try:

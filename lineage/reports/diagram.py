@@ -22,6 +22,9 @@ STATUS_COLOURS = {
     "uncovered": (183, 28, 28),
     "unknown": (106, 27, 154),
 }
+# Beyond this many boxes a page-sized drawing is unreadable; the renderers say so and point to
+# `flowreg export-graph` (Gephi, yEd) instead.
+MAX_NODES = 120
 KIND_FILLS = {"subject": (255, 248, 225), "system": (232, 240, 254), "party": (237, 247, 237)}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from html import escape
 
-from lineage.reports.diagram import KIND_FILLS, STATUS_COLOURS, layout
+from lineage.reports.diagram import KIND_FILLS, MAX_NODES, STATUS_COLOURS, layout
 from lineage.reports.model import Diagram, Report, cell_text, field_title
 
 CSS = """
@@ -62,7 +62,12 @@ def render_html(report: Report) -> bytes:
         body.append(f"<dt>{escape(field_title(key))}</dt><dd>{escape(cell_text(value)) or '&ndash;'}</dd>")
     body.append("</dl>")
     body += [f'<p class="note">{escape(note)}</p>' for note in report.notes]
-    if report.diagram is not None and report.diagram.edges:
+    if report.diagram is not None and len(report.diagram.nodes) > MAX_NODES:
+        body.append(
+            f'<p class="note">The flow diagram has {len(report.diagram.nodes)} nodes, too many to draw here; '
+            "export the graph (flowreg export-graph --format graphml) to view it in Gephi or yEd.</p>"
+        )
+    elif report.diagram is not None and report.diagram.edges:
         body += ["<h2>Flow diagram</h2>", svg(report.diagram)]
     for section in report.sections:
         body.append(f'<section id="{escape(section.name)}"><h2>{escape(section.title)}</h2>')

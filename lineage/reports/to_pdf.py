@@ -17,7 +17,7 @@ from datetime import datetime
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from lineage.reports.diagram import KIND_FILLS, STATUS_COLOURS, layout
+from lineage.reports.diagram import KIND_FILLS, MAX_NODES, STATUS_COLOURS, layout
 from lineage.reports.model import Column, Diagram, Report, Section, cell_text, field_title
 
 FONT = "Helvetica"
@@ -96,7 +96,14 @@ def render_pdf(report: Report, progress: Callable[[int, int], None] | None = Non
         pdf.multi_cell(0, 4, text(note), new_x="LMARGIN", new_y="NEXT")
     total = len(report.sections) + (1 if report.diagram else 0)
     done = 0
-    if report.diagram is not None and report.diagram.edges:
+    if report.diagram is not None and len(report.diagram.nodes) > MAX_NODES:
+        pdf.set_font(FONT, "I", 8)
+        pdf.multi_cell(
+            0, 4, f"The flow diagram has {len(report.diagram.nodes)} nodes, too many for a page; "
+            "export the graph (flowreg export-graph --format graphml) to view it in Gephi or yEd.",
+            new_x="LMARGIN", new_y="NEXT",
+        )
+    elif report.diagram is not None and report.diagram.edges:
         _diagram_page(pdf, report.diagram, text)
         done += 1
         if progress:

@@ -122,7 +122,8 @@ def _mechanism_tool(m: Mechanism, regime: str) -> Tool:
         term = _derogation_term(m.ground.value if m.ground else None)
         return Tool(m.id, kind.value, label, regime, term, term)
     name = _OTHER_MEASURES.get(kind, _camel(kind.value))
-    return Tool(m.id, kind.value, label, regime, f"flowreg:{name}-{regime_suffix(tool_regime)}")
+    ground = f"-A{m.ground.value}" if kind is MechanismKind.DEROGATION and m.ground else ""
+    return Tool(m.id, kind.value, label, regime, f"flowreg:{name}-{regime_suffix(tool_regime)}{ground}")
 
 
 def _derogation_term(ground: str | None) -> str:
