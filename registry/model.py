@@ -70,7 +70,7 @@ class Category(Element):
     """A personal-data category; a dotted id's parent is the id before its last dot."""
 
     id: CategoryId = Field(description="Dotted id: 'account.contact' is a child of 'account'.")
-    name: str = Field(description="Readable name.")
+    name: str = Field(min_length=1, description="Readable name.")
     dpv: str | None = Field(None, description="A W3C DPV personal-data term, e.g. pd:EmailAddress.")
 
     @property
@@ -81,7 +81,7 @@ class Category(Element):
 class SubjectGroup(Element):
     """A group of data subjects and where they are."""
 
-    name: str = Field(description="Readable name.")
+    name: str = Field(min_length=1, description="Readable name.")
     location: Annotated[list[Location], OneOrMany] = Field(
         default_factory=list,
         description="ISO 3166-1 alpha-2 codes or 'EEA' (one or a list); empty when unknown.",
@@ -97,7 +97,7 @@ class Certification(_Windowed):
 class Party(Element):
     """An organisation: an affiliate, a sub-processor, a carrier, an authority..."""
 
-    name: str = Field(description="Legal or trading name.")
+    name: str = Field(min_length=1, description="Legal or trading name.")
     kind: PartyKind = Field(description="What the party is to the organisation.")
     country: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 of its seat; unknown when absent.")
     certifications: list[Certification] = Field(
@@ -115,7 +115,7 @@ class Party(Element):
 class System(Element):
     """A system that holds personal data: owned by a party, hosted in a country."""
 
-    name: str = Field(description="Readable name.")
+    name: str = Field(min_length=1, description="Readable name.")
     owner: Id = Field(description="The party that runs it.")
     country: CountryCode | None = Field(None, description="Where it is hosted; unknown when absent.")
     retention_days: int | None = Field(None, ge=0, description="How long records stay in it.")

@@ -295,6 +295,7 @@ PLAIN_ID = (
 )
 ID = st.one_of(st.sampled_from(TRICKY), PLAIN_ID)
 TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+NAME = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
 DAY = st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 1, 1))
 COUNTRY = st.sampled_from(["US", "IE", "DE", "GB", "CH", "BR", "IN", "JP", "NL", "CA"])
 
@@ -334,7 +335,7 @@ def registries(draw: Any) -> dict[str, Any]:
     doc["categories"] = [
         _common(
             draw,
-            {"id": c, "name": draw(TEXT), **({"dpv": "pd:Name"} if draw(st.booleans()) else {})},
+            {"id": c, "name": draw(NAME), **({"dpv": "pd:Name"} if draw(st.booleans()) else {})},
         )
         for c in categories
     ]
@@ -344,7 +345,7 @@ def registries(draw: Any) -> dict[str, Any]:
             draw,
             {
                 "id": s,
-                "name": draw(TEXT),
+                "name": draw(NAME),
                 "location": draw(st.lists(st.one_of(COUNTRY, st.just("EEA")), max_size=3)),
             },
         )
@@ -355,7 +356,7 @@ def registries(draw: Any) -> dict[str, Any]:
     for p in parties:
         party = _common(
             draw,
-            {"id": p, "name": draw(TEXT), "kind": draw(st.sampled_from(list(PartyKind))).value},
+            {"id": p, "name": draw(NAME), "kind": draw(st.sampled_from(list(PartyKind))).value},
         )
         _maybe(draw, COUNTRY, party, "country")
         _maybe(draw, st.booleans(), party, "public_list")
@@ -373,7 +374,7 @@ def registries(draw: Any) -> dict[str, Any]:
     doc["systems"] = []
     for s in systems:
         system = _common(
-            draw, {"id": s, "name": draw(TEXT), "owner": draw(st.sampled_from(parties))}
+            draw, {"id": s, "name": draw(NAME), "owner": draw(st.sampled_from(parties))}
         )
         _maybe(draw, COUNTRY, system, "country")
         _maybe(draw, st.integers(0, 10_000), system, "retention_days")
@@ -458,3 +459,11 @@ def test_random_valid_registries_round_trip_through_yaml(doc: dict[str, Any]) ->
     assert load_registry_text(text).content() == registry.content()
     # The content (as a store keeps it) exports to the same text as the registry does.
     assert to_yaml(registry.content()) == text
+
+
+def test_an_empty_name_is_refused(tmp_path: Path) -> None:
+    doc = tmp_path / "r.yaml"
+    doc.write_text("flowreg: 1\norganization: x\nparties:\n  - {id: p, name: '', kind: other}\n")
+    with pytest.raises(RegistryError) as caught:
+        load_registry_file(doc)
+    assert [i.path for i in caught.value.issues] == ["parties[0].name"]

@@ -22,7 +22,7 @@ from conftest import server_settings, wipe_neo4j
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from neo4j import GraphDatabase
-from neo4j_parity import EVIL, answers, assert_same, evil_doc, questions
+from neo4j_parity import CATEGORY_EVIL, EVIL, answers, assert_same, evil_doc, questions
 from pydantic import SecretStr
 from registry_builders import graph_of
 from test_engine_properties import days, registries
@@ -223,7 +223,7 @@ def test_foreign_database_is_left_alone(neo4j_settings: Settings) -> None:
 def test_hostile_ids_round_trip(backend: Flowreg) -> None:
     """Ids with quotes, backticks, `})`, Cypher keywords and parameters are data, never code."""
     source = evil_doc(load_registry_file(NORTHWIND).content())
-    assert {"subscriber" + EVIL, "northwind-inc" + EVIL} <= {e["id"] for s in ("categories", "parties") for e in source[s]}
+    assert {"subscriber" + CATEGORY_EVIL, "northwind-inc" + EVIL} <= {e["id"] for s in ("categories", "parties") for e in source[s]}
     registry = load_registry_data(source)
     backend.apply(registry, author="ana", message="evil ids")
     assert backend.store.get().content == registry.content() and backend.store.verify() == []

@@ -1,0 +1,226 @@
+"""Who may use the dashboard, and what each role may do.
+
+Users come from a YAML file named by `FLOWREG_USERS`: a mapping of user name to `name`, `role`
+(viewer | engineer | officer) and `password_hash` (bcrypt). With `FLOWREG_DEMO=1` the bundled
+`demo_users.yaml` is read too; its passwords are public and shown on the sign-in page, which is
+why that file is never read outside demo mode. Without either, nobody can sign in.
+
+Roles are checked inside every action that writes (`require`), not only by hiding buttons: a
+page that forgets to hide a button still cannot write for the wrong role.
+
+Make a password hash for a users file with:
+
+    .venv/bin/python -m app_pages._auth hash-password
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import yaml
+
+from registry.errors import FlowregError, PermissionDenied
+
+DEMO_FILE = Path(__file__).with_name("demo_users.yaml")
+USERS_ENV = "FLOWREG_USERS"
+DEMO_ENV = "FLOWREG_DEMO"
+# Compared against when the user name is unknown, so a wrong name costs as much time as a wrong
+# password (the response time does not tell which names exist).
+_DUMMY_HASH = bcrypt.hashpw(b"flowreg-no-such-user", bcrypt.gensalt(4))
+MAX_FAILURES = 5
+LOCKOUT_SECONDS = 60.0
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    ENGINEER = "engineer"
+    OFFICER = "officer"
+
+
+ROLE_TITLES = {
+    Role.VIEWER: "Auditor (read only)",
+    Role.ENGINEER: "Engineer (proposes changes)",
+    Role.OFFICER: "Privacy officer (approves changes)",
+}
+
+# action -> roles allowed to do it
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "read": frozenset(Role),
+    "propose": frozenset({Role.ENGINEER, Role.OFFICER}),
+    "decide": frozenset({Role.OFFICER}),
+}
+ACTION_WORDS = {
+    "read": "read the registry",
+    "propose": "propose changes",
+    "decide": "approve or reject proposals",
+}
+
+
+@dataclass(frozen=True)
+class User:
+    """A signed-in user."""
+
+    username: str
+    name: str
+    role: Role
+
+    def may(self, action: str) -> bool:
+        return self.role in PERMISSIONS[action]
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    user: User
+    password_hash: bytes
+    demo_password: str | None = None
+
+
+def require(user: User | None, action: str) -> User:
+    """The user, if their role allows `action`; PermissionDenied otherwise."""
+    if action not in PERMISSIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if user is None:
+        raise PermissionDenied(f"sign in to {ACTION_WORDS[action]}")
+    if not user.may(action):
+        allowed = " or ".join(sorted(r.value for r in PERMISSIONS[action]))
+        raise PermissionDenied(
+            f"{user.username} is signed in as {user.role.value}; only {allowed} may {ACTION_WORDS[action]}"
+        )
+    return user
+
+
+def parse_users(data: Any, origin: str, *, demo: bool = False) -> dict[str, UserRecord]:
+    """Users from the parsed YAML of a users file; FlowregError naming the entry and field."""
+    if not isinstance(data, Mapping) or not data:
+        raise FlowregError(f"{origin}: expected a mapping of user name to name, role and password_hash")
+    users: dict[str, UserRecord] = {}
+    allowed = {"name", "role", "password_hash"} | ({"demo_password"} if demo else set())
+    for username, entry in data.items():
+        where = f"{origin}: {username}"
+        if not isinstance(username, str) or not username.strip():
+            raise FlowregError(f"{origin}: user names must be non-empty text")
+        if not isinstance(entry, Mapping):
+            raise FlowregError(f"{where}: expected name, role and password_hash")
+        unknown = sorted(set(map(str, entry)) - allowed)
+        if unknown:
+            raise FlowregError(f"{where}: unknown field {unknown[0]!r}")
+        role = str(entry.get("role", ""))
+        if role not in {r.value for r in Role}:
+            raise FlowregError(f"{where}.role: must be one of viewer, engineer, officer")
+        hashed = entry.get("password_hash")
+        if not isinstance(hashed, str) or not hashed.startswith(("$2a$", "$2b$", "$2y$")):
+            raise FlowregError(f"{where}.password_hash: expected a bcrypt hash ($2b$...)")
+        users[username] = UserRecord(
+            User(username, str(entry.get("name") or username), Role(role)),
+            hashed.encode("ascii"),
+            entry.get("demo_password") if demo else None,
+        )
+    return users
+
+
+def _read(path: Path, *, demo: bool) -> dict[str, UserRecord]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise FlowregError(f"cannot read the users file {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise FlowregError(f"the users file {path} is not valid YAML: {exc}") from None
+    return parse_users(data, str(path), demo=demo)
+
+
+def demo_mode(env: Mapping[str, str] | None = None) -> bool:
+    env = os.environ if env is None else env
+    return env.get(DEMO_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def configured_users(env: Mapping[str, str] | None = None) -> dict[str, UserRecord]:
+    """Everyone who may sign in: the FLOWREG_USERS file, plus the demo users in demo mode
+    (a configured user of the same name wins)."""
+    env = os.environ if env is None else env
+    users: dict[str, UserRecord] = {}
+    if demo_mode(env):
+        users.update(_read(DEMO_FILE, demo=True))
+    path = env.get(USERS_ENV, "").strip()
+    if path:
+        users.update(_read(Path(path).expanduser(), demo=False))
+    return users
+
+
+class _Throttle:
+    """Failed sign-ins per user name, process-wide: after MAX_FAILURES in a row the name is
+    locked for LOCKOUT_SECONDS (every session shares it, so opening new tabs does not help)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures: dict[str, tuple[int, float]] = {}
+
+    def locked_for(self, username: str) -> float:
+        with self._lock:
+            count, last = self._failures.get(username, (0, 0.0))
+        remaining = last + LOCKOUT_SECONDS - time.monotonic()
+        return remaining if count >= MAX_FAILURES and remaining > 0 else 0.0
+
+    def record(self, username: str, ok: bool) -> None:
+        with self._lock:
+            if ok:
+                self._failures.pop(username, None)
+                return
+            count, last = self._failures.get(username, (0, 0.0))
+            if time.monotonic() - last > LOCKOUT_SECONDS:
+                count = 0
+            self._failures[username] = (count + 1, time.monotonic())
+
+
+THROTTLE = _Throttle()
+
+
+def authenticate(users: Mapping[str, UserRecord], username: str, password: str) -> User:
+    """The user whose bcrypt hash matches; PermissionDenied (one message for a wrong name or a
+    wrong password) otherwise, or while the name is locked after repeated failures."""
+    username = username.strip()
+    wait = THROTTLE.locked_for(username)
+    if wait:
+        raise PermissionDenied(f"too many failed sign-ins; try again in {int(wait) + 1} seconds")
+    record = users.get(username)
+    hashed = record.password_hash if record else _DUMMY_HASH
+    try:
+        ok = bcrypt.checkpw(password.encode("utf-8"), hashed)
+    except ValueError:  # a malformed hash in the users file
+        ok = False
+    ok = ok and record is not None
+    THROTTLE.record(username, ok)
+    if not ok or record is None:
+        raise PermissionDenied("unknown user name or wrong password")
+    return record.user
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(12)).decode("ascii")
+
+
+def main(argv: list[str]) -> int:
+    """`python -m app_pages._auth hash-password`: print a bcrypt hash for a users file."""
+    if argv[1:] != ["hash-password"]:
+        print("usage: python -m app_pages._auth hash-password", file=sys.stderr)
+        return 2
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if not first or first != getpass.getpass("again: "):
+        print("the passwords are empty or differ", file=sys.stderr)
+        return 1
+    print(hash_password(first))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
