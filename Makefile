@@ -23,8 +23,10 @@ $(STAMP): pyproject.toml
 seed: venv
 	$(BIN)/flowreg apply --if-empty $(SEED) --author flowreg-seed --message "Twilio seed ($(SEED))"
 
+# Demo mode: the bundled demo users (viewer, engineer, officer; passwords shown on the sign-in
+# page) can sign in. Without FLOWREG_DEMO=1 only the users in FLOWREG_USERS can.
 run: venv seed
-	$(BIN)/streamlit run app.py --server.headless true --server.address 127.0.0.1 \
+	FLOWREG_DEMO=1 $(BIN)/streamlit run app.py --server.headless true --server.address 127.0.0.1 \
 		--server.port $(PORT) --browser.gatherUsageStats false
 
 test: venv

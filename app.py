@@ -1,92 +1,54 @@
-"""flowreg dashboard, first version: the current registry at a glance.
+"""flowreg dashboard: `make run` (demo users) or `streamlit run app.py` with FLOWREG_USERS set.
 
-Run with `make run` (or `streamlit run app.py`). It reads the store FLOWREG_DB names, the same
-one the CLI writes. Registry values are user text, so they are only ever shown through widgets
-that display plain text (st.dataframe, st.metric values, st.text, st.code), never as Markdown.
+Every page lives in `app_pages/` and is a thin view over `lineage.api.Flowreg`: it reads the
+head revision once per run and answers for the as-of date chosen in the sidebar. Roles are
+checked inside each write (app_pages/_actions.py), not only by hiding buttons.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
 
 import streamlit as st
 
-from registry.config import settings_from_env
+from app_pages import _session
+from app_pages._common import literal
 from registry.errors import FlowregError
-from registry.model import SECTIONS
-from registry.revisions import Revision
-from registry.store import open_store
 
+# A bundled icon file: a ":material/...:" page icon would make the browser fetch it from a CDN.
+FAVICON = str(Path(__file__).with_name("app_pages") / "assets" / "favicon.svg")
+st.set_page_config(page_title="flowreg", page_icon=FAVICON, layout="wide")
 
-def _joined(value: Any) -> Any:
-    return ", ".join(map(str, value)) if isinstance(value, list) else value
-
-
-def _rows(elements: list[dict[str, Any]], columns: list[str]) -> list[dict[str, Any]]:
-    """One row per element with exactly `columns` (lists shown comma-separated)."""
-    return [{column: _joined(e.get(column)) for column in columns} for e in elements]
-
-
-def _load() -> tuple[str, Revision | None]:
-    settings = settings_from_env()
-    with open_store(settings) as store:
-        head = store.head()
-        return str(settings.db_path), store.get(head.number) if head else None
+PAGES = {
+    "Registry": [
+        st.Page("app_pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page("app_pages/flow_explorer.py", title="Flow explorer", icon=":material/account_tree:"),
+        st.Page("app_pages/third_parties.py", title="Third parties", icon=":material/handshake:"),
+        st.Page("app_pages/transfers.py", title="Transfers", icon=":material/public:"),
+        st.Page("app_pages/findings.py", title="Findings", icon=":material/report:"),
+    ],
+    "Changes": [
+        st.Page("app_pages/register.py", title="Register a sub-processor", icon=":material/add_business:"),
+        st.Page("app_pages/review.py", title="Review proposals", icon=":material/fact_check:"),
+        st.Page("app_pages/history.py", title="History", icon=":material/history:"),
+    ],
+    "Audit": [
+        st.Page("app_pages/reports.py", title="Reports", icon=":material/download:"),
+    ],
+}
 
 
 def main() -> None:
-    st.set_page_config(page_title="flowreg", layout="wide")
-    st.title("flowreg")
+    user = _session.current_user()
+    if user is None:
+        _session.sign_in_page()
+        return
+    page = st.navigation(PAGES)
     try:
-        db_path, revision = _load()
-    except FlowregError as exc:
-        st.error("The registry store cannot be opened.")
-        st.text(str(exc))
-        return
-    if revision is None:
-        st.info(
-            "The registry is empty. Load the Twilio seed with `make seed`, "
-            "or any registry file with `flowreg apply FILE`, then reload this page."
-        )
-        st.text(f"store: {db_path}")
-        return
-
-    content = revision.content
-    left, middle, right = st.columns(3)
-    left.metric("Organization", content.get("organization"))
-    middle.metric("Head revision", revision.number)
-    right.metric("Flows", len(content.get("flows") or []))
-    st.text(
-        f"revision hash {revision.hash}\n"
-        f"written {revision.created_at:%Y-%m-%d %H:%M} UTC by {revision.author}: {revision.message}"
-    )
-
-    st.subheader("Elements by kind")
-    counts = [{"section": s, "count": len(content.get(s) or [])} for s in SECTIONS]
-    parties = content.get("parties") or []
-    kinds: dict[str, int] = {}
-    for party in parties:
-        kinds[party.get("kind", "?")] = kinds.get(party.get("kind", "?"), 0) + 1
-    a, b = st.columns(2)
-    a.dataframe(counts, hide_index=True)
-    b.dataframe([{"party kind": k, "count": n} for k, n in sorted(kinds.items())], hide_index=True)
-
-    st.subheader("Parties")
-    st.dataframe(
-        _rows(parties, ["id", "name", "kind", "country", "public_list", "source"]),
-        hide_index=True,
-    )
-    st.subheader("Systems")
-    st.dataframe(
-        _rows(content.get("systems") or [], ["id", "name", "owner", "country", "retention_days"]),
-        hide_index=True,
-    )
-    st.subheader("Flows")
-    flow_columns = ["id", "from", "to", "carries", "purpose", "role", "under"]
-    st.dataframe(
-        _rows(content.get("flows") or [], [*flow_columns, "valid_from", "valid_until"]),
-        hide_index=True,
-    )
+        _session.sidebar(user)
+        page.run()
+    except FlowregError as exc:  # a user error from the library: its message, never a traceback
+        st.error("flowreg could not answer this page.  \n" + literal(exc.message))
 
 
 main()

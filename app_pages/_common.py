@@ -71,6 +71,17 @@ KIND_TITLES = {
     "data_source": "Data sources",
     "other": "Other recipients",
 }
+KIND_SINGULAR = {
+    "affiliate": "Affiliate",
+    "subprocessor": "Sub-processor",
+    "service_provider": "Service provider",
+    "carrier": "Carrier",
+    "ott_provider": "OTT provider",
+    "addon_partner": "Add-on partner",
+    "authority": "Authority",
+    "data_source": "Data source",
+    "other": "Other",
+}
 STYLE_ROW_LIMIT = 3000  # colouring more cells than this costs more time than it is worth
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'/^%@;,?])")
@@ -220,6 +231,9 @@ def table(
     """A plain-text table (user text is safe in st.dataframe); `status` / `severity` columns are
     tinted by their value."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame([{k: joined(v) for k, v in r.items()} for r in rows])
+    if frame.empty:
+        st.caption("None.")
+        return None
     data: Any = frame
     status, severity = [c for c in status if c in frame], [c for c in severity if c in frame]
     if (status or severity) and 0 < len(frame) <= STYLE_ROW_LIMIT:

@@ -14,12 +14,11 @@ import json
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 from bench.backends import EmbeddedBackend
 from bench.generator import parse_size, size_label, write_json
-from bench.run import OPERATIONS, WORK
+from bench.run import OPERATIONS, WORK, operation_calls
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
         probes_path.parent.mkdir(parents=True, exist_ok=True)
         probes_path.write_text(json.dumps(write_json(data, parse_size(label), args.seed)))
     probes = json.loads(probes_path.read_text())
-    day, from_day = date.fromisoformat(probes["as_of"]), date.fromisoformat(probes["what_if_from"])
     profiler = Profiler()
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "profile.db"
@@ -63,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.op == "open":
             profiler.stop()
         if args.op not in ("open", "apply"):
-            calls = _calls(engine, args.op, probes, day, from_day)
+            calls = operation_calls(engine, probes)[args.op]
             calls[0]()
             profiler.start()
             for i in range(args.calls):
@@ -75,23 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.html:
         Path(args.html).write_text(profiler.output_html())
     return 0
-
-
-def _calls(engine, op: str, probes: dict, day: date, from_day: date) -> list:
-    counter = iter(range(1, 10_000))
-    table = {
-        "flows_root": [lambda c=c: engine.flows(c, day) for c in probes["roots"]],
-        "flows_leaf": [lambda c=c: engine.flows(c, day) for c in probes["leaves"]],
-        "recipients": [lambda c=c: engine.recipients(c, day) for c in probes["roots"]],
-        "path": [lambda p=p: engine.path(p[0], p[1], day, p[2]) for p in probes["paths"]],
-        "path_any": [lambda p=p: engine.path(p[0], p[1], day, None) for p in probes["paths"]],
-        "impact_vendor": [lambda v=v: engine.impact(v, day) for v in probes["vendors"]],
-        "impact_affiliate": [lambda a=a: engine.impact(a, day) for a in probes["affiliates"]],
-        "findings": [lambda: engine.findings(day)],
-        "what_if": [lambda t=t: engine.what_if(t, from_day, day) for t in probes["tools"]],
-        "registration": [lambda: engine.register(next(counter), probes, day)],
-    }
-    return table[op]
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import functools
+import hashlib
 import importlib.metadata
 import json
 import math
@@ -39,6 +40,7 @@ WORK = RESULTS / "tmp"  # git-ignored: registry files and stores
 
 # (operation, what the Markdown calls it); the order is the order they run in.
 OPERATIONS = [
+    ("evaluate_date", "every hop's status on the date (the first query of a date evaluates it)"),
     ("flows_root", "flows of a root category"),
     ("flows_leaf", "flows of a leaf category"),
     ("recipients", "recipients of a root category"),
@@ -119,44 +121,65 @@ def _percentile(samples: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _measure(calls: list[Callable[[], int]], reps: int, budget: float) -> dict[str, Any]:
-    """Time the first call (the warm-up), then up to `reps` more within `budget` seconds."""
+def answer_size(answer: Any) -> int:
+    """How big an answer is: hops, parties, findings or changed hops."""
+    if isinstance(answer, int):
+        return answer
+    if isinstance(answer, list):
+        return len(answer)
+    if hasattr(answer, "changed_hops"):
+        return len(answer.changed_hops)
+    if hasattr(answer, "downstream_hops"):
+        return len(answer.hops_in) + len(answer.hops_out) + len(answer.downstream_hops)
+    return len(answer.hops)
+
+
+def answer_digest(answer: Any) -> str:
+    """A short hash of the whole answer, to check that backends answer alike."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value.to_dict() if hasattr(value, "to_dict") else value
+
+    text = json.dumps(plain(answer), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _measure(calls: list[Callable[[], Any]], reps: int, budget: float) -> dict[str, Any]:
+    """Time the first call (the warm-up), then up to `reps` more within `budget` seconds.
+
+    Answers are sized (and the first one hashed) outside the timed region."""
     started = time.perf_counter()
     first_answer = calls[0]()
     first = time.perf_counter() - started
+    digest = answer_digest(first_answer)
     n = reps if first * reps <= budget else max(min(3, reps), int(budget / max(first, 1e-9)))
-    samples, answers = [], [first_answer]
+    samples, sizes = [], [answer_size(first_answer)]
+    del first_answer
     for i in range(min(n, reps)):
         call = calls[(i + 1) % len(calls)]
         started = time.perf_counter()
-        answers.append(call())
+        answer = call()
         samples.append(time.perf_counter() - started)
+        sizes.append(answer_size(answer))
+        del answer
     out: dict[str, Any] = {"first_ms": first * 1000, "n": len(samples),
-                           "answer_median": statistics.median(answers),
-                           "answer_max": max(answers)}
+                           "answer_median": statistics.median(sizes),
+                           "answer_max": max(sizes), "first_digest": digest}
     if samples:
         out.update(p50_ms=statistics.median(samples) * 1000,
                    p95_ms=_percentile(samples, 0.95) * 1000, max_ms=max(samples) * 1000)
     return out
 
 
-def _child_serve(spec: dict[str, Any]) -> dict[str, Any]:
-    from bench.backends import BACKENDS
-
-    backend = BACKENDS[spec["backend"]]()
-    probes = json.loads(Path(spec["probes"]).read_text())
+def operation_calls(engine: Any, probes: dict[str, Any]) -> dict[str, list[Callable[[], Any]]]:
+    """Each operation's calls, over the probes' arguments (the runner rotates through them)."""
     day = date.fromisoformat(probes["as_of"])
     from_day = date.fromisoformat(probes["what_if_from"])
-    backend.cool(spec["conf"])
-    started = time.perf_counter()
-    store = backend.open_store(spec["conf"])
-    engine = backend.engine(store)
-    engine.open()
-    out: dict[str, Any] = {"open_s": time.perf_counter() - started, "open_peak_rss_mb": _peak_rss_mb()}
-
     registered = iter(range(1, 10_000))
     p = functools.partial
-    ops: dict[str, list[Callable[[], int]]] = {
+    return {
+        "evaluate_date": [p(engine.hops, day)],
         "flows_root": [p(engine.flows, c, day) for c in probes["roots"]],
         "flows_leaf": [p(engine.flows, c, day) for c in probes["leaves"]],
         "recipients": [p(engine.recipients, c, day) for c in probes["roots"]],
@@ -168,6 +191,21 @@ def _child_serve(spec: dict[str, Any]) -> dict[str, Any]:
         "what_if": [p(engine.what_if, t, from_day, day) for t in probes["tools"]],
         "registration": [lambda: engine.register(next(registered), probes, day)],
     }
+
+
+def _child_serve(spec: dict[str, Any]) -> dict[str, Any]:
+    from bench.backends import BACKENDS
+
+    backend = BACKENDS[spec["backend"]]()
+    probes = json.loads(Path(spec["probes"]).read_text())
+    backend.cool(spec["conf"])
+    started = time.perf_counter()
+    store = backend.open_store(spec["conf"])
+    engine = backend.engine(store)
+    engine.open()
+    out: dict[str, Any] = {"open_s": time.perf_counter() - started, "open_peak_rss_mb": _peak_rss_mb()}
+
+    ops = operation_calls(engine, probes)
     wanted = spec.get("operations") or [name for name, _ in OPERATIONS]
     queries: dict[str, Any] = {}
     for name in wanted:
@@ -421,6 +459,11 @@ def to_markdown(report: dict[str, Any]) -> str:
                 a, b = figure(e, name, stat), figure(o, name, stat)
                 cells.append(_fmt(a / b, 2) if a is not None and b else "–")
             lines.append(f"| {name} {stat} | " + " | ".join(cells) + " |")
+        lines += ["", "Same answers (hash of the first call's whole answer, embedded vs Neo4j):", "",
+                  "| operation | " + " | ".join(e["size"] for e, _ in pairs) + " |",
+                  "|---|" + "---|" * len(pairs)]
+        for name, _ in OPERATIONS:
+            lines.append(f"| {name} | " + " | ".join(_agree(e, o, name) for e, o in pairs) + " |")
         lines.append("")
 
     if report["targets"]:
@@ -437,6 +480,14 @@ def to_markdown(report: dict[str, Any]) -> str:
 RATIO_FIGURES = [("apply_s", "value"), ("open", "value"), ("peak_rss_serve", "value")] + [
     (name, "p50_ms") for name, _ in OPERATIONS
 ]
+
+
+def _agree(e: dict[str, Any], o: dict[str, Any], name: str) -> str:
+    a = e["serve"]["queries"].get(name, {}).get("first_digest")
+    b = o["serve"]["queries"].get(name, {}).get("first_digest")
+    if a is None or b is None:
+        return "–"
+    return "yes" if a == b else "**differ**"
 
 
 def print_ratios(results: list[dict[str, Any]]) -> None:

@@ -23,6 +23,7 @@ from lineage.law import Law, load_law
 from lineage.status import HopStatus
 from registry.config import Settings, settings_from_env
 from registry.errors import NotFoundError
+from registry.gcpause import paused_gc
 from registry.model import Registry
 from registry.revisions import Revision
 from registry.store import Store, open_store
@@ -63,9 +64,14 @@ class Flowreg:
         self.store = store
         self.law = law or load_law()
         self._lock = threading.RLock()
-        self._graphs: _Lru = _Lru(4)
-        self._evaluations: _Lru = _Lru(16)
-        self._revisions: _Lru = _Lru(8)
+        # Small caches: at 100k flows one revision's content, graph or evaluation takes
+        # hundreds of MB, and an evaluation keeps its graph alive.
+        self._graphs: _Lru = _Lru(2)
+        self._evaluations: _Lru = _Lru(4)
+        self._revisions: _Lru = _Lru(2)
+        # Registries this object wrote, by revision hash: validated already, so the graph of a
+        # revision just applied is built without reading and validating it back.
+        self._written: _Lru = _Lru(1)
         # On a Neo4j store the queries run in Cypher on the server (same methods, same answers);
         # None keeps the embedded engine below.
         self.backend = _neo4j_backend(store, self.law)
@@ -89,7 +95,8 @@ class Flowreg:
         with self._lock:
             if number in self._revisions:
                 return self._revisions[number]
-        revision = self.store.get(number)
+        with paused_gc():
+            revision = self.store.get(number)
         with self._lock:
             return self._revisions.put(number, revision)
 
@@ -103,7 +110,10 @@ class Flowreg:
             cached = self._graphs.get(revision.hash)
         if cached is not None:
             return cached
-        rg = build_graph(Registry.from_content(revision.content))
+        with self._lock:
+            registry = self._written.get(revision.hash)
+        with paused_gc():
+            rg = build_graph(registry or Registry.from_content(revision.content))
         with self._lock:
             return self._graphs.put(revision.hash, rg)
 
@@ -121,7 +131,8 @@ class Flowreg:
     def flows(self, category: str, day: date, *, from_node: str | None = None, rev: int | None = None) -> list[HopStatus]:
         if self.backend:
             return self.backend.flows(category, day, from_node=from_node, rev=rev)
-        return queries.flows(self.graph(rev), category, day, from_node=from_node, law=self.law)
+        return queries.flows(self.graph(rev), category, day, from_node=from_node, law=self.law,
+                             evaluation=self.evaluation(day, rev))
 
     def hops(self, day: date, *, rev: int | None = None) -> list[HopStatus]:
         if self.backend:
@@ -136,7 +147,8 @@ class Flowreg:
     def path(self, source: str, target: str, day: date, *, category: str | None = None, rev: int | None = None) -> queries.PathResult:
         if self.backend:
             return self.backend.path(source, target, day, category=category, rev=rev)
-        return queries.path(self.graph(rev), source, target, day, category=category, law=self.law)
+        return queries.path(self.graph(rev), source, target, day, category=category, law=self.law,
+                            evaluation=self.evaluation(day, rev))
 
     def impact(self, node: str, day: date, *, rev: int | None = None) -> impact_mod.Impact:
         if self.backend:
@@ -151,7 +163,8 @@ class Flowreg:
     def what_if_invalidate(self, tool: str, from_day: date, day: date, *, rev: int | None = None) -> whatif.WhatIf:
         if self.backend:
             return self.backend.what_if_invalidate(tool, from_day, day, rev=rev)
-        return whatif.invalidate(self.graph(rev), tool, from_day, day, law=self.law)
+        return whatif.invalidate(self.graph(rev), tool, from_day, day, law=self.law,
+                                 evaluation=self.evaluation(day, rev))
 
     def what_if_remove_party(self, party: str, day: date, *, rev: int | None = None) -> whatif.WhatIf:
         if self.backend:
@@ -173,4 +186,9 @@ class Flowreg:
     ) -> Revision:
         """Store a validated registry as a new revision (a stale `expected_head` raises
         StaleHeadError; None means "the store was empty")."""
-        return self.store.append(registry.content(), author=author, message=message, expected_head=expected_head)
+        with paused_gc():
+            revision = self.store.append(registry.content(), author=author, message=message, expected_head=expected_head)
+        with self._lock:
+            self._revisions.put(revision.number, revision)
+            self._written.put(revision.hash, registry)
+        return revision

@@ -14,6 +14,7 @@ from lineage.law import Law, load_law
 from lineage.regimes import RegimeState, propagate
 from lineage.safeguards import evaluate_hop
 from lineage.status import HopStatus
+from registry.gcpause import paused_gc
 
 
 class Evaluation:
@@ -24,10 +25,12 @@ class Evaluation:
         self.day = day
         self.law = law or load_law()
         self._hops: dict[str, HopStatus] = {}
+        self.complete = False  # every active hop evaluated (by `hops`)
 
     @cached_property
     def state(self) -> RegimeState:
-        return propagate(self.rg, self.law, self.day)
+        with paused_gc():  # the state stays cached (registry/gcpause.py)
+            return propagate(self.rg, self.law, self.day)
 
     def hop(self, flow_id: str) -> HopStatus:
         """The status of one flow (which must be active on the date)."""
@@ -38,7 +41,10 @@ class Evaluation:
 
     def hops(self) -> list[HopStatus]:
         """Every active flow's status, in registry order."""
-        return [self.hop(f.id) for f in self.rg.active_flows(self.day)]
+        with paused_gc():  # the statuses stay cached (registry/gcpause.py)
+            out = [self.hop(f.id) for f in self.rg.active_flows(self.day)]
+        self.complete = True
+        return out
 
 
 def evaluate(rg: RegistryGraph, day: date, law: Law | None = None) -> Evaluation:

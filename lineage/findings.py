@@ -94,6 +94,8 @@ def _transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus) -> lis
     out = []
     flow = rg.flows[hop.flow]
     for regime, verdict in hop.regimes.items():
+        if verdict.status not in (Status.UNCOVERED, Status.INVALID, Status.DEROGATION):
+            continue
         name = ev.law.regime_name(regime)
         route = f"{hop.source} ({','.join(hop.source_countries)}) -> {hop.target} ({','.join(hop.target_countries)})"
         if verdict.status is Status.UNCOVERED:
@@ -197,11 +199,22 @@ def _touches(rg: RegistryGraph, flow: Flow, categories: list[str]) -> bool:
     return any(x in rg.subtree(c) or c in rg.subtree(x) for c in categories for x in flow.carries)
 
 
+def _touching(rg: RegistryGraph, day: date, categories: list[str]) -> list[Flow]:
+    """The active flows `_touches` accepts, in registry order, found through the graph's category
+    index instead of testing every flow (a flow carries a part of C or a whole containing C
+    exactly when it carries a used category id related to C)."""
+    found: dict[str, Flow] = {}
+    for category in categories:
+        for flow in rg.flows_carrying(category):
+            found.setdefault(flow.id, flow)
+    return sorted((f for f in found.values() if f.valid_on(day)), key=lambda f: rg.order[f.id])
+
+
 def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> list[Finding]:
     out = []
-    for flow in rg.active_flows(day):
-        if not _touches(rg, flow, deny.categories):
-            continue
+    touching = _touching(rg, day, deny.categories)
+    touching_ids = {f.id for f in touching}
+    for flow in touching:
         recipient = rg.organisation(flow.to)
         checks = []
         if deny.to:
@@ -214,7 +227,7 @@ def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> 
             checks.append(flow.purpose in deny.purposes)
         if not all(checks):
             continue
-        chain = _upstream_chain(rg, flow, deny.categories, day)
+        chain = _upstream_chain(rg, flow, deny.categories, day, touching_ids)
         out.append(Finding(
             rule.id, Severity.HIGH, f"Promise broken: {rule.description or rule.id}",
             f"Flow '{flow.id}' sends {', '.join(flow.carries)} to '{flow.to}', which rule '{rule.id}' forbids.",
@@ -223,8 +236,12 @@ def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> 
     return out
 
 
-def _upstream_chain(rg: RegistryGraph, flow: Flow, categories: list[str], day: date) -> list[str]:
-    """The shortest chain of flows carrying the data that leads to `flow` (the path as evidence)."""
+def _upstream_chain(
+    rg: RegistryGraph, flow: Flow, categories: list[str], day: date, touching: set[str] | None = None,
+) -> list[str]:
+    """The shortest chain of flows carrying the data that leads to `flow` (the path as evidence).
+
+    `touching`: the ids of the active flows that touch `categories`, when the caller has them."""
     came: dict[str, Flow | None] = {flow.from_: None}
     queue = deque([flow.from_])
     start = flow.from_
@@ -233,7 +250,8 @@ def _upstream_chain(rg: RegistryGraph, flow: Flow, categories: list[str], day: d
         start = node
         # In registry order, not adjacency order: the graph lists a node's senders in the order
         # their first flow (active or not) was declared, so an expired flow would pick the chain.
-        incoming = sorted((f for f in rg.in_flows(node, day) if _touches(rg, f, categories)),
+        incoming = sorted((f for f in rg.in_flows(node, day)
+                           if (f.id in touching if touching is not None else _touches(rg, f, categories))),
                           key=lambda f: rg.order[f.id])
         if not incoming:
             break
@@ -251,9 +269,7 @@ def _upstream_chain(rg: RegistryGraph, flow: Flow, categories: list[str], day: d
 def _retention_findings(rg: RegistryGraph, day: date, rule: Rule, limit: RetentionRule) -> list[Finding]:
     out = []
     systems_seen = set()
-    for flow in rg.active_flows(day):
-        if not _touches(rg, flow, limit.categories):
-            continue
+    for flow in _touching(rg, day, limit.categories):
         if flow.retention_days is not None and flow.retention_days > limit.max_days:
             out.append(Finding(
                 rule.id, Severity.MEDIUM, f"Retention beyond limit: flow '{flow.id}'",

@@ -35,6 +35,7 @@ class RegistryGraph:
     flows_by_used: dict[str, list[Flow]]
     order: dict[str, int] = field(default_factory=dict)
     _subtree_cache: dict[str, frozenset[str]] = field(default_factory=dict)
+    _carrying_cache: dict[str, list[Flow]] = field(default_factory=dict)
 
     # --- nodes -------------------------------------------------------------------------------
     def node_kind(self, node: str) -> str | None:
@@ -84,12 +85,17 @@ class RegistryGraph:
         return self.used & (self.subtree(category) | set(self.ancestors(category)))
 
     def flows_carrying(self, category: str) -> list[Flow]:
-        """Flows that carry the category, part of it or a whole that contains it (any date)."""
-        seen: dict[str, Flow] = {}
-        for used_id in self.related_used(category):
-            for flow in self.flows_by_used[used_id]:
-                seen.setdefault(flow.id, flow)
-        return list(seen.values())
+        """Flows that carry the category, part of it or a whole that contains it (any date), in
+        registry order. Computed once per category: callers must not change the list."""
+        cached = self._carrying_cache.get(category)
+        if cached is None:
+            seen: dict[str, Flow] = {}
+            for used_id in self.related_used(category):
+                for flow in self.flows_by_used[used_id]:
+                    seen.setdefault(flow.id, flow)
+            order = self.order
+            cached = self._carrying_cache[category] = sorted(seen.values(), key=lambda f: order[f.id])
+        return cached
 
     # --- flows -------------------------------------------------------------------------------
     def out_flows(self, node: str, day: date | None = None) -> Iterator[Flow]:

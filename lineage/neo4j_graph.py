@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from lineage.graph import build_graph
-from registry.errors import RegistryError
+from registry.errors import RegistryError, StoreError
 from registry.loader import load_registry_data
 from registry.model import SECTIONS
 from registry.neo4j_store import NODE_LABELS
@@ -56,10 +56,24 @@ MERGE_RELS = {
     "FLOW": _ENDS + "MERGE (a)-[r:FLOW {rev: $rev, id: row.id}]->(b) SET r += row.props",
     "CARRIES": _ENDS + "MERGE (a)-[r:CARRIES {rev: $rev, flow: row.flow, used: row.used}]->(b)"
     " SET r += row.props",
-    "PARENT_OF": _ENDS + "MERGE (a)-[r:PARENT_OF {rev: $rev}]->(b)",
-    "OWNED_BY": _ENDS + "MERGE (a)-[r:OWNED_BY {rev: $rev}]->(b)",
-    "BINDS": _ENDS + "MERGE (a)-[r:BINDS {rev: $rev}]->(b)",
+    # Keyed like FLOW and CARRIES (see registry.neo4j_schema), so no relationship can double.
+    "PARENT_OF": _ENDS + "MERGE (a)-[r:PARENT_OF {rev: $rev, child: row.to}]->(b)",
+    "OWNED_BY": _ENDS + "MERGE (a)-[r:OWNED_BY {rev: $rev, system: row.from}]->(b)",
+    "BINDS": _ENDS + "MERGE (a)-[r:BINDS {rev: $rev, mechanism: row.from, member: row.to}]->(b)",
 }
+# The fast path for a revision with no graph yet: plain CREATE, no look-up of what exists. Two
+# writers racing on the same fresh revision collide on the unique keys, and the loser re-runs
+# with MERGE.
+CREATE_NODES = {
+    section: f"UNWIND $rows AS row CREATE (n:Element:{label}) SET n = row.props, n.rev = $rev"
+    for section, label in NODE_LABELS.items()
+}
+CREATE_RELS = {kind: _ENDS + f"CREATE (a)-[r:{kind}]->(b) SET r = row.props, r.rev = $rev"
+               for kind in MERGE_RELS}
+FRESH = "MATCH (n:Element {rev: $rev}) RETURN count(n) = 0 AS fresh"
+DROP = [f"MATCH ()-[r:{kind}]->() WHERE r.rev = $rev WITH r LIMIT $batch DELETE r RETURN count(*) AS n"
+        for kind in MERGE_RELS] + [
+    "MATCH (n:Element {rev: $rev}) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n"]
 MARK = "MATCH (r:Revision {number: $rev}) SET r.graph = $state, r.top = $top, r.graph_digest = $digest"
 
 
@@ -109,9 +123,10 @@ def graph_rows(content: dict[str, Any]) -> tuple[dict[str, list[dict]], dict[str
              "props": _props(flow=flow.id, used=u, order=order, **window)} for u in used)
     for category in registry.categories:
         if category.parent:
-            rels["PARENT_OF"].append({"from": category.parent, "to": category.id, "props": {}})
-    rels["OWNED_BY"] = [{"from": s.id, "to": s.owner, "props": {}} for s in registry.systems]
-    rels["BINDS"] = [{"from": m.id, "to": p, "props": {}} for m in registry.mechanisms
+            rels["PARENT_OF"].append({"from": category.parent, "to": category.id,
+                                      "props": {"child": category.id}})
+    rels["OWNED_BY"] = [{"from": s.id, "to": s.owner, "props": {"system": s.id}} for s in registry.systems]
+    rels["BINDS"] = [{"from": m.id, "to": p, "props": {"mechanism": m.id, "member": p}} for m in registry.mechanisms
                      for p in dict.fromkeys(m.members)]
     top = canonical_json({k: v for k, v in content.items() if k not in SECTIONS})
     return nodes, rels, top
@@ -173,15 +188,28 @@ def materialise(store: Neo4jStore, revision: Revision) -> None:
                     doing="materialising a graph on")
         return
     nodes, rels, top = built
+    fresh = store.read(lambda tx: tx.run(FRESH, rev=rev).single()["fresh"])
+    try:
+        _write(store, rev, nodes, rels, fresh=fresh)
+    except StoreError as exc:
+        if not fresh or "ConstraintValidationFailed" not in exc.message:
+            raise
+        _write(store, rev, nodes, rels, fresh=False)  # another writer got there first
+    digest = _expected_digest(nodes, rels)
+    store.write(lambda tx: tx.run(MARK, rev=rev, state="ready", top=top, digest=digest).consume(),
+                doing="materialising a graph on")
+
+
+def _write(store: Neo4jStore, rev: int, nodes: dict[str, list[dict]], rels: dict[str, list[dict]], *,
+           fresh: bool) -> None:
     run = "materialising a graph on"
+    node_query, rel_query = (CREATE_NODES, CREATE_RELS) if fresh else (MERGE_NODES, MERGE_RELS)
     for section, rows in nodes.items():
         for batch in _chunks(rows):
-            store.write(lambda tx, q=MERGE_NODES[section], b=batch: tx.run(q, rev=rev, rows=b).consume(), doing=run)
+            store.write(lambda tx, q=node_query[section], b=batch: tx.run(q, rev=rev, rows=b).consume(), doing=run)
     for kind, rows in rels.items():
         for batch in _chunks(rows):
-            store.write(lambda tx, q=MERGE_RELS[kind], b=batch: tx.run(q, rev=rev, rows=b).consume(), doing=run)
-    digest = _expected_digest(nodes, rels)
-    store.write(lambda tx: tx.run(MARK, rev=rev, state="ready", top=top, digest=digest).consume(), doing=run)
+            store.write(lambda tx, q=rel_query[kind], b=batch: tx.run(q, rev=rev, rows=b).consume(), doing=run)
 
 
 def actual_digest(store: Neo4jStore, rev: int) -> str:
@@ -212,10 +240,13 @@ def check_graphs(store: Neo4jStore) -> list[str]:
 
 
 def drop_graph(store: Neo4jStore, rev: int) -> None:
-    """Delete revision `rev`'s graph in batches and mark it 'pending' (the revision stays)."""
+    """Delete revision `rev`'s graph in batches and mark it 'pending' (the revision stays).
+
+    Relationships go first, type by type through their (rev, ...) indexes, so no transaction
+    has to detach a hub node's thousands of flows at once."""
     store.write(lambda tx: tx.run("MATCH (r:Revision {number: $rev}) SET r.graph = 'pending'",
                                   rev=rev).consume(), doing="dropping a graph on")
-    while store.write(lambda tx: tx.run(
-            "MATCH (n:Element {rev: $rev}) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n",
-            rev=rev, batch=BATCH).single()["n"], doing="dropping a graph on"):
-        pass
+    for query in DROP:
+        while store.write(lambda tx, q=query: tx.run(q, rev=rev, batch=BATCH).single()["n"],
+                          doing="dropping a graph on"):
+            pass

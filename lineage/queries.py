@@ -39,11 +39,13 @@ def _ordered(rg: RegistryGraph, flows: Iterable[Flow]) -> list[Flow]:
 
 
 def flows(
-    rg: RegistryGraph, category: str, day: date, *, from_node: str | None = None, law: Law | None = None
+    rg: RegistryGraph, category: str, day: date, *, from_node: str | None = None, law: Law | None = None,
+    evaluation: Evaluation | None = None,
 ) -> list[HopStatus]:
     """Every hop active on `day` that carries `category` (itself, a part of it, or a whole that
     contains it), with each hop's status for that category's data. With `from_node`, only the
-    hops reachable from that node along such hops.
+    hops reachable from that node along such hops. `evaluation` is the date's full evaluation
+    when the caller keeps one (see `_statuses`).
 
     >>> from registry.loader import load_registry_file
     >>> from lineage.graph import build_graph
@@ -55,11 +57,46 @@ def flows(
     law = law or load_law()
     related = rg.related_used(category)
     carrying = [f for f in rg.flows_carrying(category) if f.valid_on(day)]
+    scope = len(carrying)
     if from_node is not None:
         _need_node(rg, from_node)
         carrying = _reachable_flows(carrying, [from_node])
-    state = propagate(rg, law, day, related)
-    return [evaluate_hop(rg, law, state, f, day, related) for f in _ordered(rg, carrying)]
+    return _statuses(rg, law, day, _ordered(rg, carrying), related, evaluation, scope)
+
+
+# A question about data that more than this share of the registry's flows carry is answered
+# from the date's full evaluation: computed once, it then serves every later query of that
+# revision and date. A smaller question propagates only its own categories, which is cheaper
+# than a full evaluation (a one-off CLI query, the check after a registration).
+FULL_EVALUATION_SHARE = 0.05
+
+
+def _statuses(
+    rg: RegistryGraph, law: Law, day: date, flows: list[Flow], related: frozenset[str],
+    evaluation: Evaluation | None, scope: int,
+) -> list[HopStatus]:
+    """The statuses of `flows` (active on `day`) for the data of the used category ids `related`,
+    of which `scope` active flows carry some.
+
+    Without the date's full evaluation only the flows of `related` are propagated. With it
+    (`Flowreg` keeps one per revision and date), its regime state serves: propagation is per
+    category, so the full run and one limited to `related` agree on those categories; and a hop
+    that carries nothing outside `related` has exactly its evaluated status. The answers are the
+    same either way.
+    """
+    usable = evaluation is not None and evaluation.rg is rg and evaluation.day == day
+    if usable and not evaluation.complete and scope >= FULL_EVALUATION_SHARE * len(rg.flows):
+        evaluation.hops()
+    if not usable or not evaluation.complete:
+        state = propagate(rg, law, day, related)
+        return [evaluate_hop(rg, law, state, f, day, related) for f in flows]
+    out = []
+    for f in flows:
+        if related.issuperset(rg.carried_used[f.id]):
+            out.append(evaluation.hop(f.id))
+        else:
+            out.append(evaluate_hop(rg, evaluation.law, evaluation.state, f, day, related))
+    return out
 
 
 def _reachable_flows(candidates: list[Flow], starts: Iterable[str]) -> list[Flow]:
@@ -157,10 +194,11 @@ class PathResult:
 
 def path(
     rg: RegistryGraph, source: str, target: str, day: date, *, category: str | None = None,
-    law: Law | None = None,
+    law: Law | None = None, evaluation: Evaluation | None = None,
 ) -> PathResult:
     """The hops on any route from `source` to `target` on `day` (carrying `category` if given),
-    each with its status, plus one shortest route as flow ids (empty when none)."""
+    each with its status, plus one shortest route as flow ids (empty when none). `evaluation`:
+    the date's full evaluation when the caller keeps one."""
     _need_node(rg, source)
     _need_node(rg, target)
     law = law or load_law()
@@ -176,11 +214,13 @@ def path(
     on_route = [f for f in candidates if f.from_ in forward and f.to in backward]
     shortest = _shortest(on_route, source, target)
     if category is not None:
-        related = rg.related_used(category)
-        state = propagate(rg, law, day, related)
-        hops = [evaluate_hop(rg, law, state, f, day, related) for f in _ordered(rg, on_route)]
+        hops = _statuses(rg, law, day, _ordered(rg, on_route), rg.related_used(category), evaluation,
+                         len(candidates))
     else:
-        ev = Evaluation(rg, day, law)
+        usable = evaluation is not None and evaluation.rg is rg and evaluation.day == day
+        ev = evaluation if usable else Evaluation(rg, day, law)
+        if len(on_route) >= FULL_EVALUATION_SHARE * len(rg.flows):
+            ev.hops()  # evaluate every hop at once (rule above), not hop by hop
         hops = [ev.hop(f.id) for f in _ordered(rg, on_route)]
     return PathResult(source, target, hops, shortest)
 

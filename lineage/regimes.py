@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law
@@ -20,10 +21,15 @@ from lineage.law import Law
 
 @dataclass(frozen=True)
 class RegimeState:
-    """Regimes (bit masks over `regimes`) per (node, used category id) on one date."""
+    """Regimes (bit masks over `regimes`) per (node, used category id) on one date.
+
+    `verdicts` is a memo the safeguard engine keeps for this registry, law and date: many hops
+    share their ends' countries, organisations and claims, and so their per-regime verdict.
+    """
 
     regimes: tuple[str, ...]
     masks: dict[tuple[str, str], int]
+    verdicts: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def mask(self, node: str, categories: Iterable[str]) -> int:
         out = 0

@@ -85,10 +85,18 @@ def evaluate_hop(
 
     dst = dst_countries[0]
     exporter = rg.organisation(source)
-    per = {
-        regime: _regime_status(law, regime, flow, day, src_countries[0], dst, exporter, recipient, rg)
-        for regime in regimes
-    }
+    # A regime's verdict depends on nothing else of the hop (see _regime_status), so hops that
+    # share these are judged once per state (one registry, law and date).
+    shared = (src_countries[0], dst, exporter.id if exporter else None,
+              recipient.id if recipient else None, tuple(flow.under))
+    per = {}
+    for regime in regimes:
+        key = (regime, *shared)
+        verdict = state.verdicts.get(key)
+        if verdict is None:
+            verdict = state.verdicts[key] = _regime_status(
+                law, regime, flow, day, src_countries[0], dst, exporter, recipient, rg)
+        per[regime] = verdict
     overall = worst([r.status for r in per.values()])
     reason = "; ".join(f"{law.regime_name(r)}: {s.reason}" for r, s in per.items())
     return HopStatus(**common, status=overall, reason=reason, regimes=per, crosses_border=crosses)
@@ -105,6 +113,7 @@ def _regime_status(
     recipient: Party | None,
     rg: RegistryGraph,
 ) -> RegimeStatus:
+    # Of the flow, only its claims (`under`) count: `evaluate_hop` memoises on that.
     name = law.regime_name(regime)
     if src == dst:
         return RegimeStatus(regime, Status.NOT_REQUIRED, f"stays inside {dst}")

@@ -51,8 +51,12 @@ class WhatIf:
         }
 
 
-def invalidate(rg: RegistryGraph, tool: str, from_day: date, day: date, *, law: Law | None = None) -> WhatIf:
+def invalidate(
+    rg: RegistryGraph, tool: str, from_day: date, day: date, *, law: Law | None = None,
+    evaluation: Evaluation | None = None,
+) -> WhatIf:
     """What changes on `day` if mechanism or framework `tool` stops applying on `from_day`.
+    `evaluation`: `rg`'s evaluation on `day` when the caller keeps one (the "before" side).
 
     >>> from registry.loader import load_registry_file
     >>> rg = build_graph(load_registry_file("tests/fixtures/northwind.yaml"))
@@ -63,7 +67,8 @@ def invalidate(rg: RegistryGraph, tool: str, from_day: date, day: date, *, law: 
     law = law or load_law()
     label = f"invalidate {tool} from {from_day}"
     if tool in FRAMEWORK_IDS:
-        return compare(rg, rg, day, label, law, law.with_framework_ended(tool, from_day, f"what-if: invalidated from {from_day}"))
+        return compare(rg, rg, day, label, law, law.with_framework_ended(tool, from_day, f"what-if: invalidated from {from_day}"),
+                       before_evaluation=evaluation)
     mechanisms = rg.registry.mechanisms
     if tool not in {m.id for m in mechanisms}:
         raise NotFoundError(f"unknown mechanism or framework '{tool}'")
@@ -72,7 +77,7 @@ def invalidate(rg: RegistryGraph, tool: str, from_day: date, day: date, *, law: 
         for m in mechanisms
     ]
     after = dataclasses.replace(rg, registry=_replaced(rg.registry, mechanisms=changed))
-    return compare(rg, after, day, label, law, law)
+    return compare(rg, after, day, label, law, law, before_evaluation=evaluation)
 
 
 def remove_party(rg: RegistryGraph, party: str, day: date, *, law: Law | None = None) -> WhatIf:
@@ -138,12 +143,16 @@ def between_dates(rg: RegistryGraph, before: date, after: date, *, law: Law | No
 
 def compare(
     before: RegistryGraph, after: RegistryGraph, day: date, label: str, law_before: Law, law_after: Law,
-    *, day_before: date | None = None,
+    *, day_before: date | None = None, before_evaluation: Evaluation | None = None,
 ) -> WhatIf:
     """Hops whose status differs and findings that appear or go, between two graphs on `day`
-    (the first graph on `day_before` when given)."""
+    (the first graph on `day_before` when given). `before_evaluation` is reused when it is the
+    first graph's on that date under `law_before`."""
     first = day_before or day
-    ev_before, ev_after = Evaluation(before, first, law_before), Evaluation(after, day, law_after)
+    reuse = before_evaluation is not None and before_evaluation.rg is before \
+        and before_evaluation.day == first and before_evaluation.law is law_before
+    ev_before = before_evaluation if reuse else Evaluation(before, first, law_before)
+    ev_after = Evaluation(after, day, law_after)
     old = {h.flow: h for h in ev_before.hops()}
     new = {h.flow: h for h in ev_after.hops()}
     changes = []

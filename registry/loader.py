@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from registry.errors import RegistryError
+from registry.gcpause import paused_gc
 from registry.model import SECTIONS, Element, Registry
 from registry.validation import check_references, collect_ids
 from registry.yamlsource import Issue, ParsedYaml, Path, format_path, parse_yaml
@@ -58,6 +59,11 @@ def load_registry_data(data: dict[str, Any]) -> Registry:
 
 def validate_document(parsed: ParsedYaml) -> Registry:
     """Check a parsed document element by element, then across elements; raise on any issue."""
+    with paused_gc():  # every element built here stays alive (registry/gcpause.py)
+        return _validate_document(parsed)
+
+
+def _validate_document(parsed: ParsedYaml) -> Registry:
     issues = list(parsed.issues)
     doc = parsed.value
     if doc is None:

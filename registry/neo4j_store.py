@@ -29,7 +29,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from types import EllipsisType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -38,93 +37,28 @@ from pydantic import ValidationError
 
 from registry.config import Settings
 from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
-from registry.revisions import (
-    Proposal,
-    ProposalStatus,
-    Revision,
-    RevisionInfo,
-    canonical_json,
-    chain_hash,
-    iso_utc,
-    sha256_text,
-    verify_chain,
+from registry.neo4j_proposals import ProposalsMixin
+from registry.neo4j_schema import (
+    BOLT_SCHEMES,
+    HEAD,
+    INDEXES,
+    INFO_FIELDS,
+    LOCK,
+    NODE_LABELS,
+    REL_TYPES,
+    REVISION_FIELDS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    encode,
+    now,
+    require_text,
 )
+from registry.revisions import Revision, RevisionInfo, chain_hash, sha256_text, verify_chain
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SCHEMA_VERSION = 1
-BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
-INFO_FIELDS = tuple(RevisionInfo.model_fields)
-PROPOSAL_FIELDS = tuple(Proposal.model_fields)
-
-# The fixed allow-list of labels and relationship types. Cypher cannot take a label as a
-# parameter, so every query text is a literal built only from these names.
-NODE_LABELS: dict[str, str] = {
-    "categories": "Category", "subjects": "Subject", "parties": "Party",
-    "systems": "System", "mechanisms": "Mechanism", "rules": "Rule",
-}
-REL_TYPES = ("FLOW", "CARRIES", "OWNED_BY", "PARENT_OF", "BINDS")
-
-# name -> statement; created when missing, and `verify` reports any that were dropped.
-SCHEMA: dict[str, str] = {
-    "flowreg_meta_key": "CREATE CONSTRAINT flowreg_meta_key IF NOT EXISTS"
-    " FOR (m:FlowregMeta) REQUIRE m.key IS UNIQUE",
-    "flowreg_revision_number": "CREATE CONSTRAINT flowreg_revision_number IF NOT EXISTS"
-    " FOR (r:Revision) REQUIRE r.number IS UNIQUE",
-    "flowreg_revision_hash": "CREATE CONSTRAINT flowreg_revision_hash IF NOT EXISTS"
-    " FOR (r:Revision) REQUIRE r.hash IS UNIQUE",
-    "flowreg_proposal_id": "CREATE CONSTRAINT flowreg_proposal_id IF NOT EXISTS"
-    " FOR (p:Proposal) REQUIRE p.id IS UNIQUE",
-    "flowreg_element_key": "CREATE CONSTRAINT flowreg_element_key IF NOT EXISTS"
-    " FOR (n:Element) REQUIRE (n.rev, n.id) IS UNIQUE",
-    "flowreg_flow_key": "CREATE CONSTRAINT flowreg_flow_key IF NOT EXISTS"
-    " FOR ()-[f:FLOW]-() REQUIRE (f.rev, f.id) IS UNIQUE",
-    "flowreg_carries_key": "CREATE CONSTRAINT flowreg_carries_key IF NOT EXISTS"
-    " FOR ()-[k:CARRIES]-() REQUIRE (k.rev, k.flow, k.used) IS UNIQUE",
-}
-INDEXES: dict[str, str] = {
-    # "flows that carry category c": an index seek on (rev, used), see lineage.neo4j_graph.
-    "flowreg_carries_used": "CREATE INDEX flowreg_carries_used IF NOT EXISTS"
-    " FOR ()-[k:CARRIES]-() ON (k.rev, k.used)",
-    "flowreg_flow_rev": "CREATE INDEX flowreg_flow_rev IF NOT EXISTS FOR ()-[f:FLOW]-() ON (f.rev)",
-    "flowreg_element_kind": "CREATE INDEX flowreg_element_kind IF NOT EXISTS"
-    " FOR (n:Element) ON (n.rev, n.kind)",
-}
-
-REVISION_FIELDS = (
-    "r.number AS number, r.created_at AS created_at, r.author AS author, r.message AS message,"
-    " r.content_hash AS content_hash, r.parent_hash AS parent_hash, r.hash AS hash"
-)
-HEAD = "MATCH (r:Revision) RETURN " + REVISION_FIELDS + " ORDER BY r.number DESC LIMIT 1"
-# Taking the meta node's write lock first serialises every writer for the whole transaction.
-LOCK = "MATCH (m:FlowregMeta {key: 'store'}) SET m.writes = coalesce(m.writes, 0) + 1 RETURN m"
-PROPOSAL_RETURN = (
-    "RETURN p.id AS id, p.base_revision AS base_revision, p.created_at AS created_at,"
-    " p.author AS author, p.message AS message, p.content AS content, p.status AS status,"
-    " p.reviewer AS reviewer, p.decided_at AS decided_at, p.decision_note AS decision_note,"
-    " p.applied_revision AS applied_revision"
-)
-
-
-def _now() -> str:
-    return iso_utc(datetime.now(UTC))
-
-
-def _require_text(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise FlowregError(f"{what} must not be empty")
-    return value.strip()
-
-
-def _encode(content: Mapping[str, Any]) -> str:
-    if not isinstance(content, Mapping):
-        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
-    try:
-        return canonical_json(content)
-    except (TypeError, ValueError) as exc:
-        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None
-
+# Re-exported: the allow-list is part of this module's contract (lineage.neo4j_graph uses it).
+__all__ = ["NODE_LABELS", "REL_TYPES", "Neo4jStore", "shown_uri"]
 
 def shown_uri(uri: str) -> str:
     """The URI as safe to show: any user:password@ part is cut out."""
@@ -139,7 +73,7 @@ def shown_uri(uri: str) -> str:
     return parts._replace(netloc=f"{host}{port}").geturl()
 
 
-class Neo4jStore:
+class Neo4jStore(ProposalsMixin):
     """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
 
     def __init__(self, settings: Settings, *, connect_timeout: float = 15.0) -> None:
@@ -290,15 +224,20 @@ class Neo4jStore:
 
     def revision_info(self, number: int | None = None) -> RevisionInfo:
         """Revision `number` (None: the head) without its content; NotFoundError as `get`."""
+        return self._info_and_graph(number)[0]
+
+    def _info_and_graph(self, number: int | None) -> tuple[RevisionInfo, str | None]:
+        """A revision's info and the state of its graph, in one round trip."""
         def work(tx: Any) -> tuple[Any, Any]:
             head = tx.run(HEAD).single()
-            if number is None or head is None:
-                return head, head
-            return tx.run("MATCH (r:Revision {number: $n}) RETURN " + REVISION_FIELDS,
-                          n=number).single(), head
+            if head is None:
+                return None, None
+            return tx.run("MATCH (r:Revision {number: $n}) RETURN " + REVISION_FIELDS
+                          + ", r.graph AS graph", n=head["number"] if number is None else number
+                          ).single(), head
         record, head = self.read(work)
         self._missing(number, record, head)
-        return self._info(record)
+        return self._info(record), record["graph"]
 
     @staticmethod
     def _missing(number: int | None, record: Any, head: Any) -> None:
@@ -344,7 +283,7 @@ class Neo4jStore:
             raise StaleHeadError(expected_head, head_number)
         number = (head_number or 0) + 1
         values = {
-            "number": number, "created_at": _now(), "author": author, "message": message,
+            "number": number, "created_at": now(), "author": author, "message": message,
             "content_hash": sha256_text(text), "parent_hash": head["hash"] if head else None,
         }
         values["hash"] = chain_hash(**values)
@@ -373,8 +312,8 @@ class Neo4jStore:
         expected_head: int | None | EllipsisType = ...,
     ) -> Revision:
         """Write `content` as the next revision in one transaction, then materialise its graph."""
-        text = _encode(content)
-        author = _require_text(author, "author")
+        text = encode(content)
+        author = require_text(author, "author")
         revision = self._write_revision(self._append_tx, text, author, message or "", expected_head)
         self._after_write(revision.number)
         return revision
@@ -393,9 +332,7 @@ class Neo4jStore:
 
         StoreError when the revision's content is not a valid registry (it then has no graph).
         """
-        info = self.revision_info(number)
-        state = self.read(lambda tx: tx.run("MATCH (r:Revision {number: $n}) RETURN r.graph AS g",
-                                            n=info.number).single()["g"])
+        info, state = self._info_and_graph(number)
         if state == "ready":
             return info
         if state == "invalid":
@@ -444,7 +381,7 @@ class Neo4jStore:
         """Append `revision` exactly as it is (number, time, author, hashes): how `flowreg neo4j
         push` moves a history. False when this store already holds it; StoreError when the
         revision is damaged, does not extend the head, or the histories diverge."""
-        text = _encode(revision.content)
+        text = encode(revision.content)
         if sha256_text(text) != revision.content_hash or revision.hash != revision.expected_hash():
             raise StoreError(f"revision {revision.number} does not match its hashes; not copied")
 
@@ -467,90 +404,6 @@ class Neo4jStore:
             return True
 
         return self.write(work)
-
-    # --- proposals ---------------------------------------------------------------------------
-    def propose(
-        self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None
-    ) -> Proposal:
-        """Record a change for review; StaleHeadError if `base_revision` is not the head."""
-        text = _encode(content)
-        author = _require_text(author, "author")
-
-        def work(tx: Any) -> int:
-            tx.run(LOCK).consume()
-            meta = tx.run("MATCH (m:FlowregMeta {key: 'store'}) RETURN m.next_proposal AS next").single()
-            head = tx.run(HEAD).single()
-            head_number = head["number"] if head else None
-            if base_revision != head_number:
-                raise StaleHeadError(base_revision, head_number)
-            tx.run("MATCH (m:FlowregMeta {key: 'store'}) SET m.next_proposal = $next + 1"
-                   " CREATE (p:Proposal) SET p = $values",
-                   next=meta["next"], values={
-                       "id": meta["next"], "base_revision": base_revision, "created_at": _now(),
-                       "author": author, "message": message or "", "content": text,
-                       "status": "pending", "decision_note": ""}).consume()
-            return int(meta["next"])
-
-        return self.get_proposal(self.write(work))
-
-    @staticmethod
-    def _proposal(record: Mapping[str, Any]) -> Proposal:
-        data = {name: record[name] for name in PROPOSAL_FIELDS}
-        try:
-            data["content"] = json.loads(data["content"])
-            return Proposal.model_validate(data)
-        except (ValueError, TypeError):  # ValidationError is a ValueError
-            raise TamperError(f"proposal {record['id']} was changed outside flowreg") from None
-
-    def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
-        """Proposals, oldest first, optionally only those with `status`."""
-        records = self.read(lambda tx: list(tx.run(
-            "MATCH (p:Proposal) WHERE $status IS NULL OR p.status = $status "
-            + PROPOSAL_RETURN + " ORDER BY p.id", status=status)))
-        return [self._proposal(record) for record in records]
-
-    def get_proposal(self, proposal_id: int) -> Proposal:
-        """One proposal; NotFoundError when there is none with that id."""
-        record = self.read(lambda tx: tx.run(
-            "MATCH (p:Proposal {id: $id}) " + PROPOSAL_RETURN, id=proposal_id).single())
-        if record is None:
-            raise NotFoundError(f"there is no proposal {proposal_id}")
-        return self._proposal(record)
-
-    def decide(self, proposal_id: int, *, approve: bool, reviewer: str, note: str = "") -> Proposal:
-        """Approve (append as a revision on its base) or reject a pending proposal, atomically."""
-        reviewer = _require_text(reviewer, "reviewer")
-
-        def work(tx: Any) -> int | None:
-            tx.run(LOCK).consume()
-            found = tx.run("MATCH (p:Proposal {id: $id}) RETURN p.status AS status,"
-                           " p.base_revision AS base, p.author AS author, p.message AS message,"
-                           " p.content AS content", id=proposal_id).single()
-            if found is None:
-                raise NotFoundError(f"there is no proposal {proposal_id}")
-            if found["status"] != "pending":
-                raise FlowregError(f"proposal {proposal_id} is already {found['status']}")
-            applied = None
-            if approve:
-                summary = (f"{found['message']} (proposal {proposal_id}, approved by "
-                           f"{reviewer})").lstrip()
-                try:
-                    canonical = _encode(json.loads(found["content"]))
-                except ValueError:
-                    raise TamperError(f"proposal {proposal_id} was changed outside flowreg") from None
-                # A stale base raises inside the transaction: nothing is written, still pending.
-                applied = self._append_tx(tx, canonical, found["author"], summary,
-                                          found["base"]).number
-            tx.run("MATCH (p:Proposal {id: $id}) SET p.status = $status, p.reviewer = $reviewer,"
-                   " p.decided_at = $at, p.decision_note = $note, p.applied_revision = $applied",
-                   id=proposal_id, status="approved" if approve else "rejected",
-                   reviewer=reviewer, at=_now(), note=note or "", applied=applied).consume()
-            return applied
-
-        applied = self._write_revision(work)
-        if applied is not None:
-            self._after_write(applied)
-        return self.get_proposal(proposal_id)
 
     def close(self) -> None:
         """Close the connection; further calls raise StoreError."""

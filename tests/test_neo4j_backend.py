@@ -177,6 +177,22 @@ def test_graphs_are_materialised_idempotently_and_on_demand(store: Neo4jStore, n
 
     materialise(store, store.get(1))  # twice: MERGE on the unique keys, nothing doubles
     assert store.verify() == []
+    cypher(neo4j_settings, "MATCH (n:Element {rev: 1}) DETACH DELETE n")
+    errors: list[BaseException] = []
+
+    def race() -> None:  # racing on a fresh revision: the losers re-run with MERGE
+        try:
+            with Neo4jStore(neo4j_settings) as own:
+                materialise(own, own.get(1))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    racers = [threading.Thread(target=race) for _ in range(3)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join()
+    assert errors == [] and store.verify() == []
     counts = cypher(neo4j_settings, "MATCH ()-[f:FLOW {rev: 1}]->() RETURN count(f) AS n")[0]["n"]
     assert counts == len(registry.flows)
     store.append({"not": "a registry"}, author="ana", message="junk")

@@ -1,0 +1,111 @@
+"""The signed-in user and the sidebar controls every page shares (as-of date, revision, sign-out)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import streamlit as st
+
+from app_pages import _auth
+from app_pages._common import AS_OF_KEY, flowreg, literal
+from registry.errors import FlowregError, PermissionDenied
+
+USER_KEY = "flowreg_user"
+KEY_DATE_KEY = "key_date"
+
+
+def current_user() -> _auth.User | None:
+    user = st.session_state.get(USER_KEY)
+    return user if isinstance(user, _auth.User) else None
+
+
+def sign_out() -> None:
+    st.session_state.pop(USER_KEY, None)
+
+
+def sign_in_page() -> None:
+    """The sign-in form (offline: bcrypt hashes from the users file)."""
+    _, middle, _ = st.columns([1, 2, 1])
+    with middle:
+        st.title("flowreg")
+        st.caption("Where personal data goes, and which safeguard covers each hop, on any date.")
+        try:
+            users = _auth.configured_users()
+        except FlowregError as exc:
+            st.error("The users file cannot be read.  \n" + literal(exc.message))
+            return
+        if not users:
+            st.warning(
+                "No users are configured. Set `FLOWREG_USERS` to a YAML file of user name → "
+                "`name`, `role` (viewer, engineer, officer) and `password_hash` (bcrypt; make one "
+                "with `.venv/bin/python -m app_pages._auth hash-password`), or start the "
+                "documented demo with `make run` (`FLOWREG_DEMO=1`)."
+            )
+            return
+        with st.form("sign_in", border=True):
+            st.subheader("Sign in")
+            username = st.text_input("User name", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            submitted = st.form_submit_button("Sign in", type="primary", width="stretch")
+        if submitted:
+            try:
+                st.session_state[USER_KEY] = _auth.authenticate(users, username, password)
+            except PermissionDenied as exc:
+                st.error(literal(exc.message))
+            else:
+                st.rerun()
+        demo = [(u, r) for u, r in users.items() if r.demo_password]
+        if demo and _auth.demo_mode():
+            with st.container(border=True):
+                st.markdown("**Demo mode** (`FLOWREG_DEMO=1`): these accounts work only in demo mode.")
+                st.dataframe(
+                    [{"user name": u, "password": r.demo_password, "role": _auth.ROLE_TITLES[r.user.role]}
+                     for u, r in demo],
+                    hide_index=True, width="stretch",
+                )
+
+
+def _key_dates() -> list[tuple[date, str]]:
+    """Dates where the law changes for the frameworks it knows, plus today."""
+    law = flowreg().law
+    out = [(date.today(), "Today")]
+    for fw in law.frameworks.values():
+        if fw.valid_from:
+            out.append((fw.valid_from, f"{fw.name} in force"))
+        if fw.valid_until:
+            out.append((fw.valid_until, f"{fw.name} ends ({fw.ended_by or 'end of validity'})"))
+    for rule in law.data.scc:
+        if rule.regime == "eu" and rule.valid_until:
+            out.append((rule.valid_until, f"old EU SCC ({rule.version}) no longer valid"))
+    return sorted(set(out), key=lambda x: x[0])
+
+
+def _jump() -> None:
+    choice = st.session_state.get(KEY_DATE_KEY)
+    if choice is not None:
+        st.session_state[AS_OF_KEY] = choice[0]
+        st.session_state[KEY_DATE_KEY] = None
+
+
+def sidebar(user: _auth.User) -> None:
+    """As-of date (shared by every page through st.session_state), head revision, user."""
+    if AS_OF_KEY not in st.session_state:
+        st.session_state[AS_OF_KEY] = date.today()
+    with st.sidebar:
+        st.date_input(
+            "As of", key=AS_OF_KEY, min_value=date(1995, 1, 1), max_value=date(2100, 12, 31),
+            help="Every page answers for this date: flows active then, and the law then in force.",
+        )
+        st.selectbox(
+            "Jump to a key date", _key_dates(), index=None, key=KEY_DATE_KEY, on_change=_jump,
+            format_func=lambda d: f"{d[0].isoformat()} · {d[1]}", placeholder="Key dates of the law",
+            label_visibility="collapsed",
+        )
+        head = flowreg().store.head()
+        if head is not None:
+            st.caption(f"Registry revision **{head.number}** · `{head.hash[:12]}`")
+        st.divider()
+        st.caption("Signed in as")
+        st.text(f"{user.name} ({user.username})")
+        st.caption(_auth.ROLE_TITLES[user.role] + (" · demo mode" if _auth.demo_mode() else ""))
+        st.button("Sign out", on_click=sign_out, icon=":material/logout:")

@@ -1,0 +1,72 @@
+"""Overview: the registry at a glance on the as-of date."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import streamlit as st
+
+from app_pages import _charts
+from app_pages import _common as c
+
+snap = c.snapshot()
+reg = snap.registry()
+hops = snap.hops()
+findings = snap.findings()
+c.page_header("Overview", "The registry at a glance", snap)
+
+st.text(reg.organization)
+transfers = [h for h in hops if not h.collection]
+crossings = [h for h in transfers if h.crosses_border]
+severity = Counter(f.severity.value for f in findings)
+
+row = st.columns(6)
+row[0].metric("Data categories", len(reg.categories))
+row[1].metric("Subject groups", len(reg.subjects))
+row[2].metric("Systems", len(reg.systems))
+row[3].metric("Parties", len(reg.parties))
+row[4].metric("Active hops", len(hops), help="Flows active on the as-of date, collection included.")
+row[5].metric("Border crossings", len(crossings), help="Hops whose ends are in different countries.")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Hop statuses")
+    st.caption("Every active hop, by the worst status of the regimes its data carries.")
+    statuses = Counter(h.status.value for h in hops)
+    st.plotly_chart(_charts.status_bar(statuses), width="stretch", config={"displayModeBar": False})
+    problems = [h for h in hops if h.status.is_problem]
+    if problems:
+        st.caption(f"{len(problems)} hop(s) need attention")
+        c.table(c.hop_rows(snap, problems)[:50], status=["status"],
+                column_config={"regimes": None, "purpose": None, "recipient kind": None})
+    else:
+        st.success("No hop is invalid, uncovered or of unknown location on this date.")
+with right:
+    st.subheader("Findings")
+    f_cols = st.columns(3)
+    f_cols[0].metric("High", severity.get("high", 0))
+    f_cols[1].metric("Medium", severity.get("medium", 0))
+    f_cols[2].metric("Low", severity.get("low", 0))
+    by_rule = Counter((f.severity.value, f.rule) for f in findings)
+    if by_rule:
+        c.table([{"severity": s, "rule": r, "count": n} for (s, r), n in sorted(by_rule.items(), key=lambda x: -x[1])],
+                severity=["severity"])
+    st.page_link("app_pages/findings.py", label="Open findings", icon=":material/arrow_forward:")
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader("Parties by kind")
+    kinds = Counter(p.kind.value for p in reg.parties)
+    c.table([{"kind": c.KIND_TITLES.get(k, k), "parties": n} for k, n in kinds.most_common()])
+with right:
+    st.subheader("Registry revision")
+    st.caption("Pinned for every answer on this page; reports carry the same hash.")
+    head = snap.head
+    c.table([
+        {"field": "revision", "value": str(head.number)},
+        {"field": "written", "value": f"{head.created_at:%Y-%m-%d %H:%M} UTC"},
+        {"field": "author", "value": head.author},
+        {"field": "message", "value": head.message},
+        {"field": "legal knowledge", "value": snap.fr.law.data.version.isoformat()},
+    ])
+    st.code(head.hash, language=None)

@@ -1,0 +1,165 @@
+"""Register a sub-processor: a form, its validation per field, the impact before anything is
+saved, then a proposal that a privacy officer approves or rejects (Review proposals)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pycountry
+import streamlit as st
+
+from app_pages import _actions as act
+from app_pages import _common as c
+from app_pages._session import current_user
+from registry.errors import FlowregError, PermissionDenied, RegistryError
+from registry.ids import FRAMEWORK_IDS, PartyKind, Role
+from registry.yamlexport import sections_yaml
+
+PREVIEW_KEY = "reg_preview"
+ERRORS_KEY = "reg_errors"
+DONE_KEY = "reg_done"
+
+snap = c.snapshot()
+reg = snap.registry()
+user = current_user()
+c.page_header("Register a sub-processor", "Check a new recipient's impact, then propose it for approval", snap)
+
+if user is None or not user.may("propose"):
+    st.info("You are signed in read-only: you can check a sub-processor and preview its impact, "
+            "but only engineers and privacy officers can propose it.")
+
+done = st.session_state.pop(DONE_KEY, None)
+if done is not None:
+    for key in [k for k in st.session_state if str(k).startswith("reg_")]:
+        del st.session_state[key]  # an empty form for the next one
+    st.success(f"Proposal #{done} saved for review. A privacy officer approves or rejects it "
+               "on **Review proposals**; nothing changes in the registry until then.")
+
+countries = sorted((country.alpha_2 for country in pycountry.countries),
+                   key=lambda code: pycountry.countries.get(alpha_2=code).name)
+categories = c.category_options(reg)
+senders = [s.id for s in reg.systems] + [p.id for p in reg.parties]
+tools = [m.id for m in reg.mechanisms] + sorted(FRAMEWORK_IDS)
+errors: dict[str, list[str]] = st.session_state.get(ERRORS_KEY, {})
+
+
+def field_errors(name: str) -> None:
+    for message in errors.get(name, []):
+        st.error(c.literal(message), icon=":material/error:")
+
+
+with st.form("register", border=True):
+    left, right = st.columns(2)
+    with left:
+        st.text_input("Id", key="reg_id", placeholder="e.g. speechco",
+                      help="A new, unique id: letters, digits, dots, dashes.")
+        field_errors("party_id")
+        st.selectbox("Country of its seat", countries, index=None, key="reg_country",
+                     format_func=lambda code: f"{pycountry.countries.get(alpha_2=code).name} ({code})",
+                     placeholder="Choose a country")
+        field_errors("country")
+        st.multiselect("Categories it receives", categories, key="reg_categories",
+                       format_func=lambda cid: c.tree_label(snap, cid), placeholder="Choose from the category tree")
+        field_errors("categories")
+        st.text_input("Purpose", key="reg_purpose", placeholder="e.g. transcription")
+        field_errors("purpose")
+        st.multiselect("Transfer mechanism it relies on", tools, key="reg_under",
+                       help="Leave empty when no tool is needed (or to see the finding if one is).")
+        field_errors("under")
+    with right:
+        st.text_input("Name", key="reg_name", placeholder="e.g. SpeechCo Oy")
+        field_errors("name")
+        kinds = [k.value for k in PartyKind]
+        st.selectbox("Kind", kinds, index=kinds.index("subprocessor"), key="reg_kind",
+                     format_func=lambda k: c.KIND_SINGULAR.get(k, k))
+        field_errors("kind")
+        st.selectbox("From system", senders, index=None, key="reg_from", placeholder="The system that sends the data",
+                     format_func=lambda n: f"{snap.name(n)} · {n}")
+        field_errors("from_system")
+        roles = [r.value for r in Role]
+        st.selectbox("Its role", roles, index=roles.index("subprocessor"), key="reg_role")
+        field_errors("role")
+        st.selectbox("On the public sub-processor list", ["not stated", "yes", "no"], key="reg_public")
+        st.text_input("Source", key="reg_source", placeholder="e.g. DPA signed 2024-03-01")
+        field_errors("source")
+    field_errors("form")
+    checked = st.form_submit_button("Check and preview impact", type="primary", icon=":material/troubleshoot:")
+
+
+def draft_from_state() -> act.SubprocessorDraft:
+    s = st.session_state
+    public: Any = {"yes": True, "no": False}.get(s.get("reg_public", "not stated"))
+    return act.SubprocessorDraft(
+        party_id=s.get("reg_id") or "", name=s.get("reg_name") or "", country=s.get("reg_country") or "",
+        categories=tuple(s.get("reg_categories") or ()), from_system=s.get("reg_from") or "",
+        kind=s.get("reg_kind") or "subprocessor", purpose=s.get("reg_purpose") or "",
+        role=s.get("reg_role") or "subprocessor", under=tuple(s.get("reg_under") or ()),
+        public_list=public, source=s.get("reg_source") or "",
+    )
+
+
+if checked:
+    st.session_state.pop(PREVIEW_KEY, None)
+    try:
+        preview = act.preview_subprocessor(snap.fr, user, draft_from_state(), snap.day, snap.rev)
+    except RegistryError as exc:
+        st.session_state[ERRORS_KEY] = act.FieldErrors.of(exc).by_field
+    except FlowregError as exc:
+        st.session_state[ERRORS_KEY] = {"form": [exc.message]}
+    else:
+        st.session_state[ERRORS_KEY] = {}
+        st.session_state[PREVIEW_KEY] = preview
+    st.rerun()  # show the messages beside their fields
+
+if errors:
+    st.error("Nothing was saved: correct the fields marked above.")
+
+preview: act.Preview | None = st.session_state.get(PREVIEW_KEY)
+if preview is None:
+    st.stop()
+if preview.base_revision != snap.rev:
+    st.warning("The registry has changed since this preview: check again.")
+    st.stop()
+
+st.subheader("Impact on the as-of date")
+result = preview.whatif
+new_hops = [h for h in result.changed_hops if h.before is None]
+other = [h for h in result.changed_hops if h.before is not None]
+cols = st.columns(3)
+cols[0].metric("New hops", len(new_hops))
+cols[1].metric("New findings", len(result.new_findings))
+cols[2].metric("Other hops that change", len(other))
+flows = {f["id"]: f for f in preview.added["flows"]}
+c.table([{"status": c.status_word(h.after or "-"), "flow": h.flow,
+          "from": snap.name(flows.get(h.flow, {}).get("from")), "to": preview.draft.name,
+          "reason": h.reason} for h in new_hops + other], status=["status"], key="reg_hops")
+if result.new_findings:
+    st.caption("Findings this change would add")
+    c.table(c.finding_rows(result.new_findings), severity=["severity"], key="reg_findings")
+else:
+    st.success("No new finding.")
+with st.expander("What would be added to the registry"):
+    st.code(sections_yaml(preview.added), language="yaml")
+
+with st.form("propose", border=True):
+    message = st.text_input("Why (the proposal's message)", key="reg_message",
+                            placeholder=f"add sub-processor {preview.draft.party_id}")
+    allowed = user is not None and user.may("propose")
+    submit = st.form_submit_button("Submit for approval", type="primary", disabled=not allowed,
+                                   icon=":material/send:",
+                                   help=None if allowed else "Only engineers and privacy officers can propose.")
+if submit:
+    try:
+        proposal = act.propose_subprocessor(snap.fr, user, preview.draft, message)
+    except PermissionDenied as exc:
+        c.show_error(exc, "Not allowed.")
+    except RegistryError as exc:
+        st.session_state[ERRORS_KEY] = act.FieldErrors.of(exc).by_field
+        st.session_state.pop(PREVIEW_KEY, None)
+        st.rerun()
+    except FlowregError as exc:
+        c.show_error(exc, "The proposal was not saved.")
+    else:
+        st.session_state.pop(PREVIEW_KEY, None)
+        st.session_state[DONE_KEY] = proposal.id
+        st.rerun()

@@ -1,0 +1,274 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright (browsers cannot be
+downloaded here, so `executable_path` points at /usr/bin/chromium).
+
+Starts `streamlit run app.py` on a free loopback port over a fresh store seeded with the Twilio
+registry (`flowreg apply`), signs in, walks the main pages, registers a sub-processor as an
+engineer and approves it as a privacy officer, registers one with a hostile name, and checks
+that no request left 127.0.0.1 and no script ran. Screenshots go to test-output/browser/.
+Without /usr/bin/chromium the test skips, unless CI is set: then it fails.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+OUT = ROOT / "test-output" / "browser"
+SEED = ROOT / "seeds" / "twilio.yaml"
+XSS = "<img src=x onerror=alert(1)>"
+LOCAL_SCHEMES = {"data", "blob", "about", "chrome-error"}
+
+pytestmark = pytest.mark.browser
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        if in_ci():
+            pytest.fail(f"CI is set but {CHROMIUM} is missing (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    pytest.importorskip("playwright.sync_api")
+    tmp = tmp_path_factory.mktemp("browser")
+    env = {k: v for k, v in os.environ.items() if k not in ("FLOWREG_USERS", "FLOWREG_BACKEND")}
+    env.update(FLOWREG_DB=str(tmp / "flowreg.db"), FLOWREG_DEMO="1")
+    flowreg = Path(sys.executable).with_name("flowreg")
+    subprocess.run([str(flowreg), "apply", str(SEED), "--author", "flowreg-seed", "-m", "Twilio seed"],
+                   env=env, check=True, capture_output=True)
+    port = free_port()
+    log = (tmp / "streamlit.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"streamlit did not start: {(tmp / 'streamlit.log').read_text()}") from None
+                time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+class Browser:
+    """A signed-in page with helpers that wait for Streamlit to finish each rerun."""
+
+    def __init__(self, page: object, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    def settle(self, text: str | None = None, timeout: float = 30_000) -> None:
+        page = self.page
+        if text is not None:
+            page.get_by_text(text, exact=False).first.wait_for(timeout=timeout)  # type: ignore[attr-defined]
+        page.wait_for_function(  # type: ignore[attr-defined]
+            "() => !document.querySelector('[data-testid=\"stStatusWidget\"] [data-testid=\"stSpinner\"]')"
+            " && !document.querySelector('[data-stale=\"true\"]')", timeout=timeout)
+        page.wait_for_timeout(400)  # type: ignore[attr-defined]
+
+    def shot(self, name: str) -> None:
+        self.page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+    def sign_in(self, user: str, password: str) -> None:
+        page = self.page
+        page.goto(self.url)  # type: ignore[attr-defined]
+        self.settle("Sign in")
+        page.get_by_role("textbox", name="User name").fill(user)  # type: ignore[attr-defined]
+        page.get_by_role("textbox", name="Password").fill(password)  # type: ignore[attr-defined]
+        page.get_by_role("button", name="Sign in").click()  # type: ignore[attr-defined]
+        self.settle("The registry at a glance")
+
+    def go(self, title: str) -> None:
+        self.page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()  # type: ignore[attr-defined]
+        self.settle()
+        self.page.get_by_role("heading", name=title).first.wait_for()  # type: ignore[attr-defined]
+        self.settle()
+
+    def choose(self, label: str, text: str) -> None:
+        """Type into a selectbox or multiselect labelled `label` and pick the first match."""
+        box = self.page.get_by_role("combobox", name=label)  # type: ignore[attr-defined]
+        box.click()
+        box.fill(text)
+        self.page.get_by_role("option").filter(has_text=text).first.click()  # type: ignore[attr-defined]
+        if self.page.get_by_role("listbox").count():  # type: ignore[attr-defined]
+            self.page.keyboard.press("Escape")  # a multiselect stays open for more
+        self.settle()
+
+    def fill(self, label: str, text: str) -> None:
+        self.page.get_by_role("textbox", name=label).fill(text)  # type: ignore[attr-defined]
+
+    def click(self, name: str) -> None:
+        self.page.get_by_role("button", name=name).first.click()  # type: ignore[attr-defined]
+        self.settle()
+
+    def set_as_of(self, iso: str) -> None:
+        """Type the date into the sidebar's year, month and day fields, then leave the field."""
+        year, month, day = iso.split("-")
+        for part, value in (("year", year), ("month", month), ("day", day)):
+            field = self.page.get_by_role("spinbutton", name=f"{part}, As of")  # type: ignore[attr-defined]
+            field.click()
+            field.press_sequentially(value)
+        self.page.get_by_role("heading").first.click()  # leaving the field commits the date
+        self.settle()
+
+    def sign_out(self) -> None:
+        self.click("Sign out")
+
+
+def register(b: Browser, party_id: str, name: str, purpose: str, message: str) -> None:
+    b.go("Register a sub-processor")
+    b.fill("Id", party_id)
+    b.fill("Name", name)
+    b.choose("Country of its seat", "Finland")
+    b.choose("Categories it receives", "Call recordings")
+    b.choose("From system", "comms-records")
+    b.fill("Purpose", purpose)
+    b.click("Check and preview impact")
+    b.settle("Impact on the as-of date")
+
+
+def test_walk_register_approve_offline(app_url: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    requests: list[str] = []
+    dialogs: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1800}, accept_downloads=True)
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        b = Browser(page, app_url)
+        try:
+            page.goto(app_url)
+            b.settle("Sign in")
+            b.shot("01-sign-in")
+
+            # --- an engineer walks the pages and proposes a sub-processor ----------------------
+            b.sign_in("engineer", "engineer-demo")
+            b.set_as_of("2018-12-27")
+            b.settle("27 Dec 2018")
+            b.shot("02-overview")
+            b.go("Flow explorer")
+            b.choose("Data category", "Customer Content")
+            b.shot("03-flow-explorer-sankey")
+            b.choose("Only hops relying on", "eu-us-privacy-shield")  # the hops that relied on it
+            b.settle("eu-us-privacy-shield (3 hops)")
+            b.shot("03b-flow-explorer-privacy-shield")
+            page.get_by_text("Interactive graph", exact=True).click()
+            b.settle()
+            page.frame_locator("iframe").first.locator("canvas").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1500)  # the layout animation
+            b.shot("04-flow-explorer-graph")
+            b.go("Third parties")
+            b.shot("05-third-parties")
+            b.go("Transfers")
+            page.get_by_role("tab", name="Tools over time").click()
+            b.settle()
+            b.shot("06-transfers-timeline")
+            page.get_by_role("tab", name="What if a tool falls?").click()
+            b.click("Run what-if")
+            b.settle("Hops that change")
+            b.shot("07-transfers-what-if")
+            b.go("Findings")
+            b.shot("08-findings")
+
+            register(b, "speechco", "SpeechCo Oy", "transcription", "second transcription vendor")
+            b.shot("09-register-preview")
+            b.fill("Why (the proposal's message)", "second transcription vendor")
+            b.click("Submit for approval")
+            b.settle("Proposal #1 saved")
+            b.shot("10-register-proposed")
+            b.go("Review proposals")
+            assert page.get_by_role("button", name="Approve").is_disabled()  # engineers cannot approve
+            b.sign_out()
+
+            # --- a privacy officer approves; the change notice appears --------------------------
+            b.sign_in("officer", "officer-demo")
+            b.go("Review proposals")
+            b.settle("#1 by engineer")
+            b.shot("11-review-pending")
+            b.fill("Note for the record", "DPA signed")
+            b.click("Approve")
+            b.settle("approved: revision 2 written")
+            b.settle("Sub-processor change notice")
+            b.shot("12-review-approved-notice")
+            b.go("History")
+            b.click("Verify now")
+            b.settle("Verified: 2 revision(s)")
+            b.shot("13-history")
+            b.go("Reports")
+            with page.expect_download() as download:
+                page.locator('[data-testid="stDownloadButton"]').get_by_role("button", name="PDF").first.click()
+            pdf = Path(download.value.path()).read_bytes()
+            assert pdf.startswith(b"%PDF")
+            b.shot("14-reports")
+            b.sign_out()
+
+            # --- a hostile name is text everywhere ---------------------------------------------
+            b.sign_in("engineer", "engineer-demo")
+            register(b, "hostile", XSS, XSS, XSS)
+            b.click("Submit for approval")
+            b.settle("Proposal #2 saved")
+            b.sign_out()
+            b.sign_in("officer", "officer-demo")
+            b.go("Review proposals")
+            b.click("Approve")
+            b.settle("approved: revision 3 written")
+            b.go("Third parties")
+            b.choose("Party", "hostile")
+            page.get_by_text(XSS, exact=False).first.wait_for()
+            b.shot("15-hostile-name-as-text")
+            b.go("Flow explorer")
+            b.choose("Data category", "Call recordings")
+            b.settle()
+            assert page.locator('img[src="x"]').count() == 0
+            for frame in page.frames:
+                assert frame.locator('img[src="x"]').count() == 0
+        except Exception:
+            b.shot("failure")  # what the page showed when the walk broke
+            raise
+        finally:
+            context.close()
+            browser.close()
+
+    assert not dialogs, f"a script ran: {dialogs}"
+    outside = [u for u in requests if urlparse(u).scheme not in LOCAL_SCHEMES and urlparse(u).hostname != "127.0.0.1"]
+    assert not outside, f"requests left 127.0.0.1: {sorted(set(outside))[:10]}"
+    assert len(requests) > 20
