@@ -10,7 +10,7 @@ component shows node and edge properties as HTML, so `graph_elements` escapes ev
 from __future__ import annotations
 
 import html
-from collections import Counter
+from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -56,28 +56,55 @@ def node_kind(snap: Snapshot, node: str) -> str:
     return element.kind.value if isinstance(element, Party) else kind
 
 
+def _unrolled(hops: Sequence[HopStatus]) -> list[tuple[str, tuple[str, bool], HopStatus]]:
+    """(source, (target, is_return), hop) per hop, acyclic: nodes get a depth by breadth-first
+    search from where the data enters; a hop back to a node no deeper than its source (data
+    returning, e.g. a carrier's inbound leg) ends at a separate "returns to" copy of that node,
+    so the Sankey has no loops."""
+    targets = {h.target for h in hops}
+    roots = [n for n in dict.fromkeys(h.source for h in hops) if n not in targets] or [hops[0].source]
+    out: dict[str, list[HopStatus]] = defaultdict(list)
+    for h in hops:
+        out[h.source].append(h)
+    depth = dict.fromkeys(roots, 0)
+    queue = deque(roots)
+    while queue:
+        node = queue.popleft()
+        for h in out[node]:
+            if h.target not in depth:
+                depth[h.target] = depth[node] + 1
+                queue.append(h.target)
+    links = []
+    for h in hops:
+        d_source = depth.setdefault(h.source, 0)
+        d_target = depth.setdefault(h.target, d_source + 1)
+        links.append((h.source, (h.target, d_target <= d_source), h))
+    return links
+
+
 def sankey(snap: Snapshot, hops: Sequence[HopStatus]) -> go.Figure:
     """Where the data goes: one band per hop, coloured by its status."""
-    nodes = list(dict.fromkeys(n for h in hops for n in (h.source, h.target)))
-    height = min(max(420, 30 * len(nodes)), 1400)
+    links = _unrolled(hops)
+    nodes = list(dict.fromkeys(n for s, t, _ in links for n in ((s, False), t)))
     index = {n: i for i, n in enumerate(nodes)}
+    height = min(max(420, 32 * len(nodes)), 1600)
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node=dict(
-            label=[esc(snap.node_label(n)) for n in nodes],
-            color=[KIND_COLOURS.get(node_kind(snap, n), "#868E96") for n in nodes],
-            customdata=[esc(f"{n} · {node_kind(snap, n).replace('_', ' ')}") for n in nodes],
+            label=[esc(("↩ returns to " if back else "") + snap.node_label(n)) for n, back in nodes],
+            color=[KIND_COLOURS.get(node_kind(snap, n), "#868E96") for n, _ in nodes],
+            customdata=[esc(f"{n} · {node_kind(snap, n).replace('_', ' ')}") for n, _ in nodes],
             hovertemplate="%{label}<br>%{customdata}<extra></extra>",
-            pad=14, thickness=16, line=dict(width=0),
+            pad=18, thickness=14, line=dict(width=0),
         ),
         link=dict(
-            source=[index[h.source] for h in hops],
-            target=[index[h.target] for h in hops],
-            value=[1] * len(hops),
-            color=[_rgba(STATUS_COLOURS[h.status.value], 0.45) for h in hops],
+            source=[index[(s, False)] for s, _, _ in links],
+            target=[index[t] for _, t, _ in links],
+            value=[1] * len(links),
+            color=[_rgba(STATUS_COLOURS[h.status.value], 0.45) for _, _, h in links],
             customdata=[
                 esc(f"{h.flow}: {status_word(h.status)}" + (f" · relies on {joined(h.basis)}" if h.basis else ""))
-                for h in hops
+                for _, _, h in links
             ],
             hovertemplate="%{customdata}<extra></extra>",
         ),
@@ -95,6 +122,12 @@ class GraphStyle:
 
     def dump(self) -> dict[str, Any]:
         return {"selector": self.selector, "style": self.style}
+
+
+GRAPH_LAYOUT = {
+    "name": "breadthfirst", "directed": True, "spacingFactor": 1.15, "padding": 24, "fit": True,
+    "animate": False, "nodeDimensionsIncludeLabels": True,
+}
 
 
 def graph_elements(snap: Snapshot, hops: Sequence[HopStatus]) -> tuple[dict[str, Any], list[GraphStyle], list[GraphStyle]]:
@@ -127,7 +160,10 @@ def graph_elements(snap: Snapshot, hops: Sequence[HopStatus]) -> tuple[dict[str,
             "reason": esc(h.reason),
         }})
     node_styles = [
-        GraphStyle(f'node[kind = "{kind}"]', {"background-color": colour, "label": "data(label)"})
+        GraphStyle(f'node[kind = "{kind}"]', {
+            "background-color": colour, "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 0,
+            "text-wrap": "wrap", "text-max-width": "140px", "text-valign": "bottom", "text-margin-y": 4,
+        })
         for kind, colour in KIND_COLOURS.items()
     ]
     edge_styles = [
@@ -220,6 +256,6 @@ def status_bar(counts: Counter[str], height: int = 110) -> go.Figure:
                 text=[counts[status]], textposition="inside",
             ))
     fig.update_layout(barmode="stack", height=height, margin=dict(l=0, r=0, t=0, b=40), font=FONT,
-                      showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.05, x=0),
+                      showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.05, x=0, traceorder="normal"),
                       xaxis=dict(visible=False), yaxis=dict(visible=False))
     return fig

@@ -133,6 +133,12 @@ def _findings(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> lis
     return _fr.findings(day, rev=rev)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _flows(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date, category: str,
+           start: str | None) -> list[HopStatus]:
+    return _fr.flows(category, day, from_node=start, rev=rev)
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _names(_fr: Flowreg, key: str, rev_hash: str, rev: int) -> dict[str, str]:
     reg = _fr.registry(rev)
@@ -167,6 +173,10 @@ class Snapshot:
 
     def findings(self) -> list[Finding]:
         return _findings(self.fr, self.key, self.head.hash, self.rev, self.day)
+
+    def flows(self, category: str, start: str | None = None) -> list[HopStatus]:
+        """The hops carrying `category` (from `start`), with that category's statuses."""
+        return _flows(self.fr, self.key, self.head.hash, self.rev, self.day, category, start)
 
     def names(self) -> dict[str, str]:
         return _names(self.fr, self.key, self.head.hash, self.rev)
@@ -311,6 +321,11 @@ def tree_label(snap: Snapshot, category: str) -> str:
     depth = category.count(".")
     indent = "\u2003" * depth + ("└ " if depth else "")
     return f"{indent}{snap.name(category)}  ·  {category}"
+
+
+def flat_label(snap: Snapshot, category: str) -> str:
+    """'Email address · account.contact.email' (for chips, where indentation would look odd)."""
+    return f"{snap.name(category)} · {category}"
 
 
 def page_header(title: str, subtitle: str, snap: Snapshot | None = None) -> None:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from app_pages._common import flowreg
 from lineage.api import Flowreg
-from lineage.reports import build_report
+from lineage.reports import Report, build_report
 from lineage.reports.dpv import dpv_graph, jsonld_bytes
 from lineage.reports.graph_export import export_graph, graphml_bytes, node_link_bytes
 from lineage.reports.render import render
@@ -25,14 +25,18 @@ GRAPH_FORMATS = {
 }
 
 
+def build(fr: Flowreg, rev: int, kind: str, day: date, category: str | None = None,
+          from_rev: int | None = None) -> Report:
+    """The report of `kind` on revision `rev` as of `day` (changes: from `from_rev` to `rev`)."""
+    if kind == "changes":
+        return build_report(fr, kind, from_rev=from_rev, to_rev=rev)
+    return build_report(fr, kind, day, rev=rev, category=category if kind == "flows" else None)
+
+
 def report_bytes(fr: Flowreg, rev: int, kind: str, fmt: str, day: date,
                  category: str | None = None, from_rev: int | None = None) -> bytes:
     """One report of `kind` on revision `rev` in format `fmt` (changes: from `from_rev`)."""
-    if kind == "changes":
-        report = build_report(fr, kind, from_rev=from_rev, to_rev=rev)
-    else:
-        report = build_report(fr, kind, day, rev=rev, category=category if kind == "flows" else None)
-    return render(report, fmt)
+    return render(build(fr, rev, kind, day, category, from_rev), fmt)
 
 
 def graph_bytes(fr: Flowreg, rev: int, fmt: str, day: date) -> bytes:
@@ -52,3 +56,10 @@ def cached_report(store_key: str, rev_hash: str, rev: int, kind: str, fmt: str, 
 @st.cache_data(ttl=600, max_entries=16, show_spinner=False)
 def cached_graph(store_key: str, rev_hash: str, rev: int, fmt: str, day: date) -> bytes:
     return graph_bytes(flowreg(), rev, fmt, day)
+
+
+@st.cache_resource(ttl=600, max_entries=16, show_spinner=False)
+def cached_build(store_key: str, rev_hash: str, rev: int, kind: str, day: date, category: str | None,
+                 from_rev: int | None) -> Report:
+    """For the preview: a Report is immutable, so sessions can share it."""
+    return build(flowreg(), rev, kind, day, category, from_rev)

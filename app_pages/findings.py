@@ -63,7 +63,7 @@ c.table(c.finding_rows(shown), severity=["severity"], key="fd_table",
 
 st.subheader("Evidence and fixes")
 pages = (len(shown) + PAGE_SIZE - 1) // PAGE_SIZE
-page = st.number_input("Page", min_value=1, max_value=max(pages, 1), value=1, key="fd_page") if pages > 1 else 1
+page = st.number_input("Page", min_value=1, max_value=max(pages, 1), value=1, key=f"fd_page_{len(shown)}") if pages > 1 else 1
 for f in shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]:
     with st.container(border=True):
         head, badge = st.columns([6, 1])

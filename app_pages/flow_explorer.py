@@ -36,7 +36,7 @@ start = right.selectbox(
 )
 
 collection = st.toggle("Include collection from data subjects", value=True, key="fx_collection")
-hops = [h for h in snap.fr.flows(category, snap.day, from_node=start, rev=snap.rev) if collection or not h.collection]
+hops = [h for h in snap.flows(category, start) if collection or not h.collection]
 if not hops:
     st.info("No active flow carries this category on this date (from this start).")
     st.stop()
@@ -58,8 +58,8 @@ if view == "Sankey":
                + " · ".join(f"{c.status_word(s)}" for s in c.STATUS_COLOURS if statuses.get(s)))
 else:
     elements, node_styles, edge_styles = _charts.graph_elements(snap, hops)
-    st_link_analysis(elements, layout="cose", node_styles=node_styles, edge_styles=edge_styles,
-                     height=560, key=f"fx_graph_{snap.head.hash[:8]}_{category}_{start}")
+    st_link_analysis(elements, layout=_charts.GRAPH_LAYOUT, node_styles=node_styles, edge_styles=edge_styles,
+                     height=640, key=f"fx_graph_{snap.head.hash[:8]}_{category}_{start}")
     st.caption("Click a node or a hop for its details; drag to rearrange, scroll to zoom.")
 
 st.subheader("Hops")

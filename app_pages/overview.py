@@ -49,7 +49,9 @@ with right:
     f_cols[2].metric("Low", severity.get("low", 0))
     by_rule = Counter((f.severity.value, f.rule) for f in findings)
     if by_rule:
-        c.table([{"severity": s, "rule": r, "count": n} for (s, r), n in sorted(by_rule.items(), key=lambda x: -x[1])],
+        rank = {"high": 0, "medium": 1, "low": 2}
+        c.table([{"severity": s, "rule": r, "count": n}
+                 for (s, r), n in sorted(by_rule.items(), key=lambda x: (rank[x[0][0]], -x[1]))],
                 severity=["severity"])
     st.page_link("app_pages/findings.py", label="Open findings", icon=":material/arrow_forward:")
 

@@ -40,7 +40,25 @@ countries = sorted((country.alpha_2 for country in pycountry.countries),
 categories = c.category_options(reg)
 senders = [s.id for s in reg.systems] + [p.id for p in reg.parties]
 tools = [m.id for m in reg.mechanisms] + sorted(FRAMEWORK_IDS)
-errors: dict[str, list[str]] = st.session_state.get(ERRORS_KEY, {})
+
+
+def draft_from_state() -> act.SubprocessorDraft:
+    s = st.session_state
+    public: Any = {"yes": True, "no": False}.get(s.get("reg_public", "not stated"))
+    return act.SubprocessorDraft(
+        party_id=s.get("reg_id") or "", name=s.get("reg_name") or "", country=s.get("reg_country") or "",
+        categories=tuple(s.get("reg_categories") or ()), from_system=s.get("reg_from") or "",
+        kind=s.get("reg_kind") or "subprocessor", purpose=s.get("reg_purpose") or "",
+        role=s.get("reg_role") or "subprocessor", under=tuple(s.get("reg_under") or ()),
+        public_list=public, source=s.get("reg_source") or "",
+    )
+
+
+# Errors and the preview belong to the values that were checked; once the form holds other
+# values (e.g. after leaving the page) they are not shown.
+checked_draft, errors = st.session_state.get(ERRORS_KEY, (None, {}))
+if checked_draft != draft_from_state():
+    errors = {}
 
 
 def field_errors(name: str) -> None:
@@ -52,14 +70,14 @@ with st.form("register", border=True):
     left, right = st.columns(2)
     with left:
         st.text_input("Id", key="reg_id", placeholder="e.g. speechco",
-                      help="A new, unique id: letters, digits, dots, dashes.")
+                      help="A new id, unique in the whole registry, e.g. the company's short name.")
         field_errors("party_id")
         st.selectbox("Country of its seat", countries, index=None, key="reg_country",
                      format_func=lambda code: f"{pycountry.countries.get(alpha_2=code).name} ({code})",
                      placeholder="Choose a country")
         field_errors("country")
         st.multiselect("Categories it receives", categories, key="reg_categories",
-                       format_func=lambda cid: c.tree_label(snap, cid), placeholder="Choose from the category tree")
+                       format_func=lambda cid: c.flat_label(snap, cid), placeholder="Choose from the category tree")
         field_errors("categories")
         st.text_input("Purpose", key="reg_purpose", placeholder="e.g. transcription")
         field_errors("purpose")
@@ -86,28 +104,17 @@ with st.form("register", border=True):
     checked = st.form_submit_button("Check and preview impact", type="primary", icon=":material/troubleshoot:")
 
 
-def draft_from_state() -> act.SubprocessorDraft:
-    s = st.session_state
-    public: Any = {"yes": True, "no": False}.get(s.get("reg_public", "not stated"))
-    return act.SubprocessorDraft(
-        party_id=s.get("reg_id") or "", name=s.get("reg_name") or "", country=s.get("reg_country") or "",
-        categories=tuple(s.get("reg_categories") or ()), from_system=s.get("reg_from") or "",
-        kind=s.get("reg_kind") or "subprocessor", purpose=s.get("reg_purpose") or "",
-        role=s.get("reg_role") or "subprocessor", under=tuple(s.get("reg_under") or ()),
-        public_list=public, source=s.get("reg_source") or "",
-    )
-
-
 if checked:
     st.session_state.pop(PREVIEW_KEY, None)
+    draft = draft_from_state()
     try:
-        preview = act.preview_subprocessor(snap.fr, user, draft_from_state(), snap.day, snap.rev)
+        preview = act.preview_subprocessor(snap.fr, user, draft, snap.day, snap.rev)
     except RegistryError as exc:
-        st.session_state[ERRORS_KEY] = act.FieldErrors.of(exc).by_field
+        st.session_state[ERRORS_KEY] = (draft, act.FieldErrors.of(exc).by_field)
     except FlowregError as exc:
-        st.session_state[ERRORS_KEY] = {"form": [exc.message]}
+        st.session_state[ERRORS_KEY] = (draft, {"form": [exc.message]})
     else:
-        st.session_state[ERRORS_KEY] = {}
+        st.session_state[ERRORS_KEY] = (draft, {})
         st.session_state[PREVIEW_KEY] = preview
     st.rerun()  # show the messages beside their fields
 
@@ -115,7 +122,7 @@ if errors:
     st.error("Nothing was saved: correct the fields marked above.")
 
 preview: act.Preview | None = st.session_state.get(PREVIEW_KEY)
-if preview is None:
+if preview is None or preview.draft != draft_from_state():
     st.stop()
 if preview.base_revision != snap.rev:
     st.warning("The registry has changed since this preview: check again.")
@@ -154,7 +161,7 @@ if submit:
     except PermissionDenied as exc:
         c.show_error(exc, "Not allowed.")
     except RegistryError as exc:
-        st.session_state[ERRORS_KEY] = act.FieldErrors.of(exc).by_field
+        st.session_state[ERRORS_KEY] = (preview.draft, act.FieldErrors.of(exc).by_field)
         st.session_state.pop(PREVIEW_KEY, None)
         st.rerun()
     except FlowregError as exc:

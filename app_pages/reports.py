@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _common as c
-from app_pages._downloads import GRAPH_FORMATS, cached_graph, cached_report
-from lineage.reports import KINDS, build_report
+from app_pages._downloads import GRAPH_FORMATS, cached_build, cached_graph, cached_report
+from lineage.reports import KINDS
 from lineage.reports.render import FORMATS, MEDIA_TYPES, SUFFIXES
 from registry.errors import FlowregError
 
@@ -70,8 +70,7 @@ st.subheader("Preview")
 kind = st.selectbox("Report", [k for k in KINDS if k != "changes" or (from_rev and from_rev != rev)],
                     key="rp_preview", format_func=lambda k: TITLES.get(k, (k, ""))[0])
 try:
-    report = (build_report(snap.fr, kind, from_rev=from_rev, to_rev=rev) if kind == "changes"
-              else build_report(snap.fr, kind, snap.day, rev=rev, category=category if kind == "flows" else None))
+    report = cached_build(c.store_key(), rev_hash, rev, kind, snap.day, category, from_rev)
 except FlowregError as exc:
     c.show_error(exc, "This report cannot be built.")
     st.stop()

@@ -73,7 +73,7 @@ party = next(p for p in parties if p.id == pid)
 impact = snap.fr.impact(pid, snap.day, rev=snap.rev)
 
 with st.container(border=True):
-    st.text(f"{party.name}  ({c.KIND_TITLES.get(party.kind.value, party.kind.value)}, {party.country or 'country unknown'})")
+    st.text(f"{party.name}  ({c.KIND_SINGULAR.get(party.kind.value, party.kind.value)}, {party.country or 'country unknown'})")
     if party.description:
         st.text(party.description)
     cols = st.columns(4)

@@ -60,6 +60,7 @@ T = TypeVar("T")
 # Re-exported: the allow-list is part of this module's contract (lineage.neo4j_graph uses it).
 __all__ = ["NODE_LABELS", "REL_TYPES", "Neo4jStore", "shown_uri"]
 
+
 def shown_uri(uri: str) -> str:
     """The URI as safe to show: any user:password@ part is cut out."""
     try:
@@ -73,6 +74,13 @@ def shown_uri(uri: str) -> str:
     return parts._replace(netloc=f"{host}{port}").geturl()
 
 
+def _uri_password(uri: str) -> str | None:
+    try:
+        return urlsplit(uri).password
+    except ValueError:
+        return None
+
+
 class Neo4jStore(ProposalsMixin):
     """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
 
@@ -84,6 +92,8 @@ class Neo4jStore(ProposalsMixin):
         self.user = settings.neo4j_user or "neo4j"
         self.database = settings.neo4j_database
         self._secret = settings.neo4j_password.get_secret_value() if settings.neo4j_password else ""
+        # A password written into the URI (user:password@host) is scrubbed from messages too.
+        self._hidden = [x for x in (self._secret, _uri_password(settings.neo4j_uri)) if x]
         self._lock = threading.Lock()
         # Imported here so that `registry` imports without the driver (embedded installs).
         import neo4j
@@ -126,7 +136,9 @@ class Neo4jStore(ProposalsMixin):
 
     # --- plumbing ----------------------------------------------------------------------------
     def _scrub(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+        for secret in self._hidden:
+            text = text.replace(secret, "***")
+        return text
 
     @contextmanager
     def _errors(self, doing: str) -> Iterator[None]:

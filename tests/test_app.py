@@ -1,156 +1,41 @@
-"""The dashboard under Streamlit's AppTest: every page, sign-in, roles enforced inside the actions,
-the register -> approve workflow, and user text rendered as text (never as Markdown or HTML)."""
+"""The dashboard under Streamlit's AppTest: every page renders for every role, the pages answer
+what they promise, and the register -> approve workflow (invalid input saves nothing; a viewer
+cannot propose and an engineer cannot approve, in the page and inside the actions)."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
-import streamlit as st
-import yaml
-from streamlit.testing.v1 import AppTest
+from app_support import (
+    DAY,
+    PAGES,
+    SEED,
+    TITLES,
+    USERS,
+    as_user,
+    fill_register,
+    frames,
+    head_number,
+    open_app,
+    proposals,
+    seeded_env,
+    submit_proposal,
+    texts,
+)
 
+from app_pages import _actions, _auth, _downloads
 from lineage.api import Flowreg
-from registry.errors import FlowregError, PermissionDenied
-from registry.loader import load_registry_data, load_registry_file
+from registry.errors import PermissionDenied
+from registry.loader import load_registry_file
 from registry.sqlite_store import SqliteStore
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # app_pages is beside app.py, not an installed package
-    sys.path.insert(0, str(ROOT))
-
-from app_pages import _actions, _auth, _downloads  # noqa: E402
-from app_pages._common import literal  # noqa: E402
-
-SEED = ROOT / "seeds" / "twilio.yaml"
-DAY = date(2018, 12, 27)
-PAGES = ["overview", "flow_explorer", "third_parties", "transfers", "findings", "register", "review",
-         "history", "reports"]
-TITLES = {"overview": "Overview", "flow_explorer": "Flow explorer", "third_parties": "Third parties",
-          "transfers": "Transfers", "findings": "Findings", "register": "Register a sub-processor",
-          "review": "Review proposals", "history": "History", "reports": "Reports"}
-XSS = "<img src=x onerror=alert(1)>"
-USERS = {role: _auth.User(role, f"Demo {role}", _auth.Role(role)) for role in ("viewer", "engineer", "officer")}
-
-
-def seed_store(path: Path, content: dict[str, Any] | None = None) -> None:
-    with SqliteStore(path) as store:
-        store.append(content or load_registry_file(SEED).content(), author="seed", message="Twilio seed")
 
 
 @pytest.fixture
 def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    path = tmp_path / "flowreg.db"
-    seed_store(path)
-    monkeypatch.setenv("FLOWREG_DB", str(path))
-    monkeypatch.setenv("FLOWREG_DEMO", "1")
-    monkeypatch.delenv("FLOWREG_USERS", raising=False)
-    monkeypatch.delenv("FLOWREG_BACKEND", raising=False)
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
-
-
-def open_app(role: str | None = "officer", page: str | None = None, day: date = DAY) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-    if role is not None:
-        at.session_state["flowreg_user"] = USERS[role]
-    at.session_state["as_of"] = day
-    at.run()
-    if page is not None:
-        at.switch_page(f"app_pages/{page}.py")
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def as_user(at: AppTest, role: str) -> AppTest:
-    at.session_state["flowreg_user"] = USERS[role]
-    at.run()
-    return at
-
-
-def texts(at: AppTest) -> str:
-    return "\n".join(t.value for t in at.text)
-
-
-def frames(at: AppTest) -> str:
-    return "\n".join(df.value.to_csv() for df in at.dataframe)
-
-
-def head_number(db: Path) -> int | None:
-    with SqliteStore(db) as store:
-        head = store.head()
-        return head.number if head else None
-
-
-def proposals(db: Path) -> list[Any]:
-    with SqliteStore(db) as store:
-        return store.proposals()
-
-
-# --- sign-in ------------------------------------------------------------------------------------
-def test_sign_in_with_a_demo_user(db: Path) -> None:
-    at = open_app(role=None)
-    assert not at.get("title") or at.title[0].value == "flowreg"
-    at.text_input[0].set_value("officer")
-    at.text_input[1].set_value("wrong password")
-    at.button[0].click().run()
-    assert any("wrong password" in e.value for e in at.error)
-    assert "flowreg_user" not in at.session_state
-    at.text_input[1].set_value("officer-demo")
-    at.button[0].click().run()
-    assert at.session_state["flowreg_user"].role is _auth.Role.OFFICER
-    assert at.title[0].value == "Overview"
-
-
-def test_no_built_in_password_without_demo_mode(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("FLOWREG_DEMO")
-    at = open_app(role=None)
-    assert any("No users are configured" in w.value for w in at.warning)
-    assert not at.text_input  # no form to try a password in
-    users = tmp_path / "users.yaml"
-    users.write_text(yaml.safe_dump({"alice": {"name": "Alice", "role": "officer",
-                                               "password_hash": _auth.hash_password("correct horse")}}))
-    monkeypatch.setenv("FLOWREG_USERS", str(users))
-    assert set(_auth.configured_users()) == {"alice"}
-    with pytest.raises(PermissionDenied):
-        _auth.authenticate(_auth.configured_users(), "officer", "officer-demo")
-    assert _auth.authenticate(_auth.configured_users(), "alice", "correct horse").role is _auth.Role.OFFICER
-    at = open_app(role=None)
-    assert at.text_input and "officer-demo" not in frames(at)  # a form, but no demo passwords shown
-
-
-def test_users_file_errors_name_the_field(tmp_path: Path) -> None:
-    good = _auth.hash_password("x")
-    with pytest.raises(FlowregError, match=r"bob\.role"):
-        _auth.parse_users({"bob": {"role": "admin", "password_hash": good}}, "users.yaml")
-    with pytest.raises(FlowregError, match=r"bob\.password_hash"):
-        _auth.parse_users({"bob": {"role": "viewer", "password_hash": "plain"}}, "users.yaml")
-    with pytest.raises(FlowregError, match="demo_password"):  # only the demo file may show passwords
-        _auth.parse_users({"bob": {"role": "viewer", "password_hash": good, "demo_password": "x"}}, "users.yaml")
-
-
-def test_demo_file_hashes_match_the_shown_passwords() -> None:
-    users = _auth.configured_users({"FLOWREG_DEMO": "1"})
-    assert {u: r.user.role.value for u, r in users.items()} == {"viewer": "viewer", "engineer": "engineer",
-                                                                "officer": "officer"}
-    for username, record in users.items():
-        assert _auth.authenticate(users, username, record.demo_password or "").username == username
-    assert _auth.configured_users({}) == {}
-
-
-def test_roles_are_checked_inside_the_actions() -> None:
-    assert _auth.require(USERS["viewer"], "read")
-    for role, action in (("viewer", "propose"), ("viewer", "decide"), ("engineer", "decide")):
-        with pytest.raises(PermissionDenied):
-            _auth.require(USERS[role], action)
-    with pytest.raises(PermissionDenied):
-        _auth.require(None, "read")
+    yield from seeded_env(tmp_path, monkeypatch)
 
 
 # --- every page ---------------------------------------------------------------------------------
@@ -165,11 +50,44 @@ def test_every_page_renders(db: Path, role: str) -> None:
         assert at.title[0].value == TITLES[page]
 
 
+def test_an_empty_store_says_how_to_load_one(db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FLOWREG_DB", str(tmp_path / "empty.db"))
+    at = open_app("viewer", "flow_explorer")
+    assert any("The registry is empty" in i.value for i in at.info)
+
+
 def test_overview_counts(db: Path) -> None:
     at = open_app("viewer", "overview")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Parties"] == "24" and metrics["Systems"] == "10"
     assert "Twilio Inc." in texts(at)
+
+
+def test_a_new_revision_is_seen_at_once(db: Path) -> None:
+    at = open_app("viewer", "overview")
+    assert {m.label: m.value for m in at.metric}["Parties"] == "24"
+    content = load_registry_file(SEED).content()
+    content["parties"].append({"id": "newco", "name": "NewCo", "kind": "subprocessor", "country": "FI"})
+    with SqliteStore(db) as store:
+        store.append(content, author="someone else", message="another session wrote")
+    at.run()  # same session, cached answers: the new head hash means new answers
+    assert {m.label: m.value for m in at.metric}["Parties"] == "25"
+
+
+def test_sidebar_date_is_shared_and_sign_out(db: Path) -> None:
+    at = open_app("viewer", "findings", day=date(2018, 12, 27))
+    high_2018 = {m.label: m.value for m in at.metric}["High"]
+    at.selectbox(key="key_date").select_index(
+        [i for i, option in enumerate(at.selectbox(key="key_date").options) if "Privacy Shield ends" in option][0]
+    ).run()
+    assert at.session_state["as_of"] == date(2020, 7, 16)
+    assert {m.label: m.value for m in at.metric}["High"] != high_2018
+    at.switch_page("app_pages/flow_explorer.py")
+    at.run()
+    assert any("16 Jul 2020" in cap.value for cap in at.caption)  # the same date on every page
+    [b for b in at.button if b.label == "Sign out"][0].click().run()
+    assert "flowreg_user" not in at.session_state
+    assert any(b.label == "Sign in" for b in at.button)
 
 
 def test_flow_explorer_shows_customer_content_and_privacy_shield(db: Path) -> None:
@@ -231,24 +149,6 @@ def test_reports_page_offers_every_kind_and_format(db: Path) -> None:
 
 
 # --- register -> approve ------------------------------------------------------------------------
-def fill_register(at: AppTest, *, party_id: str = "speechco", name: str = "SpeechCo Oy", country: str | None = "FI",
-                  categories: tuple[str, ...] = ("content.voice.recording",), sender: str | None = "comms-records") -> None:
-    at.text_input(key="reg_id").input(party_id)
-    at.text_input(key="reg_name").input(name)
-    if country:
-        at.selectbox(key="reg_country").select(country)
-    at.multiselect(key="reg_categories").set_value(list(categories))
-    if sender:
-        at.selectbox(key="reg_from").select(sender)
-    at.text_input(key="reg_purpose").input("transcription")
-    [b for b in at.button if b.label == "Check and preview impact"][0].click().run()
-    assert not at.exception, [e.value for e in at.exception]
-
-
-def submit_proposal(at: AppTest, message: str = "second transcription vendor") -> None:
-    at.text_input(key="reg_message").input(message)
-    [b for b in at.button if b.label == "Submit for approval"][0].click().run()
-    assert not at.exception, [e.value for e in at.exception]
 
 
 def test_invalid_input_shows_the_field_error_and_saves_nothing(db: Path) -> None:
@@ -335,103 +235,3 @@ def test_officer_rejects_and_cannot_decide_own_proposal(db: Path) -> None:
     finally:
         fr.close()
     assert head_number(db) == 1
-
-
-# --- user text is text --------------------------------------------------------------------------
-MARKDOWN_TYPES = {"markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success",
-                  "metric", "expander", "tab", "badge", "exception", "toast"}
-
-
-def walk(node: Any) -> Iterator[Any]:
-    yield node
-    children = getattr(node, "children", None)
-    if isinstance(children, dict):
-        for child in children.values():
-            yield from walk(child)
-
-
-def assert_no_raw_payload(at: AppTest, page: str) -> None:
-    """No element that renders Markdown or HTML carries the payload unescaped; widget labels
-    and help are Markdown too."""
-    for node in walk(at._tree):
-        kind = getattr(node, "type", None)
-        proto = getattr(node, "proto", None)
-        if proto is None:
-            continue
-        if kind in MARKDOWN_TYPES or hasattr(proto, "label"):
-            body = str(proto)
-            if kind in ("selectbox", "multiselect"):  # options are plain text; label and help are not
-                body = f"{getattr(proto, 'label', '')}\n{getattr(proto, 'help', '')}"
-            assert XSS not in body, (page, kind, body[:300])
-        if kind == "plotly_chart":
-            assert XSS not in proto.spec, page
-
-
-def xss_registry() -> dict[str, Any]:
-    content = load_registry_file(SEED).content()
-    content["categories"].append({"id": f"content.{XSS}", "name": XSS})
-    content["parties"].append({"id": XSS, "name": XSS, "kind": "subprocessor", "country": "US"})
-    content["flows"].append({"id": f"to-{XSS}", "from": "comms-records", "to": XSS, "carries": [f"content.{XSS}"],
-                             "purpose": XSS, "role": "subprocessor"})
-    content["rules"].append({"id": f"rule {XSS}", "deny": {"categories": [f"content.{XSS}"], "to": [XSS]}})
-    return content
-
-
-def test_a_hostile_name_renders_as_text_everywhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "xss.db"
-    seed_store(path, xss_registry())
-    monkeypatch.setenv("FLOWREG_DB", str(path))
-    monkeypatch.setenv("FLOWREG_DEMO", "1")
-    try:
-        at = open_app("officer")
-        for page in PAGES:
-            at.switch_page(f"app_pages/{page}.py")
-            at.run()
-            assert not at.exception, (page, [e.value for e in at.exception])
-            assert_no_raw_payload(at, page)
-        # shown, as text: the party's row, the finding of the broken rule, the flow's hop
-        at.switch_page("app_pages/third_parties.py")
-        at.run()
-        assert XSS in frames(at)
-        at.switch_page("app_pages/findings.py")
-        at.run()
-        assert XSS in frames(at) + texts(at)
-        at.switch_page("app_pages/flow_explorer.py")
-        at.run()
-        at.selectbox(key="fx_category").select(f"content.{XSS}").run()
-        assert XSS in frames(at)
-        assert "&lt;img src=x onerror=alert(1)&gt;" in at.get("plotly_chart")[0].proto.spec  # Sankey labels
-        assert_no_raw_payload(at, "flow_explorer")
-        at.radio(key="fx_view").set_value("Interactive graph").run()
-        assert_no_raw_payload(at, "flow_explorer graph")
-        # and typed into the form: the validation message escapes it
-        at.switch_page("app_pages/register.py")
-        at.run()
-        fill_register(at, party_id=XSS, name=XSS)
-        assert any(literal(XSS) in e.value for e in at.error)
-        assert_no_raw_payload(at, "register")
-    finally:
-        st.cache_resource.clear()
-
-
-def test_literal_escapes_markdown_and_html() -> None:
-    assert literal(XSS) == r"\<img src\=x onerror\=alert\(1\)\>"
-    assert literal("[x](http://a) ![i](http://b) :red[z] $x$\n# h") == (
-        r"\[x\]\(http\:\/\/a\) \!\[i\]\(http\:\/\/b\) \:red\[z\] \$x\$ \# h")
-
-
-def test_graph_component_props_are_escaped(db: Path) -> None:
-    from app_pages._charts import graph_elements
-    from app_pages._common import Snapshot
-
-    fr = Flowreg(SqliteStore(db))
-    try:
-        fr.apply(load_registry_data(xss_registry()), author="t", message="xss")
-        snap = Snapshot(fr, "k", fr.store.head(), DAY)
-        elements, _, _ = graph_elements(snap, fr.flows(f"content.{XSS}", DAY))
-        for item in elements["nodes"] + elements["edges"]:
-            for key, value in item["data"].items():
-                if key != "label":  # label is shown with innerText and on the canvas
-                    assert "<" not in str(value), (key, value)
-    finally:
-        fr.close()

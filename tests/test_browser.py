@@ -258,6 +258,11 @@ def test_walk_register_approve_offline(app_url: str) -> None:
             b.go("Flow explorer")
             b.choose("Data category", "Call recordings")
             b.settle()
+            page.get_by_text("Interactive graph", exact=True).click()
+            b.settle()
+            page.frame_locator("iframe").first.locator("canvas").first.wait_for(timeout=30_000)
+            page.wait_for_timeout(1000)
+            b.shot("16-hostile-name-in-graph")
             assert page.locator('img[src="x"]').count() == 0
             for frame in page.frames:
                 assert frame.locator('img[src="x"]').count() == 0
