@@ -34,3 +34,12 @@ test: venv
 
 lint: venv
 	$(BIN)/ruff check .
+
+# A real Neo4j 5.26 for development, assembled from Maven Central (needs Java 17 and Maven):
+# serves bolt://127.0.0.1:7687 in the foreground; Ctrl-C stops it. PORT=/DATA= optional.
+.PHONY: neo4j neo4j-build
+neo4j:
+	python3 tools/neo4j/neo4j_server.py start $(if $(NEO4J_PORT),--port $(NEO4J_PORT)) $(if $(DATA),--data $(DATA))
+
+neo4j-build:
+	python3 tools/neo4j/neo4j_server.py build

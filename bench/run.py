@@ -149,26 +149,30 @@ def _measure(calls: list[Callable[[], Any]], reps: int, budget: float) -> dict[s
     """Time the first call (the warm-up), then up to `reps` more within `budget` seconds.
 
     Answers are sized (and the first one hashed) outside the timed region."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     first_answer = calls[0]()
-    first = time.perf_counter() - started
+    first, first_cpu = time.perf_counter() - started, time.process_time() - cpu
     digest = answer_digest(first_answer)
     n = reps if first * reps <= budget else max(min(3, reps), int(budget / max(first, 1e-9)))
-    samples, sizes = [], [answer_size(first_answer)]
+    samples, cpu_samples, sizes = [], [], [answer_size(first_answer)]
     del first_answer
     for i in range(min(n, reps)):
         call = calls[(i + 1) % len(calls)]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         answer = call()
         samples.append(time.perf_counter() - started)
+        cpu_samples.append(time.process_time() - cpu)
         sizes.append(answer_size(answer))
         del answer
-    out: dict[str, Any] = {"first_ms": first * 1000, "n": len(samples),
-                           "answer_median": statistics.median(sizes),
-                           "answer_max": max(sizes), "first_digest": digest}
+    out: dict[str, Any] = {"first_ms": first * 1000, "first_cpu_ms": first_cpu * 1000,
+                           "n": len(samples), "answer_median": statistics.median(sizes),
+                           "answer_max": max(sizes), "first_digest": digest,
+                           "peak_rss_after_mb": _peak_rss_mb(), "load_avg": os.getloadavg()[0]}
     if samples:
         out.update(p50_ms=statistics.median(samples) * 1000,
-                   p95_ms=_percentile(samples, 0.95) * 1000, max_ms=max(samples) * 1000)
+                   p95_ms=_percentile(samples, 0.95) * 1000, max_ms=max(samples) * 1000,
+                   cpu_p50_ms=statistics.median(cpu_samples) * 1000,
+                   cpu_p95_ms=_percentile(cpu_samples, 0.95) * 1000)
     return out
 
 
@@ -439,6 +443,18 @@ def to_markdown(report: dict[str, Any]) -> str:
                 return (f"{_fmt(q.get('p50_ms'))} / **{_fmt(q.get('p95_ms'))}** "
                         f"(first {_fmt(q['first_ms'])}{n})")
             row(f"{title}: p50 / p95 ms", cell)
+        lines.append("")
+        lines += ["Process CPU time, p50 / p95 ms (the client process only; less sensitive to "
+                  "other load on the machine than the wall-clock figures above), and the "
+                  "machine's 1-minute load average when the operation finished:", "",
+                  "| operation | " + " | ".join(shown) + " |", "|---|" + "---:|" * len(shown)]
+        for name, title in OPERATIONS:
+            def cpu_cell(e: dict[str, Any], name: str = name) -> str:
+                q = e["serve"]["queries"].get(name) or {}
+                if "cpu_p50_ms" not in q:
+                    return "–"
+                return f"{_fmt(q['cpu_p50_ms'])} / {_fmt(q['cpu_p95_ms'])} (load {q['load_avg']:.1f})"
+            row(title, cpu_cell)
         lines.append("")
         lines += ["Answer sizes (median over the calls; hops, parties or findings):", "",
                   "| operation | " + " | ".join(shown) + " |", "|---|" + "---:|" * len(shown)]

@@ -115,7 +115,9 @@ class Flowreg:
         with paused_gc():
             rg = build_graph(registry or Registry.from_content(revision.content))
         with self._lock:
-            return self._graphs.put(revision.hash, rg)
+            self._graphs.put(revision.hash, rg)
+            self._forget_evaluations()
+            return rg
 
     def evaluation(self, day: date, number: int | None = None) -> Evaluation:
         """All hop statuses of a revision on a date, computed once."""
@@ -125,7 +127,14 @@ class Flowreg:
             cached = self._evaluations.get(key)
             if cached is None:
                 cached = self._evaluations.put(key, Evaluation(rg, day, self.law))
+                self._forget_evaluations()
         return cached
+
+    def _forget_evaluations(self) -> None:
+        """Drop evaluations of graphs no longer cached: each keeps its graph alive (hundreds of
+        MB at 100k flows). Call with the lock held."""
+        for key in [k for k in self._evaluations if k[0] not in self._graphs]:
+            del self._evaluations[key]
 
     # --- queries -------------------------------------------------------------------------------
     def flows(self, category: str, day: date, *, from_node: str | None = None, rev: int | None = None) -> list[HopStatus]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -159,23 +159,22 @@ def recipients(rg: RegistryGraph, category: str, day: date) -> list[Recipient]:
                 queue.append(flow.to)
 
     found: dict[str, Recipient] = {}
+    nodes: dict[str, list[str]] = {}  # a party's nodes (itself, its systems), nearest first
     for node, hops in sorted(depth.items(), key=lambda kv: (kv[1], kv[0])):
         party = rg.organisation(node)
         if party is None or node not in first:
             continue
         if party.id in found:
-            found[party.id] = _with_node(found[party.id], node)
+            nodes[party.id].append(node)
             continue
         sender = rg.organisation(first[node].from_)
         onward = sender is not None and sender.id != party.id and sender.kind is not PartyKind.AFFILIATE
         found[party.id] = Recipient(
             party.id, party.name, party.kind.value, party.country, hops, onward, first[node].id, (node,)
         )
-    return list(found.values())
-
-
-def _with_node(r: Recipient, node: str) -> Recipient:
-    return Recipient(r.party, r.name, r.kind, r.country, r.hops, r.onward, r.via, (*r.nodes, node))
+        nodes[party.id] = [node]
+    return [r if len(nodes[r.party]) == 1 else replace(r, nodes=tuple(nodes[r.party]))
+            for r in found.values()]
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from types import EllipsisType
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import neo4j  # `registry.store.open_store` turns its absence into a clear error
 from pydantic import ValidationError
 
 from registry.config import Settings
@@ -95,9 +96,6 @@ class Neo4jStore(ProposalsMixin):
         # A password written into the URI (user:password@host) is scrubbed from messages too.
         self._hidden = [x for x in (self._secret, _uri_password(settings.neo4j_uri)) if x]
         self._lock = threading.Lock()
-        # Imported here so that `registry` imports without the driver (embedded installs).
-        import neo4j
-
         self._neo4j = neo4j
         scheme = settings.neo4j_uri.partition("://")[0].lower()
         if scheme not in BOLT_SCHEMES:
