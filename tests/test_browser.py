@@ -83,6 +83,8 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        OUT.mkdir(parents=True, exist_ok=True)
+        (OUT / "streamlit.log").write_text((tmp / "streamlit.log").read_text())  # beside the screenshots
 
 
 class Browser:
@@ -166,6 +168,7 @@ def test_walk_register_approve_offline(app_url: str) -> None:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "failure.png").unlink(missing_ok=True)
     requests: list[str] = []
     dialogs: list[str] = []
     with sync_playwright() as pw:
