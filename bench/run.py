@@ -386,7 +386,9 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines = [
         f"# flowreg benchmark, {report['date']}, {machine_slug(machine)}",
         "",
-        f"Command: `{report['command']}`",
+        "Commands (run from the repository root, in this order):",
+        "",
+        *[f"    {c}" for c in report.get("commands", [report["command"]])],
         "",
         "| machine | |", "|---|---|",
         f"| CPU | {machine['cpu']}, {machine['cores']} cores |",
@@ -579,10 +581,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     json_path = out / f"{name}.json"
+    commands = []
     if args.merge and json_path.exists():
-        results = _merge(json.loads(json_path.read_text())["results"], results)
+        old = json.loads(json_path.read_text())
+        results = _merge(old["results"], results)
+        commands = old.get("commands") or [old["command"]]
+    command = "python -m bench.run " + " ".join(argv)
     report = {
-        "date": today, "command": "python -m bench.run " + " ".join(argv), "seed": args.seed,
+        "date": today, "command": command, "commands": [*commands, command], "seed": args.seed,
         "reps": args.reps, "budget": args.budget, "machine": machine,
         "results": results, "targets": check_targets(results),
     }

@@ -54,7 +54,14 @@ from registry.neo4j_schema import (
     now,
     require_text,
 )
-from registry.revisions import Revision, RevisionInfo, chain_hash, sha256_text, verify_chain
+from registry.revisions import (
+    Revision,
+    RevisionInfo,
+    chain_hash,
+    revision_from_stored,
+    sha256_text,
+    verify_chain,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -269,14 +276,7 @@ class Neo4jStore(ProposalsMixin):
         record, head = self.read(work)
         self._missing(number, record, head)
         info, text = self._info(record), record["content"]
-        problem = f"revision {info.number} was changed outside flowreg"
-        if not isinstance(text, str) or sha256_text(text) != info.content_hash:
-            raise TamperError(f"{problem}: its content does not match its hash; run verify")
-        try:
-            content = json.loads(text)
-        except ValueError:
-            raise TamperError(f"{problem}: its content is not JSON") from None
-        return Revision(**info.model_dump(), content=content)
+        return revision_from_stored(info, text)
 
     def history(self) -> list[RevisionInfo]:
         """All revisions, oldest first, without content."""

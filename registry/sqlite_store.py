@@ -34,6 +34,7 @@ from registry.revisions import (
     canonical_json,
     chain_hash,
     iso_utc,
+    revision_from_stored,
     sha256_text,
     verify_chain,
 )
@@ -317,14 +318,7 @@ class SqliteStore:
                 raise NotFoundError("the registry has no revisions yet")
             raise NotFoundError(f"revision {number} does not exist (the head is {head[0]})")
         info, text = self._info(row[:-1]), row[-1]
-        problem = f"revision {info.number} was changed outside flowreg"
-        if not isinstance(text, str) or sha256_text(text) != info.content_hash:
-            raise TamperError(f"{problem}: its content does not match its hash; run verify")
-        try:
-            content = json.loads(text)
-        except ValueError:
-            raise TamperError(f"{problem}: its content is not JSON") from None
-        return Revision(**info.model_dump(), content=content)
+        return revision_from_stored(info, text)
 
     def history(self) -> list[RevisionInfo]:
         """All revisions, oldest first, without content."""
