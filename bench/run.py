@@ -365,9 +365,11 @@ def check_targets(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for name, _ in OPERATIONS:
                 if name == "registration":
                     continue
-                value = figure(entry, name, "p95_ms")
+                # Later calls of evaluate_date are cache look-ups: its first call is the work.
+                stat = "first_ms" if name == "evaluate_date" else "p95_ms"
+                value = figure(entry, name, stat)
                 rows.append({"size": "1m", "backend": entry["backend"], "figure": name,
-                             "stat": "p95_ms", "limit": LARGE_LIMIT_MS, "unit": "ms",
+                             "stat": stat, "limit": LARGE_LIMIT_MS, "unit": "ms",
                              "value": value, "met": None if value is None else value < LARGE_LIMIT_MS})
     return rows
 
