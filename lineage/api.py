@@ -18,9 +18,10 @@ from lineage import findings as findings_mod
 from lineage import impact as impact_mod
 from lineage import queries, whatif
 from lineage.evaluation import Evaluation
-from lineage.graph import RegistryGraph, build_graph
+from lineage.graph import RegistryGraph, build_graph, extend_graph
 from lineage.law import Law, load_law
 from lineage.status import HopStatus
+from registry.additions import Extension, extension_of
 from registry.config import Settings, settings_from_env
 from registry.errors import NotFoundError
 from registry.gcpause import paused_gc
@@ -194,10 +195,54 @@ class Flowreg:
         expected_head: int | None | EllipsisType = ...,
     ) -> Revision:
         """Store a validated registry as a new revision (a stale `expected_head` raises
-        StaleHeadError; None means "the store was empty")."""
+        StaleHeadError; None means "the store was empty").
+
+        A registry made by `registry.additions.extend_registry` from the registry of revision
+        `expected_head` as read here is stored as that change alone where the store can
+        (`SqliteStore.append_additions`), and its graph and cached evaluations are extended
+        rather than rebuilt: a registration then costs what it adds, not what the registry
+        holds.
+        """
+        extension = extension_of(registry)
+        if extension is not None and isinstance(expected_head, int):
+            registry._extension = None  # applied once; and no chain of old registries stays alive
+            revision = self._apply_extension(registry, extension, author, message, expected_head)
+            if revision is not None:
+                return revision
         with paused_gc():
             revision = self.store.append(registry.content(), author=author, message=message, expected_head=expected_head)
         with self._lock:
             self._revisions.put(revision.number, revision)
             self._written.put(revision.hash, registry)
+        return revision
+
+    def _apply_extension(
+        self, registry: Registry, extension: Extension, author: str, message: str, base: int
+    ) -> Revision | None:
+        """The fast path of `apply`; None when it does not apply (then the whole registry is
+        written). Only taken when `extension.base` is this object's registry of `base`, so what
+        is stored is exactly `registry`."""
+        append_additions = getattr(self.store, "append_additions", None)
+        with self._lock:
+            base_revision = self._revisions.get(base)
+            rg = self._graphs.get(base_revision.hash) if base_revision is not None else None
+        if append_additions is None or rg is None or rg.registry is not extension.base:
+            return None
+        with paused_gc():  # everything made here stays cached (registry/gcpause.py)
+            revision = append_additions(extension.additions, author=author, message=message,
+                                        expected_head=base)
+            new_rg = extend_graph(rg, registry, extension.elements)
+            with self._lock:
+                self._revisions.put(revision.number, revision)
+                if new_rg is None:
+                    self._written.put(revision.hash, registry)
+                    return revision
+                evaluations = [(day, ev) for (hash_, day), ev in self._evaluations.items()
+                               if hash_ == base_revision.hash and ev.rg is rg]
+                self._graphs.put(revision.hash, new_rg)
+                for day, ev in evaluations:
+                    extended = ev.extended(new_rg, extension.elements)
+                    if extended is not None:
+                        self._evaluations.put((revision.hash, day), extended)
+                self._forget_evaluations()
         return revision

@@ -144,7 +144,7 @@ def _tool_fix(rg: RegistryGraph, flow: Flow, regime: str, hop: HopStatus) -> str
 
 def _location_findings(rg: RegistryGraph, day: date) -> list[Finding]:
     out = []
-    for node, data in rg.graph.nodes(data=True):
+    for node, data in rg.nodes_in_order():
         if data["countries"]:
             continue
         used = [f.id for f in rg.in_flows(node, day)] + [f.id for f in rg.out_flows(node, day)]

@@ -7,13 +7,13 @@ containment is precomputed so that "flows that carry C" is an index lookup, not 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 import networkx as nx
 
-from registry.model import Flow, Party, Registry, SubjectGroup, System
+from registry.model import Element, Flow, Party, Registry, SubjectGroup, System
 
 NODE_KINDS = ("subject", "system", "party")
 
@@ -43,6 +43,15 @@ class RegistryGraph:
 
     def element(self, node: str) -> SubjectGroup | System | Party:
         return self.graph.nodes[node]["element"]
+
+    def nodes_in_order(self) -> Iterator[tuple[str, dict]]:
+        """(node, attributes) of every node: subject groups, parties, systems, in registry
+        order (the same whether the graph was built whole or extended by `extend_graph`)."""
+        nodes = self.graph.nodes
+        registry = self.registry
+        for section in (registry.subjects, registry.parties, registry.systems):
+            for element in section:
+                yield element.id, nodes[element.id]
 
     def countries(self, node: str) -> tuple[str, ...]:
         """Where a node is: a system's hosting country, a party's seat, a group's locations."""
@@ -148,3 +157,88 @@ def _carried_used(rg: RegistryGraph, carries: Iterable[str]) -> tuple[str, ...]:
     for category in carries:
         out |= rg.subtree(category) & rg.used
     return tuple(sorted(out))
+
+
+def extend_graph(rg: RegistryGraph, registry: Registry, added: Mapping[str, Sequence[Element]]) -> RegistryGraph | None:
+    """The graph of `registry`, which is `rg.registry` with the `added` elements appended
+    (`registry.additions.Extension`), built in time that grows with the addition.
+
+    Returns None when the addition changes what the category indices are built from (a new
+    category, or a flow carrying a category no flow carried before): build that graph with
+    `build_graph`. `rg` itself is not changed, as queries may still be reading it: the new graph
+    shares its unchanged parts and copies only the containers the addition touches.
+
+    >>> from registry.additions import extend_registry, extension_of
+    >>> from registry.loader import load_registry_file
+    >>> base = load_registry_file("tests/fixtures/northwind.yaml")
+    >>> bigger = extend_registry(base, {"parties": [{"id": "n", "name": "N", "kind": "subprocessor",
+    ...     "country": "FR"}], "flows": [{"id": "to-n", "from": "webapp", "to": "n",
+    ...     "carries": ["subscriber.contact"]}]})
+    >>> rg = extend_graph(build_graph(base), bigger, extension_of(bigger).elements)
+    >>> [f.id for f in rg.in_flows("n")]
+    ['to-n']
+    """
+    flows_added = [f for f in added.get("flows", ()) if isinstance(f, Flow)]
+    if added.get("categories") or any(c not in rg.used for f in flows_added for c in f.carries):
+        return None
+    graph = _shallow_copy(rg.graph)
+    parties = {p.id: p for p in added.get("parties", ()) if isinstance(p, Party)}
+    for group in added.get("subjects", ()):
+        _add_node(graph, group.id, kind="subject", element=group, org=None, countries=tuple(group.location))
+    for party in parties.values():
+        _add_node(graph, party.id, kind="party", element=party, org=party,
+                  countries=(party.country,) if party.country else ())
+    for system in added.get("systems", ()):
+        owner = parties.get(system.owner) or registry.get(system.owner)
+        _add_node(graph, system.id, kind="system", element=system, org=owner,
+                  countries=(system.country,) if system.country else ())
+
+    flows, order, carried_used = dict(rg.flows), dict(rg.order), dict(rg.carried_used)
+    flows_by_used = defaultdict(list, rg.flows_by_used)  # the lists are copied where appended
+    copied: set[tuple[str, str]] = set()
+    copied_lists: set[str] = set()
+    new = RegistryGraph(registry, graph, flows, rg.children, rg.used, carried_used, flows_by_used,
+                        order, rg._subtree_cache)
+    for flow in flows_added:
+        _add_edge(graph, flow, copied)
+        flows[flow.id], order[flow.id] = flow, len(order)
+        carried = carried_used[flow.id] = _carried_used(new, flow.carries)
+        for used_id in carried:
+            if used_id not in copied_lists:
+                flows_by_used[used_id] = list(flows_by_used[used_id])
+                copied_lists.add(used_id)
+            flows_by_used[used_id].append(flow)
+    return new
+
+
+def _shallow_copy(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    # networkx keeps a graph in three dicts of dicts (`_node`, `_succ` = `_adj`, `_pred`);
+    # copying their outer level is O(nodes) and lets single nodes be replaced without touching
+    # the original, where `graph.copy()` would copy every edge (O(flows)).
+    out = nx.MultiDiGraph()
+    out.graph = graph.graph
+    out._node = dict(graph._node)
+    out._adj = out._succ = dict(graph._succ)
+    out._pred = dict(graph._pred)
+    return out
+
+
+def _add_node(graph: nx.MultiDiGraph, node: str, **attrs: object) -> None:
+    graph._node[node] = attrs
+    graph._succ[node] = {}
+    graph._pred[node] = {}
+
+
+def _add_edge(graph: nx.MultiDiGraph, flow: Flow, copied: set[tuple[str, str]]) -> None:
+    """Add a flow's edge, copying the adjacency dicts it changes (once per node)."""
+    u, v = flow.from_, flow.to
+    for side, node in (("s", u), ("p", v)):
+        if (side, node) not in copied:
+            table = graph._succ if side == "s" else graph._pred
+            table[node] = dict(table[node])
+            copied.add((side, node))
+    # succ[u][v] and pred[v][u] are one key dict in networkx; a fresh copy replaces both.
+    keys = dict(graph._succ[u].get(v, {}))
+    keys[flow.id] = {"flow": flow}
+    graph._succ[u][v] = keys
+    graph._pred[v][u] = keys

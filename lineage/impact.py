@@ -77,7 +77,7 @@ def _around(
     own = set(nodes)
     upstream, _ = _walk(rg, day, [(f.from_, c) for f in hops_in for c in rg.carried_used[f.id]], forward=False)
     _, downstream_flows = _walk(rg, day, [(f.to, c) for f in hops_out for c in rg.carried_used[f.id]], forward=True)
-    subjects = sorted({n for n, _ in upstream if rg.node_kind(n) == "subject"})
+    subjects = sorted({n for n in upstream if rg.node_kind(n) == "subject"})
     if kind == "subject":
         subjects = [node]
     onward = sorted({
@@ -104,20 +104,48 @@ def _ids(rg: RegistryGraph, flows: Iterable[Flow]) -> list[str]:
 
 def _walk(
     rg: RegistryGraph, day: date, starts: list[tuple[str, str]], *, forward: bool
-) -> tuple[set[tuple[str, str]], list[Flow]]:
-    """(node, category) pairs reachable from `starts` along flows that carry the category, and
-    the flows walked. Only flows at visited nodes are read."""
-    seen, picked = set(starts), {}
-    queue = deque(starts)
+) -> tuple[set[str], list[Flow]]:
+    """The nodes reachable from `starts` ((node, category) pairs) along flows that carry the
+    category, and the flows walked. Only flows at visited nodes are read.
+
+    The categories that reached a node are one bit mask, so a node is expanded once per new
+    set of categories, not once per category (a hub reached with hundreds of categories would
+    otherwise have all its flows read hundreds of times).
+    """
+    bits: dict[str, int] = {}
+    at_node: dict[str, list[tuple[Flow, int]]] = {}
+
+    def bit(category: str) -> int:
+        if category not in bits:
+            bits[category] = 1 << len(bits)
+        return bits[category]
+
+    reached: dict[str, int] = {}
+    for node, category in starts:
+        reached[node] = reached.get(node, 0) | bit(category)
+    queue = deque(reached)
+    expanded: dict[str, int] = {}
+    picked: dict[str, Flow] = {}
     while queue:
-        node, c = queue.popleft()
-        step = rg.out_flows(node, day) if forward else rg.in_flows(node, day)
-        for f in step:
-            if c not in rg.carried_used[f.id]:
+        node = queue.popleft()
+        fresh = reached[node] & ~expanded.get(node, 0)
+        if not fresh:
+            continue
+        expanded[node] = reached[node]
+        steps = at_node.get(node)
+        if steps is None:  # read once; a node gaining categories later is expanded again
+            steps = at_node[node] = [
+                (f, sum(bit(c) for c in rg.carried_used[f.id]))
+                for f in (rg.out_flows(node, day) if forward else rg.in_flows(node, day))
+            ]
+        for f, mask in steps:
+            moved = mask & fresh
+            if not moved:
                 continue
             picked.setdefault(f.id, f)
-            nxt = (f.to if forward else f.from_, c)
-            if nxt not in seen:
-                seen.add(nxt)
+            nxt = f.to if forward else f.from_
+            before = reached.get(nxt, 0)
+            if moved & ~before:
+                reached[nxt] = before | moved
                 queue.append(nxt)
-    return seen, list(picked.values())
+    return set(reached), list(picked.values())

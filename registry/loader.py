@@ -74,7 +74,7 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
         )
 
     header = {k: v for k, v in doc.items() if k not in SECTIONS}
-    header_ok = _validate(Registry, header, (), parsed, issues)
+    header_ok = validate_element(Registry, header, (), parsed, issues)
 
     elements: dict[str, list[tuple[int, Element]]] = {}
     for section, model in SECTIONS.items():
@@ -86,7 +86,7 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
             issues.append(Issue(section, f"expected a list, got {type(items).__name__}", parsed.line_of((section,))))
             continue
         for index, item in enumerate(items):
-            element = _validate(model, item, (section, index), parsed, issues)
+            element = validate_element(model, item, (section, index), parsed, issues)
             if element is not None:
                 elements[section].append((index, element))
 
@@ -100,7 +100,8 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
     )
 
 
-def _validate(model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue]) -> Any:
+def validate_element(model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue]) -> Any:
+    """`value` as a `model`, or None with its problems added to `issues` (paths under `path`)."""
     if model is not Registry and not isinstance(value, dict):
         issues.append(
             Issue(format_path(path), f"expected a mapping with an 'id', got {type(value).__name__}", parsed.line_of(path))

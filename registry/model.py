@@ -226,6 +226,9 @@ class Registry(_Strict):
     rules: list[Rule] = Field(default_factory=list)
 
     _index: dict[str, Element] | None = PrivateAttr(default=None)
+    # Set by `registry.additions.extend_registry`: the registry this one appends to, and what
+    # it appends, so a store can write the change alone (`registry.additions.Extension`).
+    _extension: Any = PrivateAttr(default=None)
 
     def content(self) -> dict[str, Any]:
         """Return the canonical, JSON-able form the stores keep (defaults left out)."""

@@ -1,8 +1,9 @@
 """Changes to a registry as pure functions: a registry in, a new validated registry out.
 
-Every function rebuilds the whole document and sends it through `load_registry_data`, so a
-change made from the CLI or a dashboard form passes exactly the checks a YAML file does; nothing
-here re-implements validation. What is added here is the translation of issue paths: the person
+Every change passes exactly the checks a YAML file with the same content does: additions go
+through `registry.additions.extend_registry` (the new elements checked against the registry,
+with the whole document's wording on any problem), other changes through `load_registry_data`;
+nothing here re-implements validation. What is added here is the translation of issue paths: the person
 typing `flowreg subprocessor add` never saw `parties[24].country`, so issues on the new elements
 name the option they came from (`--country: 'XX' is not an ISO 3166-1 alpha-2 country code`).
 """
@@ -13,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from registry.additions import extend_registry
 from registry.errors import RegistryError
 from registry.ids import FRAMEWORK_IDS
 from registry.loader import load_registry_data
@@ -89,14 +91,10 @@ def add_subprocessor(
     optional = {"purpose": purpose, "role": role, "under": list(under), "source": source}
     flow.update({key: value for key, value in optional.items() if value})
 
-    content = registry.content()
-    party_index = len(content.get("parties", []))
-    flow_index = len(content.get("flows", []))
-    content.setdefault("parties", []).append(party)
-    content.setdefault("flows", []).append(flow)
+    party_index, flow_index = len(registry.parties), len(registry.flows)
     renamed = {("parties", party_index): PARTY_OPTIONS, ("flows", flow_index): FLOW_OPTIONS}
     try:
-        updated = load_registry_data(content)
+        updated = extend_registry(registry, {"parties": [party], "flows": [flow]})
         late: list[Issue] = []
     except RegistryError as exc:
         late = [_rename(issue, renamed) for issue in exc.issues]
@@ -124,12 +122,16 @@ def apply_change(
     dangling references it leaves, so nothing disappears that the user did not ask to remove.
     """
     add = add or {}
+    remove = list(remove)
+    if not remove and set(add) <= set(SECTIONS) and all(
+        isinstance(e, Mapping) for elements in add.values() for e in elements
+    ):
+        return extend_registry(registry, {s: [dict(e) for e in v] for s, v in add.items()})
     issues: list[Issue] = []
     for section in add:
         if section not in SECTIONS:
             issues.append(Issue(f"add.{section}", f"unknown section; one of {', '.join(SECTIONS)}"))
     index = registry.index()
-    remove = list(remove)
     for position, element_id in enumerate(remove):
         if element_id not in index:
             issues.append(Issue(f"remove[{position}]", f"unknown id '{element_id}'"))

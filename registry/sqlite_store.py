@@ -25,6 +25,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from registry.delta_revisions import (
+    SNAPSHOT_EVERY,
+    Materialised,
+    delta_text,
+    extend,
+    from_snapshot,
+    replay,
+)
 from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
 from registry.revisions import (
     Proposal,
@@ -34,12 +42,11 @@ from registry.revisions import (
     canonical_json,
     chain_hash,
     iso_utc,
-    revision_from_stored,
     sha256_text,
     verify_chain,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: revisions.base, for revisions stored as a delta on their parent
 # Stamped into the SQLite header (PRAGMA application_id) so a flowreg store is recognisable
 # even before any table is read; the bytes spell "FlRg".
 APPLICATION_ID = 0x466C5267
@@ -52,14 +59,17 @@ SELECT_INFO = (
     "SELECT number, created_at, author, message, content_hash, parent_hash, hash FROM revisions"
 )
 SELECT_REVISION = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content"
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content, base"
     " FROM revisions"
 )
 # A given number, or the head when the parameter is NULL.
 GET_REVISION = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content"
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content, base"
     " FROM revisions WHERE number = COALESCE(?, (SELECT MAX(number) FROM revisions))"
 )
+# The revisions a delta revision is rebuilt from: the last snapshot at or before it, and after.
+LAST_SNAPSHOT = "SELECT MAX(number) FROM revisions WHERE number <= ? AND base IS NULL"
+DELTAS = "SELECT number, base, content FROM revisions WHERE number > ? AND number <= ? ORDER BY number"
 SELECT_PROPOSAL = (
     "SELECT id, base_revision, created_at, author, message, content, status, reviewer,"
     " decided_at, decision_note, applied_revision FROM proposals"
@@ -70,7 +80,8 @@ SCHEMA = (
     """CREATE TABLE revisions (number INTEGER PRIMARY KEY CHECK (number >= 1),
         created_at TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
         content TEXT NOT NULL, content_hash TEXT NOT NULL, parent_hash TEXT,
-        hash TEXT NOT NULL UNIQUE)""",
+        hash TEXT NOT NULL UNIQUE,
+        base INTEGER CHECK (base IS NULL OR base = number - 1))""",
     """CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
         BEGIN SELECT RAISE(ABORT, 'flowreg revisions are append-only'); END""",
     """CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions
@@ -143,6 +154,9 @@ class SqliteStore:
         # One connection per store object, shared by threads (Streamlit), so access is
         # serialised here; SQLite serialises processes.
         self._lock = threading.RLock()
+        # The revision last read or written, in pieces: the base of the next registration.
+        self._last: Materialised | None = None
+        self._pending: Materialised | None = None
         self._conn: sqlite3.Connection | None = self._open()
 
     def __repr__(self) -> str:
@@ -187,6 +201,24 @@ class SqliteStore:
                 f"{self.path} was written by a newer flowreg (store schema {version[0]}, "
                 f"this version reads {SCHEMA_VERSION}); upgrade flowreg"
             )
+        if int(version[0]) < SCHEMA_VERSION:
+            self._upgrade(conn)
+
+    def _upgrade(self, conn: sqlite3.Connection) -> None:
+        """Bring a store of schema 1 to 2 (adds `revisions.base`; every old row is a snapshot)."""
+        self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if int(row[0]) == 1:  # re-checked under the lock: another process may have done it
+                conn.execute(
+                    "ALTER TABLE revisions ADD COLUMN base INTEGER"
+                    " CHECK (base IS NULL OR base = number - 1)"
+                )
+                conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
 
     def _initialise(self, conn: sqlite3.Connection) -> None:
         """Create the schema in an empty database; refuse a database that holds anything else."""
@@ -251,10 +283,14 @@ class SqliteStore:
         """One IMMEDIATE transaction: the write lock is taken before the head is read."""
         with self._reading() as conn:
             self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
+            self._pending = None
             try:
                 yield conn
                 conn.execute("COMMIT")
+                if self._pending is not None:
+                    self._last, self._pending = self._pending, None
             except BaseException as exc:
+                self._pending = None
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 if isinstance(exc, sqlite3.Error):
@@ -283,23 +319,104 @@ class SqliteStore:
         message: str,
         expected_head: int | None | EllipsisType,
     ) -> Revision:
-        head = self._head_row(conn)
-        head_number, parent_hash = head if head else (None, None)
+        """Append `text` (a whole registry's canonical JSON) as the next revision."""
+        number = self._next_number(conn, expected_head)
+        return self._insert(conn, from_snapshot(number, sha256_text(text), text), text, None,
+                            author, message)
+
+    @staticmethod
+    def _next_number(conn: sqlite3.Connection, expected_head: int | None | EllipsisType) -> int:
+        head = SqliteStore._head_row(conn)
+        head_number = head[0] if head else None
         if expected_head is not Ellipsis and expected_head != head_number:
             raise StaleHeadError(expected_head, head_number)
-        number = (head_number or 0) + 1
+        return (head_number or 0) + 1
+
+    def _insert(
+        self, conn: sqlite3.Connection, made: Materialised, stored: str, base: int | None,
+        author: str, message: str,
+    ) -> Revision:
+        """Insert revision `made` (stored as `stored`: its whole text, or a delta on `base`)."""
+        parent = conn.execute(
+            "SELECT hash FROM revisions WHERE number = ?", (made.number - 1,)
+        ).fetchone()
+        parent_hash = parent[0] if parent else None
         created_at = _now()
-        digest = sha256_text(text)
-        hash_ = chain_hash(number, created_at, author, message, digest, parent_hash)
-        values = (number, created_at, author, message, digest, parent_hash, hash_)
+        hash_ = chain_hash(made.number, created_at, author, message, made.content_hash, parent_hash)
+        values = (made.number, created_at, author, message, made.content_hash, parent_hash, hash_)
         conn.execute(
             "INSERT INTO revisions (number, created_at, author, message, content_hash,"
-            " parent_hash, hash, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values, text),
+            " parent_hash, hash, content, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*values, stored, base),
         )
-        return Revision.model_validate(
-            {**dict(zip(INFO_FIELDS, values, strict=True)), "content": json.loads(text)}
-        )
+        # Kept only once the transaction commits (`_writing` clears it on a rollback).
+        self._pending = made
+        return Revision(**dict(zip(INFO_FIELDS, values, strict=True)), content=made.content)
+
+    def append_additions(
+        self,
+        additions: Mapping[str, list[dict[str, Any]]],
+        *,
+        author: str,
+        message: str,
+        expected_head: int,
+    ) -> Revision:
+        """Write revision `expected_head` + 1: the head with `additions` appended to its sections.
+
+        The same revision `append` would write for the extended content (same content hash),
+        stored as a delta (`registry.delta_revisions`), so the cost grows with the change, not
+        the registry. `additions` must come from a validated change of that head: this only
+        stores. StaleHeadError when the head is no longer `expected_head`.
+        """
+        author = _require_text(author, "author")
+        additions = {k: [dict(e) for e in v] for k, v in additions.items() if v}
+        with self._writing() as conn:
+            number = self._next_number(conn, expected_head)
+            base = self._materialised(conn, expected_head)
+            made = extend(base, number, "", additions)
+            if made.text is None:  # the head's text was not canonical: store this one whole
+                text = _encode(made.content)
+                return self._insert(conn, from_snapshot(number, sha256_text(text), text), text,
+                                    None, author, message or "")
+            made = Materialised(number, made.text.sha256(), made.content, made.text,
+                                made.depth)
+            if made.depth >= SNAPSHOT_EVERY:
+                made = Materialised(made.number, made.content_hash, made.content, made.text, 0)
+                return self._insert(conn, made, made.text.text(), None, author, message or "")
+            return self._insert(conn, made, delta_text(additions), expected_head, author,
+                                message or "")
+
+    def _materialised(self, conn: sqlite3.Connection, number: int) -> Materialised:
+        """Revision `number`'s content and pieces: from memory when it is the one last read or
+        written, else rebuilt from its snapshot and the deltas after it."""
+        row = conn.execute(
+            "SELECT content_hash, content, base FROM revisions WHERE number = ?", (number,)
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"revision {number} does not exist")
+        content_hash, text, base = row
+        last = self._last
+        if last is not None and last.number == number and last.content_hash == content_hash:
+            return last
+        if base is None:
+            made = from_snapshot(number, content_hash, text)
+        else:
+            start_number = conn.execute(LAST_SNAPSHOT, (number,)).fetchone()[0]
+            if last is not None and (start_number or 0) <= last.number < number:
+                start = last  # replay from what is in memory, not from the snapshot
+            elif start_number is None:
+                raise TamperError(f"revision {number} was changed outside flowreg: "
+                                  "no full revision precedes it")
+            else:
+                snapshot = conn.execute(
+                    "SELECT content_hash, content FROM revisions WHERE number = ?",
+                    (start_number,),
+                ).fetchone()
+                start = from_snapshot(start_number, snapshot[0], snapshot[1])
+            deltas = conn.execute(DELTAS, (start.number, number)).fetchall()
+            made = replay(start, deltas, number, content_hash)
+        self._last = made
+        return made
 
     def head(self) -> RevisionInfo | None:
         """The newest revision, or None when the store is empty."""
@@ -313,12 +430,14 @@ class SqliteStore:
             row = conn.execute(GET_REVISION, (number,)).fetchone()
             if row is None:
                 head = self._head_row(conn)
+            else:
+                info = self._info(row[:7])
+                made = self._materialised(conn, info.number)
         if row is None:
             if head is None:
                 raise NotFoundError("the registry has no revisions yet")
             raise NotFoundError(f"revision {number} does not exist (the head is {head[0]})")
-        info, text = self._info(row[:-1]), row[-1]
-        return revision_from_stored(info, text)
+        return Revision(**info.model_dump(), content=made.content)
 
     def history(self) -> list[RevisionInfo]:
         """All revisions, oldest first, without content."""
@@ -355,16 +474,44 @@ class SqliteStore:
                 f"the protection trigger {name} was removed (the store was edited outside flowreg)"
                 for name in sorted(TRIGGERS - present)
             )
-            # Streamed row by row: only one revision's content is in memory at a time.
+            # Streamed row by row: one revision's content (and, for deltas, the one before it)
+            # is in memory at a time.
+            previous: Materialised | None = None
             for row in conn.execute(SELECT_REVISION + " ORDER BY number"):
-                number, text = row[0], row[-1]
-                if not isinstance(text, str) or sha256_text(text) != row[4]:
-                    problems.append(f"revision {number}: content does not match its content hash")
+                number, content_hash, text, base = row[0], row[4], row[-2], row[-1]
+                previous = self._verify_content(number, content_hash, text, base, previous,
+                                                problems)
                 try:
-                    infos.append(self._info(row[:-1]))
+                    infos.append(self._info(row[:7]))
                 except TamperError as exc:
                     problems.append(exc.message)
         return problems + verify_chain(infos)
+
+    @staticmethod
+    def _verify_content(
+        number: int, content_hash: Any, text: Any, base: Any, previous: Materialised | None,
+        problems: list[str],
+    ) -> Materialised | None:
+        """Check one stored revision's content against its hash; returns it materialised (for
+        the delta after it) or None when it cannot be read."""
+        mismatch = f"revision {number}: content does not match its content hash"
+        if base is None:
+            if not isinstance(text, str) or sha256_text(text) != content_hash:
+                problems.append(mismatch)
+                return None
+            try:
+                return from_snapshot(number, content_hash, text)
+            except TamperError:
+                return None  # hashed fine, so reported by nothing else; a delta after it says so
+        if previous is None or previous.number != number - 1 or base != number - 1:
+            problems.append(f"revision {number}: stored as a change of revision {base}, "
+                            "which cannot be read; its content cannot be checked")
+            return None
+        try:
+            return replay(previous, [(number, base, text)], number, content_hash)
+        except TamperError:
+            problems.append(mismatch)
+            return None
 
     def propose(
         self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None

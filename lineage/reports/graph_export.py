@@ -47,7 +47,7 @@ def export_graph(
     rg = ctx.rg
     meta = ctx.metadata("graph", f"Flow graph of {rg.registry.organization}")
     g = nx.MultiDiGraph(**_scalars({k: v for k, v in meta.items() if k not in ("report", "title")}))
-    for node, data in rg.graph.nodes(data=True):
+    for node, data in rg.nodes_in_order():
         element = data["element"]
         org = data["org"]
         g.add_node(node, **_scalars({
