@@ -309,7 +309,8 @@ def run_size(label: str, flows: int, backends: list[str], args: argparse.Namespa
     out = []
     for name in backends:
         backend = BACKENDS[name]()
-        entry: dict[str, Any] = {"size": label, "flows": flows, "backend": name, "generate": generated}
+        entry: dict[str, Any] = {"size": label, "flows": flows, "backend": name, "generate": generated,
+                                 "git": args.git}
         out.append(entry)
         reason = backend.unavailable()
         if reason:
@@ -397,7 +398,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"| RAM | {machine['ram_gb']} GB |",
         f"| OS, Python, SQLite | {machine['os']}, Python {machine['python']}, SQLite {machine['sqlite']} |",
         "| packages | " + ", ".join(f"{k} {v}" for k, v in machine["packages"].items() if v) + " |",
-        f"| code | git {machine['git']} |",
+        f"| code | git {machine['git']} (this run; each table's `code` row says what each size measured) |",
         "",
         "Method: each size is generated once (`bench/generator.py`, seed "
         f"{report['seed']}); per backend one process applies it (validate + store write) and a "
@@ -427,6 +428,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         def row(title: str, cell: Callable[[dict[str, Any]], str], entries=entries, shown=shown, lines=lines) -> None:
             lines.append(f"| {title} | " + " | ".join(cell(entries[s]) for s in shown) + " |")
 
+        row("code (git)", lambda e: str(e.get("git") or machine["git"]))
         row("generate registry file (s)", lambda e: _fmt(e["generate"].get("generate_s"), 2) if not e["generate"].get("reused") else "reused")
         row("registry file (MB)", lambda e: _fmt(e["generate"].get("file_mb")))
         row("apply: parse JSON (s)", lambda e: _fmt(e["apply"]["parse_s"], 2))
@@ -574,6 +576,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"unknown backend {name!r}; one of {', '.join(BACKENDS)}")
     sizes = [size_label(parse_size(s)) for s in args.sizes.split(",") if s.strip()]
     machine = describe_machine()
+    args.git = machine["git"]  # each entry says which code it measured (merged files mix runs)
     results: list[dict[str, Any]] = []
     for label in sizes:
         results += run_size(label, parse_size(label), backends, args)
@@ -586,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = []
     if args.merge and json_path.exists():
         old = json.loads(json_path.read_text())
+        for entry in old["results"]:
+            entry.setdefault("git", old["machine"].get("git"))
         results = _merge(old["results"], results)
         commands = old.get("commands") or [old["command"]]
     command = "python -m bench.run " + " ".join(argv)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -19,7 +20,7 @@ from lineage.graph import RegistryGraph
 from lineage.law import Law
 from lineage.status import HopStatus, Status
 from registry.ids import PartyKind, Role
-from registry.model import DenyRule, Flow, Party, RetentionRule, Rule
+from registry.model import DenyRule, Flow, Party, RetentionRule, Rule, System
 
 
 class Severity(StrEnum):
@@ -79,7 +80,7 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     ev = evaluation or Evaluation(rg, day, law)
     out: list[Finding] = []
     for hop in ev.hops():
-        out += _transfer_findings(rg, ev, hop)
+        out += transfer_findings(rg, ev, hop)
     out += _location_findings(rg, day)
     out += _subprocessor_findings(rg, day)
     for rule in rg.registry.rules:
@@ -87,10 +88,17 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
             out += _deny_findings(rg, day, rule, rule.deny)
         elif rule.retention is not None:
             out += _retention_findings(rg, day, rule, rule.retention)
-    return sorted(out, key=lambda f: (SEVERITY_ORDER[f.severity], f.rule, rg.order.get(f.flow or "", -1), f.node or ""))
+    return sorted(out, key=finding_order(rg))
 
 
-def _transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus) -> list[Finding]:
+def finding_order(rg: RegistryGraph) -> Callable[[Finding], tuple]:
+    """The sort key of a list of findings: most severe first, then by check and registry order."""
+    order = rg.order
+    return lambda f: (SEVERITY_ORDER[f.severity], f.rule, order.get(f.flow or "", -1), f.node or "")
+
+
+def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus) -> list[Finding]:
+    """The findings about one hop's transfer tools (they read nothing but the hop)."""
     out = []
     flow = rg.flows[hop.flow]
     for regime, verdict in hop.regimes.items():
@@ -214,6 +222,12 @@ def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> 
     out = []
     touching = _touching(rg, day, deny.categories)
     touching_ids = {f.id for f in touching}
+    # Each node's incoming touching flows, in registry order (as `touching` is), shared by the
+    # evidence walks of this rule's findings: read from `touching`, not from the nodes' edges
+    # (a hub receives tens of thousands of flows, few of them of these categories).
+    senders: dict[str, list[Flow]] = {}
+    for flow in touching:
+        senders.setdefault(flow.to, []).append(flow)
     for flow in touching:
         recipient = rg.organisation(flow.to)
         checks = []
@@ -227,7 +241,7 @@ def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> 
             checks.append(flow.purpose in deny.purposes)
         if not all(checks):
             continue
-        chain = _upstream_chain(rg, flow, deny.categories, day, touching_ids)
+        chain = _upstream_chain(rg, flow, deny.categories, day, touching_ids, senders)
         out.append(Finding(
             rule.id, Severity.HIGH, f"Promise broken: {rule.description or rule.id}",
             f"Flow '{flow.id}' sends {', '.join(flow.carries)} to '{flow.to}', which rule '{rule.id}' forbids.",
@@ -238,10 +252,15 @@ def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> 
 
 def _upstream_chain(
     rg: RegistryGraph, flow: Flow, categories: list[str], day: date, touching: set[str] | None = None,
+    senders: dict[str, list[Flow]] | None = None,
 ) -> list[str]:
     """The shortest chain of flows carrying the data that leads to `flow` (the path as evidence).
 
-    `touching`: the ids of the active flows that touch `categories`, when the caller has them."""
+    `touching`: the ids of the active flows that touch `categories`, when the caller has them;
+    `senders`: with `touching`, each node's incoming touching flows in registry order (a node
+    missing has none)."""
+    senders_complete = senders is not None and touching is not None
+    senders = {} if senders is None else senders
     came: dict[str, Flow | None] = {flow.from_: None}
     queue = deque([flow.from_])
     start = flow.from_
@@ -250,9 +269,12 @@ def _upstream_chain(
         start = node
         # In registry order, not adjacency order: the graph lists a node's senders in the order
         # their first flow (active or not) was declared, so an expired flow would pick the chain.
-        incoming = sorted((f for f in rg.in_flows(node, day)
-                           if (f.id in touching if touching is not None else _touches(rg, f, categories))),
-                          key=lambda f: rg.order[f.id])
+        incoming = senders.get(node, () if senders_complete else None)
+        if incoming is None:
+            incoming = senders[node] = sorted(
+                (f for f in rg.in_flows(node, day)
+                 if (f.id in touching if touching is not None else _touches(rg, f, categories))),
+                key=lambda f: rg.order[f.id])
         if not incoming:
             break
         for f in incoming:
@@ -277,8 +299,9 @@ def _retention_findings(rg: RegistryGraph, day: date, rule: Rule, limit: Retenti
                 f"Cut the retention of flow '{flow.id}' to at most {limit.max_days} days.",
                 flow=flow.id, node=flow.to, evidence=(flow.id,)))
         element = rg.element(flow.to)
-        days = getattr(element, "retention_days", None)
-        if rg.node_kind(flow.to) == "system" and days is not None and days > limit.max_days and flow.to not in systems_seen:
+        # Only systems keep records; asking a party model for a field it lacks is slow (pydantic).
+        days = element.retention_days if isinstance(element, System) else None
+        if days is not None and days > limit.max_days and flow.to not in systems_seen:
             systems_seen.add(flow.to)
             out.append(Finding(
                 rule.id, Severity.MEDIUM, f"Retention beyond limit: system '{flow.to}'",

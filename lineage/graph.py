@@ -38,11 +38,14 @@ class RegistryGraph:
     _carrying_cache: dict[str, list[Flow]] = field(default_factory=dict)
 
     # --- nodes -------------------------------------------------------------------------------
+    # Node attributes are read from networkx's node dict directly: the engine reads them for
+    # every hop, and `graph.nodes[node]` builds a view lookup each time.
     def node_kind(self, node: str) -> str | None:
-        return self.graph.nodes[node]["kind"] if node in self.graph else None
+        data = self.graph._node.get(node)
+        return data["kind"] if data is not None else None
 
     def element(self, node: str) -> SubjectGroup | System | Party:
-        return self.graph.nodes[node]["element"]
+        return self.graph._node[node]["element"]
 
     def nodes_in_order(self) -> Iterator[tuple[str, dict]]:
         """(node, attributes) of every node: subject groups, parties, systems, in registry
@@ -55,11 +58,11 @@ class RegistryGraph:
 
     def countries(self, node: str) -> tuple[str, ...]:
         """Where a node is: a system's hosting country, a party's seat, a group's locations."""
-        return self.graph.nodes[node]["countries"]
+        return self.graph._node[node]["countries"]
 
     def organisation(self, node: str) -> Party | None:
         """The party behind a node: itself, or a system's owner; None for subject groups."""
-        return self.graph.nodes[node]["org"]
+        return self.graph._node[node]["org"]
 
     # --- categories --------------------------------------------------------------------------
     def subtree(self, category: str) -> frozenset[str]:

@@ -83,23 +83,36 @@ def evaluate_hop(
         return HopStatus(**common, status=Status.NOT_REQUIRED, crosses_border=crosses,
                          reason="the data carries no transfer regime (not collected or held in the EEA, UK or Switzerland)")
 
-    dst = dst_countries[0]
-    exporter = rg.organisation(source)
     # A regime's verdict depends on nothing else of the hop (see _regime_status), so hops that
     # share these are judged once per state (one registry, law and date).
-    shared = (src_countries[0], dst, exporter.id if exporter else None,
-              recipient.id if recipient else None, tuple(flow.under))
-    per = {}
-    for regime in regimes:
-        key = (regime, *shared)
-        verdict = state.verdicts.get(key)
-        if verdict is None:
-            verdict = state.verdicts[key] = _regime_status(
-                law, regime, flow, day, src_countries[0], dst, exporter, recipient, rg)
-        per[regime] = verdict
+    shared = verdict_key(rg, flow)
+    per = {regime: regime_verdict(rg, law, state, flow, day, regime, shared) for regime in regimes}
     overall = worst([r.status for r in per.values()])
     reason = "; ".join(f"{law.regime_name(r)}: {s.reason}" for r, s in per.items())
     return HopStatus(**common, status=overall, reason=reason, regimes=per, crosses_border=crosses)
+
+
+def verdict_key(rg: RegistryGraph, flow: Flow) -> tuple:
+    """What a hop's per-regime verdict depends on besides the regime: its ends' countries and
+    organisations and its claims (`evaluate_hop` judges hops that share them once). Only for
+    hops whose ends both have a location."""
+    exporter, recipient = rg.organisation(flow.from_), rg.organisation(flow.to)
+    return (rg.countries(flow.from_)[0], rg.countries(flow.to)[0], exporter.id if exporter else None,
+            recipient.id if recipient else None, tuple(flow.under))
+
+
+def regime_verdict(
+    rg: RegistryGraph, law: Law, state: RegimeState, flow: Flow, day: date, regime: str, shared: tuple
+) -> RegimeStatus:
+    """The verdict on `flow` for `regime` (`shared` is its `verdict_key`), judged once per key
+    and state."""
+    key = (regime, *shared)
+    verdict = state.verdicts.get(key)
+    if verdict is None:
+        src, dst = shared[0], shared[1]
+        verdict = state.verdicts[key] = _regime_status(
+            law, regime, flow, day, src, dst, rg.organisation(flow.from_), rg.organisation(flow.to), rg)
+    return verdict
 
 
 def _regime_status(

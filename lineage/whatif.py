@@ -12,9 +12,11 @@ from datetime import date
 from typing import Any
 
 from lineage.evaluation import Evaluation
-from lineage.findings import Finding, findings
+from lineage.findings import Finding, finding_order, findings, transfer_findings
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import Law, load_law
+from lineage.regimes import RegimeState
+from lineage.safeguards import evaluate_hop, regime_verdict, verdict_key
 from registry.errors import NotFoundError
 from registry.ids import FRAMEWORK_IDS
 from registry.loader import load_registry_data
@@ -67,17 +69,65 @@ def invalidate(
     law = law or load_law()
     label = f"invalidate {tool} from {from_day}"
     if tool in FRAMEWORK_IDS:
-        return compare(rg, rg, day, label, law, law.with_framework_ended(tool, from_day, f"what-if: invalidated from {from_day}"),
-                       before_evaluation=evaluation)
-    mechanisms = rg.registry.mechanisms
-    if tool not in {m.id for m in mechanisms}:
-        raise NotFoundError(f"unknown mechanism or framework '{tool}'")
-    changed = [
-        m.model_copy(update={"valid_until": min(from_day, m.valid_until or from_day)}) if m.id == tool else m
-        for m in mechanisms
-    ]
-    after = dataclasses.replace(rg, registry=_replaced(rg.registry, mechanisms=changed))
-    return compare(rg, after, day, label, law, law, before_evaluation=evaluation)
+        after, law_after = rg, law.with_framework_ended(tool, from_day, f"what-if: invalidated from {from_day}")
+    else:
+        mechanisms = rg.registry.mechanisms
+        if tool not in {m.id for m in mechanisms}:
+            raise NotFoundError(f"unknown mechanism or framework '{tool}'")
+        changed = [
+            m.model_copy(update={"valid_until": min(from_day, m.valid_until or from_day)}) if m.id == tool else m
+            for m in mechanisms
+        ]
+        after = dataclasses.replace(rg, registry=_replaced(rg.registry, mechanisms=changed))
+        law_after = law
+    reuse = evaluation is not None and evaluation.rg is rg and evaluation.day == day and evaluation.law is law
+    return rejudge(evaluation if reuse else Evaluation(rg, day, law), after, law_after, label)
+
+
+def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str) -> WhatIf:
+    """`compare` for a change that leaves the flows and the regimes' areas as they were (a tool
+    invalidated: only verdicts can change), in time that grows with what changes.
+
+    Regimes do not depend on transfer tools, so `before`'s regime state holds for `after`; a
+    hop is judged again only where one of its per-regime verdicts, judged once per verdict key,
+    differs; and only such hops can gain or lose findings (the other checks read nothing a tool
+    changes). The answer is the one `compare` gives (tests/test_whatif_incremental.py).
+    """
+    day, law_before = before.day, before.law
+    if before.rg.flows is not after.flows or not _same_areas(law_before, law_after):
+        return compare(before.rg, after, day, label, law_before, law_after, before_evaluation=before)
+    state = RegimeState(before.state.regimes, before.state.masks, {})
+    after_ev = Evaluation(after, day, law_after)
+    after_ev.__dict__["state"] = state
+    changes: list[HopChange] = []
+    old_findings: list[Finding] = []
+    new_findings: list[Finding] = []
+    for hop in before.hops():
+        if hop.collection or not hop.regimes or not (hop.source_countries and hop.target_countries):
+            continue  # judged without any transfer tool, so the same after
+        flow = after.flows[hop.flow]
+        shared = verdict_key(after, flow)
+        if all(regime_verdict(after, law_after, state, flow, day, regime, shared) == verdict
+               for regime, verdict in hop.regimes.items()):
+            continue
+        new = evaluate_hop(after, law_after, state, flow, day)
+        if new.status != hop.status:
+            changes.append(HopChange(hop.flow, hop.status.value, new.status.value, new.reason))
+        old_findings += transfer_findings(before.rg, before, hop)
+        new_findings += transfer_findings(after, after_ev, new)
+    old_ids = {f.id for f in old_findings}
+    new_ids = {f.id for f in new_findings}
+    order = finding_order(after)
+    return WhatIf(
+        label, day, changes,
+        sorted((f for f in new_findings if f.id not in old_ids), key=order),
+        sorted((f for f in old_findings if f.id not in new_ids), key=order),
+    )
+
+
+def _same_areas(a: Law, b: Law) -> bool:
+    """Whether two laws place every country in the same regimes on every date."""
+    return a is b or (a.data.regimes == b.data.regimes and a.data.groups == b.data.groups)
 
 
 def remove_party(rg: RegistryGraph, party: str, day: date, *, law: Law | None = None) -> WhatIf:

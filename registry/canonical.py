@@ -24,6 +24,8 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from registry.revisions import canonical_json
+
 _DECODER = json.JSONDecoder()
 
 
@@ -34,19 +36,24 @@ class CanonicalText:
     brackets; any other value is one piece holding its whole text.
     """
 
-    __slots__ = ("_lists", "_pieces")
+    __slots__ = ("_lists", "_pieces", "checked")
 
-    def __init__(self, pieces: dict[str, list[bytes | memoryview]], lists: frozenset[str]) -> None:
+    def __init__(self, pieces: dict[str, list[bytes | memoryview]], lists: frozenset[str],
+                 checked: bool = True) -> None:
         self._pieces = pieces
         self._lists = lists
+        # Whether the text is known to be canonical below its top level too (`is_canonical`).
+        self.checked = checked
 
     @classmethod
-    def parse(cls, text: str) -> tuple[dict[str, Any], CanonicalText]:
-        """Decode canonical JSON text into its content and its pieces, in one pass.
+    def parse(cls, text: str, *, check: bool = True) -> tuple[dict[str, Any], CanonicalText]:
+        """Decode canonical JSON text into its content and its pieces.
 
-        The top-level object is walked key by key with the C decoder, so this costs what
-        `json.loads` costs. Raises ValueError when `text` is not a canonical JSON object
-        (whitespace, unsorted keys): every stored revision text is one.
+        The top-level object is walked key by key with the C decoder (what `json.loads`
+        costs). Raises ValueError when `text` is not a canonical JSON object (whitespace,
+        unsorted keys, escapes, at any depth). The check below the top level serialises the
+        content again (what `json.dumps` costs); `check=False` leaves it to `is_canonical`,
+        for stores that read a revision at every open but extend one only now and then.
         """
         content: dict[str, Any] = {}
         spans: dict[str, tuple[int, int]] = {}
@@ -55,7 +62,7 @@ class CanonicalText:
         position, last_key = 1, None
         while text[position:position + 1] != "}":
             if content:
-                if text[position] != ",":
+                if text[position:position + 1] != ",":  # a slice: truncated text is refused
                     raise ValueError(f"expected ',' at {position}")
                 position += 1
             key, position = _DECODER.raw_decode(text, position)
@@ -68,6 +75,11 @@ class CanonicalText:
             content[key], spans[key], last_key = value, (start, position), key
         if position + 1 != len(text):
             raise ValueError("text after the JSON object")
+        # The walk above checks the top level only; spacing, key order, escapes or number forms
+        # inside a value (or an escaped key) would otherwise become pieces whose text is not
+        # canonical_json(content), so hashes of appended revisions would not be content hashes.
+        if check and canonical_json(content) != text:
+            raise ValueError("not canonical JSON inside a value")
         # ASCII text (the common case: ids and names) has one byte per character, so the
         # pieces are views into one encoded copy; otherwise each value is encoded alone.
         encoded = memoryview(text.encode("utf-8")) if text.isascii() else None
@@ -82,7 +94,13 @@ class CanonicalText:
                 pieces[key] = [encoded[start:end]]
             else:
                 pieces[key] = [text[start:end].encode("utf-8")]
-        return content, cls(pieces, lists)
+        return content, cls(pieces, lists, check)
+
+    def is_canonical(self, content: Mapping[str, Any]) -> bool:
+        """Whether the text is `canonical_json(content)` (checked once, then remembered)."""
+        if not self.checked:
+            self.checked = self.text() == canonical_json(content)
+        return self.checked
 
     def appended(self, additions: Mapping[str, Sequence[str]]) -> CanonicalText:
         """A new text with the element texts of `additions` appended to their lists.
@@ -102,7 +120,7 @@ class CanonicalText:
                 current.append((b"," if current else b"") + element.encode("utf-8"))
             pieces[key] = current
             lists.add(key)
-        return CanonicalText(pieces, frozenset(lists))
+        return CanonicalText(pieces, frozenset(lists), self.checked)
 
     def _chunks(self) -> Iterator[bytes | memoryview]:
         yield b"{"

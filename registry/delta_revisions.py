@@ -61,13 +61,15 @@ def read_delta(number: int, text: Any) -> dict[str, list[dict[str, Any]]]:
     return additions
 
 
-def from_snapshot(number: int, content_hash: str, text: Any) -> Materialised:
-    """A revision stored whole, its text checked against its content hash."""
+def from_snapshot(number: int, content_hash: str, text: Any, *, written: bool = False) -> Materialised:
+    """A revision stored whole, its text checked against its content hash. `written`: the text
+    was just made by `canonical_json` (so its canonical form need not be checked later)."""
     problem = f"revision {number} was changed outside flowreg"
     if not isinstance(text, str) or sha256_text(text) != content_hash:
         raise TamperError(f"{problem}: its content does not match its hash; run verify")
     try:
-        content, pieces = CanonicalText.parse(text)
+        content, pieces = CanonicalText.parse(text, check=False)
+        pieces.checked = written
     except ValueError:
         try:  # readable JSON, written by something other than flowreg: no pieces to share
             content, pieces = json.loads(text), None

@@ -241,11 +241,15 @@ class Registry(_Strict):
 
     def index(self) -> dict[str, Element]:
         """Every element by id."""
-        if self._index is None:
-            self._index = {
+        # Read through `__pydantic_private__` (pydantic's documented store of private
+        # attributes): `self._index` goes through `BaseModel.__getattr__`, and the engine asks
+        # this for every mechanism claim it judges.
+        index = self.__pydantic_private__["_index"]
+        if index is None:
+            index = self._index = {
                 element.id: element for name in SECTIONS for element in getattr(self, name)
             }
-        return self._index
+        return index
 
     def get(self, element_id: str) -> Element | None:
         return self.index().get(element_id)

@@ -321,8 +321,8 @@ class SqliteStore:
     ) -> Revision:
         """Append `text` (a whole registry's canonical JSON) as the next revision."""
         number = self._next_number(conn, expected_head)
-        return self._insert(conn, from_snapshot(number, sha256_text(text), text), text, None,
-                            author, message)
+        made = from_snapshot(number, sha256_text(text), text, written=True)
+        return self._insert(conn, made, text, None, author, message)
 
     @staticmethod
     def _next_number(conn: sqlite3.Connection, expected_head: int | None | EllipsisType) -> int:
@@ -373,11 +373,13 @@ class SqliteStore:
         with self._writing() as conn:
             number = self._next_number(conn, expected_head)
             base = self._materialised(conn, expected_head)
+            if base.text is not None and not base.text.is_canonical(base.content):
+                base = Materialised(base.number, base.content_hash, base.content, None, base.depth)
             made = extend(base, number, "", additions)
             if made.text is None:  # the head's text was not canonical: store this one whole
                 text = _encode(made.content)
-                return self._insert(conn, from_snapshot(number, sha256_text(text), text), text,
-                                    None, author, message or "")
+                return self._insert(conn, from_snapshot(number, sha256_text(text), text, written=True),
+                                    text, None, author, message or "")
             made = Materialised(number, made.text.sha256(), made.content, made.text,
                                 made.depth)
             if made.depth >= SNAPSHOT_EVERY:
@@ -425,7 +427,13 @@ class SqliteStore:
         return self._info(row) if row else None
 
     def get(self, number: int | None = None) -> Revision:
-        """Revision `number` (None: the head), its content checked against its hash."""
+        """Revision `number` (None: the head), its content checked against its hash.
+
+        The content's lists are shared with the revision kept in memory and its neighbours
+        (a revision that appends to another shares its elements): treat it as read-only. The
+        revision last read or written is served from memory while its stored content hash is
+        unchanged; `verify()` reads every row again.
+        """
         with self._reading() as conn:
             row = conn.execute(GET_REVISION, (number,)).fetchone()
             if row is None:
