@@ -82,6 +82,18 @@ def extension_of(registry: Registry) -> Extension | None:
     return registry._extension
 
 
+def append_registry(store: Any, registry: Registry, *, author: str, message: str, expected_head: int) -> Any:
+    """Write `registry` as the revision after `expected_head`, whose content its base must be
+    (the caller read it from that revision): as its additions alone where the store can
+    (`append_additions`), else whole. Returns the new revision."""
+    extension = extension_of(registry)
+    append_additions = getattr(store, "append_additions", None)
+    if extension is not None and append_additions is not None:
+        return append_additions(extension.additions, author=author, message=message,
+                                expected_head=expected_head)
+    return store.append(registry.content(), author=author, message=message, expected_head=expected_head)
+
+
 def _checked(registry: Registry, additions: Mapping[str, Sequence[Any]]) -> dict[str, list[Element]] | None:
     """The validated new elements per section, or None when anything is wrong with them."""
     parsed = ParsedYaml(value={})

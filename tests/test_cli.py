@@ -6,6 +6,7 @@ registry commands: validate, apply, history (--verify), show, export, diff, subp
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -217,6 +218,10 @@ def test_subprocessor_add_writes_a_revision_with_party_and_flow(northwind_db: Pa
     )
     assert "    carries: [subscriber.content, subscriber.contact.email]\n" in exported
     assert flowreg("history", "--verify", db=northwind_db).code == 0
+    # Only the change is stored: the new revision is a delta on revision 1.
+    with sqlite3.connect(northwind_db) as conn:
+        stored = conn.execute("SELECT base, content FROM revisions WHERE number = 2").fetchone()
+    assert stored[0] == 1 and json.loads(stored[1])["add"].keys() == {"parties", "flows"}
 
     # Same again: the party id is taken now, and the error names the option.
     again = flowreg(*SUBPROCESSOR, db=northwind_db)

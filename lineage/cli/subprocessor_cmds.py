@@ -14,6 +14,7 @@ import typer
 from lineage.cli import context
 from lineage.cli.output import Format, FormatOpt, emit_json, say
 from lineage.cli.registry_cmds import AuthorOpt
+from registry.additions import append_registry
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import PartyKind, Role
 from registry.model import Registry
@@ -151,8 +152,10 @@ def add(
         }
         revision = None
         if not dry_run:
-            revision = store.append(
-                updated.content(),
+            # Only the new party and flow are written (the registry was read from this head).
+            revision = append_registry(
+                store,
+                updated,
                 author=author or context.default_author(),
                 message=message or f"add sub-processor {party_id}",
                 expected_head=head.number,
