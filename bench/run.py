@@ -551,6 +551,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--merge", action="store_true", help="keep other sizes/backends of an existing results file")
     parser.add_argument("--regenerate", action="store_true", help="regenerate registry files even if present")
     parser.add_argument("--keep", action="store_true", help="keep the stores after the run")
+    parser.add_argument("--combine", nargs="+", metavar="JSON", default=None,
+                        help="run nothing: merge these results files (later ones win per size and "
+                             "backend) into --out/--name, and write its Markdown again")
     args = parser.parse_args(argv)
     if args.operations:
         args.operations = [o.strip() for o in args.operations.split(",") if o.strip()]
@@ -570,6 +573,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.generator import parse_size, size_label
 
     args = parse_args(argv)
+    if args.combine:
+        return combine([Path(p) for p in args.combine], Path(args.out), args.name, argv)
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     for name in backends:
         if name not in BACKENDS:
@@ -606,6 +611,29 @@ def main(argv: list[str] | None = None) -> int:
         if t["met"] is False:
             print(f"target missed: {t['size']} {t['figure']} {t['stat']} = {_fmt(t['value'])} {t['unit']} (limit {_fmt(t['limit'])})")
     print(f"wrote {json_path} and {out / f'{name}.md'}")
+    return 0
+
+
+def combine(paths: list[Path], out: Path, name: str | None, argv: list[str]) -> int:
+    """Merge results files made by separate runs (each entry keeps the code it measured)."""
+    reports = [json.loads(p.read_text()) for p in paths]
+    results: list[dict[str, Any]] = []
+    commands: list[str] = []
+    for report in reports:
+        for entry in report["results"]:
+            entry.setdefault("git", report["machine"].get("git"))
+        results = _merge(results, report["results"])
+        commands += [c for c in report.get("commands") or [report["command"]] if c not in commands]
+    newest = reports[-1]
+    command = "python -m bench.run " + " ".join(argv)
+    report = {**newest, "command": command, "commands": [*commands, command],
+              "results": results, "targets": check_targets(results)}
+    name = name or paths[-1].stem
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    (out / f"{name}.md").write_text(to_markdown(report) + "\n")
+    print_ratios(results)
+    print(f"wrote {out / f'{name}.json'} and {out / f'{name}.md'}")
     return 0
 
 

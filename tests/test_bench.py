@@ -89,6 +89,20 @@ def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
     assert report["machine"]["cores"] and report["machine"]["python"]
     markdown = (out / "tiny.md").read_text()
     assert "open cold" in markdown and "all findings" in markdown
+    assert entry["git"] == report["machine"]["git"] and "| code (git) |" in markdown
+
+    # Runs made separately are combined into one file; a later file wins for its size.
+    second = json.loads(json.dumps(report))
+    second["results"][0]["serve"]["open_s"] = 123.0
+    second["machine"]["git"] = "other"
+    del second["results"][0]["git"]  # written before entries recorded their code
+    (out / "second.json").write_text(json.dumps(second))
+    assert main(["--combine", str(out / "tiny.json"), str(out / "second.json"),
+                 "--out", str(out), "--name", "both"]) == 0
+    both = json.loads((out / "both.json").read_text())
+    [merged] = both["results"]
+    assert merged["serve"]["open_s"] == 123.0 and merged["git"] == "other"
+    assert "**open cold (s)** | **123** |" in (out / "both.md").read_text()
 
 
 def test_the_neo4j_slot_says_why_it_cannot_run() -> None:
