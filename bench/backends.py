@@ -102,7 +102,7 @@ class Neo4jEngine(Engine):
         return self.fr.store.ensure_graph(None).number
 
     def head_registry(self) -> Registry:
-        return Registry.from_content(self.fr.store.get().content)
+        return self.fr.registry()
 
 
 class Backend(Protocol):

@@ -73,6 +73,9 @@ class Flowreg:
         # Registries this object wrote, by revision hash: validated already, so the graph of a
         # revision just applied is built without reading and validating it back.
         self._written: _Lru = _Lru(1)
+        # On a Neo4j store, the registries `registry()` handed out (and `apply` wrote), by
+        # revision hash: a change made from one of them is stored as its additions alone.
+        self._registries: _Lru = _Lru(2)
         # On a Neo4j store the queries run in Cypher on the server (same methods, same answers);
         # None keeps the embedded engine below.
         self.backend = _neo4j_backend(store, self.law)
@@ -102,7 +105,22 @@ class Flowreg:
             return self._revisions.put(number, revision)
 
     def registry(self, number: int | None = None) -> Registry:
-        return self.graph(number).registry
+        """The registry of a revision (the head by default), built once per revision.
+
+        On a Neo4j store the queries never need the embedded graph, so only the registry is
+        built; a change made from it with `registry.additions.extend_registry` is then applied
+        as its additions alone (`apply`)."""
+        if self.backend is None:
+            return self.graph(number).registry
+        revision = self.revision(number)
+        with self._lock:
+            cached = self._registries.get(revision.hash)
+        if cached is not None:
+            return cached
+        with paused_gc():
+            registry = Registry.from_content(revision.content)
+        with self._lock:
+            return self._registries.put(revision.hash, registry)
 
     def graph(self, number: int | None = None) -> RegistryGraph:
         """The graph of a revision, built once per revision."""
@@ -112,7 +130,7 @@ class Flowreg:
         if cached is not None:
             return cached
         with self._lock:
-            registry = self._written.get(revision.hash)
+            registry = self._written.get(revision.hash) or self._registries.get(revision.hash)
         with paused_gc():
             rg = build_graph(registry or Registry.from_content(revision.content))
         with self._lock:
@@ -214,6 +232,8 @@ class Flowreg:
         with self._lock:
             self._revisions.put(revision.number, revision)
             self._written.put(revision.hash, registry)
+            if self.backend is not None:
+                self._registries.put(revision.hash, registry)
         return revision
 
     def _apply_extension(
@@ -222,6 +242,8 @@ class Flowreg:
         """The fast path of `apply`; None when it does not apply (then the whole registry is
         written). Only taken when `extension.base` is this object's registry of `base`, so what
         is stored is exactly `registry`."""
+        if self.backend is not None:
+            return self._apply_additions(registry, extension, author, message, base)
         append_additions = getattr(self.store, "append_additions", None)
         with self._lock:
             base_revision = self._revisions.get(base)
@@ -245,4 +267,23 @@ class Flowreg:
                     if extended is not None:
                         self._evaluations.put((revision.hash, day), extended)
                 self._forget_evaluations()
+        return revision
+
+    def _apply_additions(
+        self, registry: Registry, extension: Extension, author: str, message: str, base: int
+    ) -> Revision | None:
+        """The fast path of `apply` on a Neo4j store (which materialises the new revision's graph
+        from its additions itself); None when `extension.base` is not the registry `registry()`
+        handed out for revision `base`."""
+        with self._lock:
+            base_revision = self._revisions.get(base)
+            known = self._registries.get(base_revision.hash) if base_revision is not None else None
+        if known is None or known is not extension.base:
+            return None
+        with paused_gc():
+            revision = self.store.append_additions(  # type: ignore[attr-defined]
+                extension.additions, author=author, message=message, expected_head=base)
+        with self._lock:
+            self._revisions.put(revision.number, revision)
+            self._registries.put(revision.hash, registry)
         return revision

@@ -1,7 +1,12 @@
 """Materialising a revision's graph in Neo4j, and checking that it still matches the revision.
 
-Every element and relationship is keyed by the revision number `rev`, so each revision has its
-own graph and the ones already written never change:
+Every element and relationship is keyed by the number `rev` of the revision that wrote it, and
+the ones already written never change. A revision's graph is the elements and relationships of
+the revisions its `graph_revs` lists (`rev IN $revs`): its own alone when it was materialised
+whole; for a revision that only appends elements to its parent (a registration), the parent's
+graph plus its new elements, whose relationships may end at the parent's nodes
+(`lineage.neo4j_graph_delta`). Queries therefore filter relationships by `rev IN $revs` too, as
+a node of one revision may carry relationships of later revisions that build on it:
 
 - nodes `(:Element:<Label> {rev, id, kind, order, doc, ...})` with `<Label>` from the allow-list
   `registry.neo4j_store.NODE_LABELS`; `doc` is the element exactly as the revision stores it
@@ -19,6 +24,8 @@ own graph and the ones already written never change:
 
 Writes are batched MERGEs on the unique keys, so materialising twice (or after a crash halfway)
 gives the same graph; the revision's `graph` property says 'ready' only after the last batch.
+`graph_digest` covers what the revision itself wrote (`rev` = its number), which `check_graphs`
+compares with what the server holds.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from lineage.graph import build_graph
 from registry.errors import RegistryError, StoreError
 from registry.loader import load_registry_data
 from registry.model import SECTIONS
-from registry.neo4j_store import NODE_LABELS
+from registry.neo4j_store import NODE_LABELS, REL_TYPES
 from registry.revisions import Revision, canonical_json
 
 if TYPE_CHECKING:
@@ -50,8 +57,9 @@ MERGE_NODES = {
     f" SET n:{label}, n += row.props"
     for section, label in NODE_LABELS.items()
 }
-_ENDS = ("UNWIND $rows AS row MATCH (a:Element {rev: $rev, id: row.from})"
-         " MATCH (b:Element {rev: $rev, id: row.to}) ")
+# A relationship's ends may be nodes of any revision of the graph being written ($revs).
+_ENDS = ("UNWIND $rows AS row MATCH (a:Element {id: row.from}) WHERE a.rev IN $revs"
+         " MATCH (b:Element {id: row.to}) WHERE b.rev IN $revs ")
 MERGE_RELS = {
     "FLOW": _ENDS + "MERGE (a)-[r:FLOW {rev: $rev, id: row.id}]->(b) SET r += row.props",
     "CARRIES": _ENDS + "MERGE (a)-[r:CARRIES {rev: $rev, flow: row.flow, used: row.used}]->(b)"
@@ -70,16 +78,83 @@ CREATE_NODES = {
 }
 CREATE_RELS = {kind: _ENDS + f"CREATE (a)-[r:{kind}]->(b) SET r = row.props, r.rev = $rev"
                for kind in MERGE_RELS}
-FRESH = "MATCH (n:Element {rev: $rev}) RETURN count(n) = 0 AS fresh"
-DROP = [f"MATCH ()-[r:{kind}]->() WHERE r.rev = $rev WITH r LIMIT $batch DELETE r RETURN count(*) AS n"
+# A revision's relationships of one type: the existence checks let the planner seek the type's
+# composite (rev, ...) index rather than scan every relationship of the type.
+BY_REV = {"FLOW": "r.rev = $rev", "CARRIES": "r.rev = $rev AND r.used IS NOT NULL",
+          "PARENT_OF": "r.rev = $rev AND r.child IS NOT NULL",
+          "OWNED_BY": "r.rev = $rev AND r.system IS NOT NULL",
+          "BINDS": "r.rev = $rev AND r.mechanism IS NOT NULL AND r.member IS NOT NULL"}
+DIGEST_RELS = {kind: f"MATCH (a)-[r:{kind}]->(b) WHERE {BY_REV[kind]}"
+               " RETURN type(r) AS type, a.id AS a, b.id AS b, properties(r) AS props"
+               for kind in REL_TYPES}
+# A revision's nodes: `kind` (always set) lets the planner seek the (rev, kind) index.
+OWN_NODES = "MATCH (n:Element) WHERE n.rev = $rev AND n.kind IS NOT NULL"
+FRESH = ("RETURN NOT EXISTS { " + OWN_NODES + " } AND NOT EXISTS { MATCH ()-[f:FLOW]->() WHERE f.rev = $rev }"
+         " AS fresh")
+DROP = [f"MATCH ()-[r:{kind}]->() WHERE {BY_REV[kind]} WITH r LIMIT $batch DELETE r RETURN count(*) AS n"
         for kind in MERGE_RELS] + [
-    "MATCH (n:Element {rev: $rev}) WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n"]
-MARK = "MATCH (r:Revision {number: $rev}) SET r.graph = $state, r.top = $top, r.graph_digest = $digest"
+    OWN_NODES + " WITH n LIMIT $batch DETACH DELETE n RETURN count(*) AS n"]
+MARK = ("MATCH (r:Revision {number: $rev}) SET r.graph = $state, r.top = $top,"
+        " r.graph_digest = $digest, r.graph_revs = $revs")
+# The revisions whose graphs are made of `rev`'s elements (among others): not ready once it goes.
+DEPENDENTS = ("MATCH (r:Revision) WHERE r.number > $rev AND $rev IN r.graph_revs"
+              " SET r.graph = 'pending' RETURN count(r) AS n")
 
 
 def _props(**values: Any) -> dict[str, Any]:
     # Neo4j stores no nulls: an absent property reads back as null anyway.
     return {k: v for k, v in values.items() if v is not None}
+
+
+def node_row(section: str, raw: dict[str, Any], element: Any, order: int, used: frozenset[str]) -> dict:
+    """The node row of one element (`order`: its position in its section; `used`: the
+    categories some flow carries)."""
+    extra: dict[str, Any] = {}
+    if section == "categories":
+        extra = {"used": element.id in used, "parent": element.parent}
+    elif section == "subjects":
+        extra = {"countries": list(element.location)}
+    elif section == "parties":
+        extra = {"countries": [element.country] if element.country else [],
+                 "party_kind": element.kind.value}
+    elif section == "systems":
+        extra = {"countries": [element.country] if element.country else [], "owner": element.owner}
+    elif section == "mechanisms":
+        extra = {"members": list(element.members), "mechanism_kind": element.kind.value}
+    return {"id": element.id, "props": _props(
+        id=element.id, kind=KINDS[section], order=order, doc=canonical_json(raw), **extra)}
+
+
+def add_element_rels(rels: dict[str, list[dict]], section: str, element: Any) -> None:
+    """Append the relationships an element other than a flow starts to `rels`."""
+    if section == "categories" and element.parent:
+        rels["PARENT_OF"].append({"from": element.parent, "to": element.id,
+                                  "props": {"child": element.id}})
+    elif section == "systems":
+        rels["OWNED_BY"].append({"from": element.id, "to": element.owner,
+                                 "props": {"system": element.id}})
+    elif section == "mechanisms":
+        rels["BINDS"].extend({"from": element.id, "to": p, "props": {"mechanism": element.id, "member": p}}
+                             for p in dict.fromkeys(element.members))
+
+
+def add_flow_rels(rels: dict[str, list[dict]], raw: dict[str, Any], flow: Any, order: int,
+                  used: list[str]) -> None:
+    """Append a flow's FLOW relationship and its CARRIES (one per used category it carries,
+    `used`: the flow's `carried_used`) to `rels`."""
+    window = {"valid_from": flow.valid_from, "valid_until": flow.valid_until}
+    rels["FLOW"].append({"from": flow.from_, "to": flow.to, "id": flow.id, "props": _props(
+        id=flow.id, order=order, doc=canonical_json(raw), carries=list(flow.carries), used=used,
+        under=list(flow.under), role=flow.role.value if flow.role else None, purpose=flow.purpose,
+        frequency=flow.frequency.value, retention_days=flow.retention_days, **window)})
+    rels["CARRIES"].extend(
+        {"from": flow.from_, "to": flow.to, "flow": flow.id, "used": u,
+         "props": _props(flow=flow.id, used=u, order=order, **window)} for u in used)
+
+
+def top_of(content: dict[str, Any]) -> str:
+    """The revision's top-level fields (organisation, notice days...) as canonical JSON."""
+    return canonical_json({k: v for k, v in content.items() if k not in SECTIONS})
 
 
 def graph_rows(content: dict[str, Any]) -> tuple[dict[str, list[dict]], dict[str, list[dict]], str] | None:
@@ -91,45 +166,16 @@ def graph_rows(content: dict[str, Any]) -> tuple[dict[str, list[dict]], dict[str
         return None
     rg = build_graph(registry)
     nodes: dict[str, list[dict]] = {}
+    rels: dict[str, list[dict]] = {name: [] for name in MERGE_RELS}
     for section in NODE_LABELS:
         rows = []
         for order, (raw, element) in enumerate(zip(content.get(section) or [], getattr(registry, section), strict=True)):
-            extra: dict[str, Any] = {}
-            if section == "categories":
-                extra = {"used": element.id in rg.used, "parent": element.parent}
-            elif section == "subjects":
-                extra = {"countries": list(element.location)}
-            elif section == "parties":
-                extra = {"countries": [element.country] if element.country else [],
-                         "party_kind": element.kind.value}
-            elif section == "systems":
-                extra = {"countries": [element.country] if element.country else [], "owner": element.owner}
-            elif section == "mechanisms":
-                extra = {"members": list(element.members), "mechanism_kind": element.kind.value}
-            rows.append({"id": element.id, "props": _props(
-                id=element.id, kind=KINDS[section], order=order, doc=canonical_json(raw), **extra)})
+            rows.append(node_row(section, raw, element, order, rg.used))
+            add_element_rels(rels, section, element)
         nodes[section] = rows
-
-    rels: dict[str, list[dict]] = {name: [] for name in MERGE_RELS}
     for order, (raw, flow) in enumerate(zip(content.get("flows") or [], registry.flows, strict=True)):
-        window = {"valid_from": flow.valid_from, "valid_until": flow.valid_until}
-        used = list(rg.carried_used[flow.id])
-        rels["FLOW"].append({"from": flow.from_, "to": flow.to, "id": flow.id, "props": _props(
-            id=flow.id, order=order, doc=canonical_json(raw), carries=list(flow.carries), used=used,
-            under=list(flow.under), role=flow.role.value if flow.role else None, purpose=flow.purpose,
-            frequency=flow.frequency.value, retention_days=flow.retention_days, **window)})
-        rels["CARRIES"].extend(
-            {"from": flow.from_, "to": flow.to, "flow": flow.id, "used": u,
-             "props": _props(flow=flow.id, used=u, order=order, **window)} for u in used)
-    for category in registry.categories:
-        if category.parent:
-            rels["PARENT_OF"].append({"from": category.parent, "to": category.id,
-                                      "props": {"child": category.id}})
-    rels["OWNED_BY"] = [{"from": s.id, "to": s.owner, "props": {"system": s.id}} for s in registry.systems]
-    rels["BINDS"] = [{"from": m.id, "to": p, "props": {"mechanism": m.id, "member": p}} for m in registry.mechanisms
-                     for p in dict.fromkeys(m.members)]
-    top = canonical_json({k: v for k, v in content.items() if k not in SECTIONS})
-    return nodes, rels, top
+        add_flow_rels(rels, raw, flow, order, list(rg.carried_used[flow.id]))
+    return nodes, rels, top_of(content)
 
 
 def _line(*parts: Any) -> str:
@@ -179,29 +225,48 @@ def _chunks(rows: list[dict], size: int = BATCH) -> Iterator[list[dict]]:
 
 
 def materialise(store: Neo4jStore, revision: Revision) -> None:
-    """Write the revision's graph (idempotent), then mark it 'ready' ('invalid' when the content
-    is not a valid registry)."""
+    """Write the revision's whole graph (idempotent), then mark it 'ready' with `graph_revs` =
+    [its number] ('invalid' when the content is not a valid registry)."""
     rev = revision.number
     built = graph_rows(revision.content)
     if built is None:
-        store.write(lambda tx: tx.run(MARK, rev=rev, state="invalid", top=None, digest=None).consume(),
-                    doing="materialising a graph on")
+        store.write(lambda tx: tx.run(MARK, rev=rev, state="invalid", top=None, digest=None,
+                                      revs=None).consume(), doing="materialising a graph on")
         return
     nodes, rels, top = built
+    write_graph(store, rev, [rev], nodes, rels, top)
+
+
+def materialise_revision(store: Neo4jStore, number: int, base_revs: list[int] | None) -> None:
+    """Materialise revision `number`'s graph: only its new elements on its base's graph
+    (`base_revs`, None when there is none ready) where `lineage.neo4j_graph_delta` can, else
+    whole."""
+    if base_revs is not None:
+        from lineage.neo4j_graph_delta import extend_materialised
+
+        if extend_materialised(store, number, base_revs):
+            return
+    materialise(store, store.get(number))
+
+
+def write_graph(store: Neo4jStore, rev: int, revs: list[int], nodes: dict[str, list[dict]],
+                rels: dict[str, list[dict]], top: str) -> None:
+    """Write revision `rev`'s rows (their relationships' ends are looked up among the nodes of
+    `revs`, which ends with `rev`), then mark its graph 'ready' as made of `revs`."""
     fresh = store.read(lambda tx: tx.run(FRESH, rev=rev).single()["fresh"])
     try:
-        _write(store, rev, nodes, rels, fresh=fresh)
+        _write(store, rev, revs, nodes, rels, fresh=fresh)
     except StoreError as exc:
         if not fresh or "ConstraintValidationFailed" not in exc.message:
             raise
-        _write(store, rev, nodes, rels, fresh=False)  # another writer got there first
+        _write(store, rev, revs, nodes, rels, fresh=False)  # another writer got there first
     digest = _expected_digest(nodes, rels)
-    store.write(lambda tx: tx.run(MARK, rev=rev, state="ready", top=top, digest=digest).consume(),
-                doing="materialising a graph on")
+    store.write(lambda tx: tx.run(MARK, rev=rev, state="ready", top=top, digest=digest,
+                                  revs=revs).consume(), doing="materialising a graph on")
 
 
-def _write(store: Neo4jStore, rev: int, nodes: dict[str, list[dict]], rels: dict[str, list[dict]], *,
-           fresh: bool) -> None:
+def _write(store: Neo4jStore, rev: int, revs: list[int], nodes: dict[str, list[dict]],
+           rels: dict[str, list[dict]], *, fresh: bool) -> None:
     run = "materialising a graph on"
     node_query, rel_query = (CREATE_NODES, CREATE_RELS) if fresh else (MERGE_NODES, MERGE_RELS)
     for section, rows in nodes.items():
@@ -209,22 +274,23 @@ def _write(store: Neo4jStore, rev: int, nodes: dict[str, list[dict]], rels: dict
             store.write(lambda tx, q=node_query[section], b=batch: tx.run(q, rev=rev, rows=b).consume(), doing=run)
     for kind, rows in rels.items():
         for batch in _chunks(rows):
-            store.write(lambda tx, q=rel_query[kind], b=batch: tx.run(q, rev=rev, rows=b).consume(), doing=run)
+            store.write(lambda tx, q=rel_query[kind], b=batch: tx.run(q, rev=rev, revs=revs, rows=b).consume(),
+                        doing=run)
 
 
 def actual_digest(store: Neo4jStore, rev: int) -> str:
-    """The digest of what the graph of revision `rev` holds now (streamed from the server)."""
+    """The digest of what revision `rev` wrote of its graph, as the server holds it now: its
+    nodes and the relationships keyed with its number (streamed)."""
     digest = _Digest()
     labels = set(NODE_LABELS.values())
     with store._errors("verifying"), store.driver.session(database=store.database) as session:
-        for record in session.run("MATCH (n:Element {rev: $rev}) RETURN labels(n) AS labels,"
+        for record in session.run(OWN_NODES + " RETURN labels(n) AS labels,"
                                   " properties(n) AS props", rev=rev):
             label = next((name for name in record["labels"] if name in labels), "?")
             digest.add(_line("node", label, record["props"]))
-        for record in session.run("MATCH (a:Element {rev: $rev})-[r]->(b:Element {rev: $rev})"
-                                  " RETURN type(r) AS type, a.id AS a, b.id AS b,"
-                                  " properties(r) AS props", rev=rev):
-            digest.add(_line("rel", record["type"], record["a"], record["b"], record["props"]))
+        for query in DIGEST_RELS.values():
+            for record in session.run(query, rev=rev):
+                digest.add(_line("rel", record["type"], record["a"], record["b"], record["props"]))
     return digest.hexdigest()
 
 
@@ -240,12 +306,18 @@ def check_graphs(store: Neo4jStore) -> list[str]:
 
 
 def drop_graph(store: Neo4jStore, rev: int) -> None:
-    """Delete revision `rev`'s graph in batches and mark it 'pending' (the revision stays).
+    """Delete what revision `rev` wrote of its graph in batches and mark it 'pending' (the
+    revision stays), and with it every later revision whose graph builds on it: their own
+    elements stay, and materialising them again (MERGE) restores the relationships that ended
+    at the deleted nodes.
 
     Relationships go first, type by type through their (rev, ...) indexes, so no transaction
     has to detach a hub node's thousands of flows at once."""
-    store.write(lambda tx: tx.run("MATCH (r:Revision {number: $rev}) SET r.graph = 'pending'",
-                                  rev=rev).consume(), doing="dropping a graph on")
+    def mark(tx: Any) -> None:
+        tx.run("MATCH (r:Revision {number: $rev}) SET r.graph = 'pending'", rev=rev).consume()
+        tx.run(DEPENDENTS, rev=rev).consume()
+
+    store.write(mark, doing="dropping a graph on")
     for query in DROP:
         while store.write(lambda tx, q=query: tx.run(q, rev=rev, batch=BATCH).single()["n"],
                           doing="dropping a graph on"):

@@ -63,14 +63,15 @@ class Neo4jQueries:
         self._evaluations: OrderedDict[tuple[str, date], Evaluation] = OrderedDict()
 
     # --- plumbing ----------------------------------------------------------------------------
-    def _select(self, rev: int | None, work: Callable[[Any, int, sel.Part], None]) -> RegistryGraph:
-        """Run `work(tx, number, part)` in one read transaction on revision `rev`'s graph
-        (materialised first if needed) and build the partial graph it gathered."""
-        info = self.store.ensure_graph(rev)
+    def _select(self, rev: int | None, work: Callable[[Any, list[int], sel.Part], None]) -> RegistryGraph:
+        """Run `work(tx, revs, part)` in one read transaction on revision `rev`'s graph
+        (materialised first if needed; `revs`: the revisions whose elements make it up) and
+        build the partial graph it gathered."""
+        state = self.store.ensure_graph_state(rev)
 
         def run(tx: Any) -> sel.Part:
-            part = sel.new_part(tx, info.number)
-            work(tx, info.number, part)
+            part = sel.new_part(tx, state.info.number)
+            work(tx, state.revs, part)
             return part
 
         return build_graph(self.store.read(run, doing="querying").registry())
@@ -90,10 +91,10 @@ class Neo4jQueries:
     def active_graph(self, day: date, rev: int | None = None, *, extra: tuple[str, ...] = ()) -> RegistryGraph:
         """Every flow active on `day` with what evaluating and checking them needs (the rules
         too): the whole answer of `hops` and `findings` covers each of these hops."""
-        def work(tx: Any, number: int, part: sel.Part) -> None:
-            sel.add_flows(tx, number, part, sel.active_flows(tx, number, day))
-            named = sel.add_rules(tx, number, part)
-            sel.complete(tx, number, part, nodes=extra, categories=named)
+        def work(tx: Any, revs: list[int], part: sel.Part) -> None:
+            sel.add_flows(tx, revs, part, sel.active_flows(tx, revs, day))
+            named = sel.add_rules(tx, revs, part)
+            sel.complete(tx, revs, part, nodes=extra, categories=named)
 
         if extra:
             return self._select(rev, work)
@@ -111,16 +112,16 @@ class Neo4jQueries:
         """`lineage.queries.flows`: the category's active flows are an index seek; with
         `from_node`, what it reaches is a quantified path pattern, and the flows upstream of that
         (which decide the statuses) a server-side breadth-first walk."""
-        def work(tx: Any, number: int, part: sel.Part) -> None:
-            related = sel.related(tx, number, category)
+        def work(tx: Any, revs: list[int], part: sel.Part) -> None:
+            related = sel.related(tx, revs, category)
             if related is not None:
                 if from_node is None:
-                    chosen = sel.category_flows(tx, number, related, day)
+                    chosen = sel.category_flows(tx, revs, related, day)
                 else:
-                    reached = sel.reach(tx, number, from_node, day, related, forward=True)
-                    chosen = sel.closure(tx, number, reached, day, related, forward=False)
-                sel.add_flows(tx, number, part, chosen)
-            sel.complete(tx, number, part, nodes=[from_node] if from_node else [], categories=[category])
+                    reached = sel.reach(tx, revs, from_node, day, related, forward=True)
+                    chosen = sel.closure(tx, revs, reached, day, related, forward=False)
+                sel.add_flows(tx, revs, part, chosen)
+            sel.complete(tx, revs, part, nodes=[from_node] if from_node else [], categories=[category])
 
         rg = self._select(rev, work)
         return queries.flows(rg, category, day, from_node=from_node, law=self.law)
@@ -131,11 +132,11 @@ class Neo4jQueries:
 
     def recipients(self, category: str, day: date, *, rev: int | None = None) -> list[queries.Recipient]:
         """`lineage.queries.recipients` on the category's active flows (an index seek)."""
-        def work(tx: Any, number: int, part: sel.Part) -> None:
-            related = sel.related(tx, number, category)
+        def work(tx: Any, revs: list[int], part: sel.Part) -> None:
+            related = sel.related(tx, revs, category)
             if related is not None:
-                sel.add_flows(tx, number, part, sel.category_flows(tx, number, related, day))
-            sel.complete(tx, number, part, categories=[category])
+                sel.add_flows(tx, revs, part, sel.category_flows(tx, revs, related, day))
+            sel.complete(tx, revs, part, categories=[category])
 
         return queries.recipients(self._select(rev, work), category, day)
 
@@ -144,17 +145,17 @@ class Neo4jQueries:
         """`lineage.queries.path`: the hops on routes are found by two quantified path patterns
         (forward from `source`, backward from `target`) in one query; the flows upstream of
         those hops are added for their statuses."""
-        def work(tx: Any, number: int, part: sel.Part) -> None:
+        def work(tx: Any, revs: list[int], part: sel.Part) -> None:
             related = None
             if category is not None:
-                related = sel.related(tx, number, category)
+                related = sel.related(tx, revs, category)
                 if related is None:
-                    sel.complete(tx, number, part, nodes=[source, target])
+                    sel.complete(tx, revs, part, nodes=[source, target])
                     return
-            on_route = sel.add_flows(tx, number, part, sel.route(tx, number, source, target, day, related))
-            upstream = sel.closure(tx, number, {row.source for row in on_route}, day, related, forward=False)
-            sel.add_flows(tx, number, part, upstream)
-            sel.complete(tx, number, part, nodes=[source, target],
+            on_route = sel.add_flows(tx, revs, part, sel.route(tx, revs, source, target, day, related))
+            upstream = sel.closure(tx, revs, {row.source for row in on_route}, day, related, forward=False)
+            sel.add_flows(tx, revs, part, upstream)
+            sel.complete(tx, revs, part, nodes=[source, target],
                          categories=[category] if category else [])
 
         rg = self._select(rev, work)
@@ -164,25 +165,25 @@ class Neo4jQueries:
         """`lineage.impact.impact`: the hops at the node and the per-category walks up- and
         downstream of them run on the server. For a mechanism or framework, the hops that may
         rely on it are selected first and evaluated (with their upstream) to find those that do."""
-        def node_work(tx: Any, number: int, part: sel.Part) -> None:
-            sel.add_elements(tx, number, part, [node])
+        def node_work(tx: Any, revs: list[int], part: sel.Part) -> None:
+            sel.add_elements(tx, revs, part, [node])
             section = next((s for s, found in part.elements.items() if node in found), None)
             if section in ("parties", "systems", "subjects"):
-                own = [node] + (sel.owned_systems(tx, number, node) if section == "parties" else [])
-                rows = sel.add_flows(tx, number, part, sel.flows_at(tx, number, own, day))
+                own = [node] + (sel.owned_systems(tx, revs, node) if section == "parties" else [])
+                rows = sel.add_flows(tx, revs, part, sel.flows_at(tx, revs, own, day))
                 ups = [(r.source, u) for r in rows if r.target in own for u in r.used]
                 downs = [(r.target, u) for r in rows if r.source in own for u in r.used]
-                sel.add_flows(tx, number, part, sel.walk_pairs(tx, number, ups, day, forward=False))
-                sel.add_flows(tx, number, part, sel.walk_pairs(tx, number, downs, day, forward=True))
-                bound = sel.binding(tx, number, own) if section == "parties" else []
-                sel.complete(tx, number, part, nodes=own, mechanisms=bound)
+                sel.add_flows(tx, revs, part, sel.walk_pairs(tx, revs, ups, day, forward=False))
+                sel.add_flows(tx, revs, part, sel.walk_pairs(tx, revs, downs, day, forward=True))
+                bound = sel.binding(tx, revs, own) if section == "parties" else []
+                sel.complete(tx, revs, part, nodes=own, mechanisms=bound)
             elif section == "mechanisms" or (section is None and node in FRAMEWORK_IDS):
                 countries = adequacy_destinations(self.law, node)
-                rows = sel.add_flows(tx, number, part, sel.relying_candidates(tx, number, node, countries, day))
-                sel.add_flows(tx, number, part, sel.closure(tx, number, {r.source for r in rows}, day, None, forward=False))
-                sel.complete(tx, number, part)
+                rows = sel.add_flows(tx, revs, part, sel.relying_candidates(tx, revs, node, countries, day))
+                sel.add_flows(tx, revs, part, sel.closure(tx, revs, {r.source for r in rows}, day, None, forward=False))
+                sel.complete(tx, revs, part)
             else:
-                sel.complete(tx, number, part)
+                sel.complete(tx, revs, part)
 
         rg = self._select(rev, node_work)
         kind = rg.registry.kind_of(node) or ("framework" if node in FRAMEWORK_IDS else None)
@@ -191,13 +192,13 @@ class Neo4jQueries:
             relying = [f.id for f in rg.active_flows(day) if node in f.under or node in ev.hop(f.id).basis]
             keep = list(rg.flows)
 
-            def walk_work(tx: Any, number: int, part: sel.Part) -> None:
+            def walk_work(tx: Any, revs: list[int], part: sel.Part) -> None:
                 # The walk starts from the categories the server recorded for each flow (those of
                 # the whole registry), not the partial graph's, which may know fewer.
-                rows = sel.add_flows(tx, number, part, relying)
+                rows = sel.add_flows(tx, revs, part, relying)
                 downs = [(r.target, u) for r in rows for u in r.used]
-                sel.add_flows(tx, number, part, [*keep, *sel.walk_pairs(tx, number, downs, day, forward=True)])
-                sel.complete(tx, number, part, nodes=[node])
+                sel.add_flows(tx, revs, part, [*keep, *sel.walk_pairs(tx, revs, downs, day, forward=True)])
+                sel.complete(tx, revs, part, nodes=[node])
 
             rg = self._select(rev, walk_work)
         return impact_mod.impact(rg, node, day, law=self.law)

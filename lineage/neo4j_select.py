@@ -4,6 +4,11 @@ Each function runs inside a read transaction (`tx`) on the graph `lineage.neo4j_
 either returns ids (reachability and candidate selection happen on the server) or adds element
 documents to a `Part`, the partial registry the engine's pure functions then run on. Every value
 is a parameter; the query texts are literals.
+
+A revision's graph is the elements and relationships of the revisions `revs` (its `graph_revs`):
+every node lookup and every relationship hop is filtered on `rev IN $revs` (a node may carry
+relationships of later revisions that build on it). Neo4j plans `IN` on an indexed property as
+one index seek per value, so lookups by id and the CARRIES (rev, used) index stay seeks.
 """
 
 from __future__ import annotations
@@ -22,50 +27,59 @@ SECTION_OF = {"category": "categories", "subject": "subjects", "party": "parties
 
 
 def _active(var: str) -> str:
-    return (f"({var}.valid_from IS NULL OR {var}.valid_from <= $day)"
+    """A hop of the revision's graph, active on the date.
+
+    `rev + 0` keeps the graph filter out of reach of the (rev, ...) relationship indexes on
+    purpose: inside a path pattern or an expansion from known nodes, an index seek per step
+    (which the planner may pick once `rev` is compared plainly) reads every relationship of the
+    category in the graph at every step; the hops must be expanded from their nodes."""
+    return (f"({var}.rev + 0) IN $revs AND ({var}.valid_from IS NULL OR {var}.valid_from <= $day)"
             f" AND ({var}.valid_until IS NULL OR $day < {var}.valid_until)")
 
 
-# Per-hop filters: a FLOW active on the date, or a CARRIES (one per flow and used category)
-# active on the date whose category is one of $related.
+# Per-hop filters: a FLOW of the revision's graph active on the date, or a CARRIES (one per flow
+# and used category) of it active on the date whose category is one of $related.
 ON_FLOW = _active("f")
 ON_CARRIES = "k.used IN $related AND " + _active("k")
 
 TOP = "MATCH (r:Revision {number: $rev}) RETURN r.top AS top"
 RELATED = (
-    "MATCH (c:Element:Category {rev: $rev, id: $category})"
+    "MATCH (c:Element:Category {id: $category}) WHERE c.rev IN $revs"
     " OPTIONAL MATCH (c)-[:PARENT_OF*0..]->(d:Category) WHERE d.used"
     " WITH c, collect(DISTINCT d.id) AS down"
     " OPTIONAL MATCH (a:Category)-[:PARENT_OF*1..]->(c) WHERE a.used"
     " WITH down, collect(DISTINCT a.id) AS up RETURN down + up AS related"
 )
-# Index seek on CARRIES(rev, used).
-CATEGORY_FLOWS = ("MATCH ()-[k:CARRIES]->() WHERE k.rev = $rev AND " + ON_CARRIES
+# Index seeks on CARRIES(rev, used): one per revision and category (and on FLOW(rev)).
+CATEGORY_FLOWS = ("MATCH ()-[k:CARRIES]->() WHERE k.rev IN $revs AND " + ON_CARRIES
                   + " RETURN DISTINCT k.flow AS id")
-ACTIVE_FLOWS = "MATCH ()-[f:FLOW]->() WHERE f.rev = $rev AND " + ON_FLOW + " RETURN f.id AS id"
-CLAIMING = ("MATCH ()-[f:FLOW]->() WHERE f.rev = $rev AND $tool IN f.under AND " + ON_FLOW
+ACTIVE_FLOWS = "MATCH ()-[f:FLOW]->() WHERE f.rev IN $revs AND " + ON_FLOW + " RETURN f.id AS id"
+CLAIMING = ("MATCH ()-[f:FLOW]->() WHERE f.rev IN $revs AND $tool IN f.under AND " + ON_FLOW
             + " RETURN f.id AS id")
-INTO_COUNTRIES = ("MATCH (b:Element) WHERE b.rev = $rev AND b.kind IN ['party', 'system']"
+INTO_COUNTRIES = ("MATCH (b:Element) WHERE b.rev IN $revs AND b.kind IN ['party', 'system']"
                   " AND b.countries[0] IN $countries MATCH ()-[f:FLOW]->(b) WHERE " + ON_FLOW
                   + " RETURN f.id AS id")
-AT_NODES = ("UNWIND $nodes AS nid MATCH (n:Element {rev: $rev, id: nid})"
+AT_NODES = ("UNWIND $nodes AS nid MATCH (n:Element {id: nid}) WHERE n.rev IN $revs"
             " CALL (n) { MATCH (n)-[f:FLOW]->() WHERE " + ON_FLOW + " RETURN f.id AS id"
             " UNION MATCH (n)<-[f:FLOW]-() WHERE " + ON_FLOW + " RETURN f.id AS id }"
             " RETURN DISTINCT id")
-FLOWS = ("UNWIND $ids AS fid MATCH (a)-[f:FLOW {rev: $rev, id: fid}]->(b)"
+FLOWS = ("UNWIND $ids AS fid MATCH (a)-[f:FLOW {id: fid}]->(b) WHERE f.rev IN $revs"
          " RETURN f.id AS id, f.order AS order, f.doc AS doc, a.id AS source, b.id AS target,"
          " f.under AS under, f.carries AS carries, f.used AS used")
-ELEMENTS = ("UNWIND $ids AS eid MATCH (n:Element {rev: $rev, id: eid})"
-            " OPTIONAL MATCH (n)-[:OWNED_BY]->(o:Element)"
+ELEMENTS = ("UNWIND $ids AS eid MATCH (n:Element {id: eid}) WHERE n.rev IN $revs"
+            " OPTIONAL MATCH (n)-[w:OWNED_BY]->(o:Element) WHERE w.rev IN $revs"
             " RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc,"
             " o.kind AS okind, o.id AS oid, o.order AS oorder, o.doc AS odoc")
-OWNED = ("MATCH (p:Element {rev: $rev, id: $party})<-[:OWNED_BY]-(s:System)"
+OWNED = ("MATCH (p:Element {id: $party})<-[w:OWNED_BY]-(s:System) WHERE p.rev IN $revs AND w.rev IN $revs"
          " RETURN s.id AS id ORDER BY s.order")
-BOUND = ("UNWIND $nodes AS nid MATCH (:Element {rev: $rev, id: nid})<-[:BINDS]-(m:Mechanism)"
-         " RETURN DISTINCT m.id AS id")
-RULES = "MATCH (n:Element {rev: $rev, kind: 'rule'}) RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc"
+BOUND = ("UNWIND $nodes AS nid MATCH (n:Element {id: nid})<-[b:BINDS]-(m:Mechanism)"
+         " WHERE n.rev IN $revs AND b.rev IN $revs RETURN DISTINCT m.id AS id")
+RULES = ("MATCH (n:Element {kind: 'rule'}) WHERE n.rev IN $revs"
+         " RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc")
+# Categories (and so PARENT_OF) are only ever written by a whole materialisation: a category
+# tree lies within one revision's elements, so the hops below need no filter on rev.
 CATEGORY_TREES = (
-    "UNWIND $ids AS cid MATCH (c:Element:Category {rev: $rev, id: cid})"
+    "UNWIND $ids AS cid MATCH (c:Element:Category {id: cid}) WHERE c.rev IN $revs"
     " CALL (c) { MATCH (c)-[:PARENT_OF*0..]->(d) RETURN d"
     " UNION MATCH (d)-[:PARENT_OF*1..]->(c) RETURN d }"
     " RETURN DISTINCT d.kind AS kind, d.id AS id, d.order AS order, d.doc AS doc"
@@ -73,25 +87,25 @@ CATEGORY_TREES = (
 # Reachability from one node: quantified path patterns with the per-hop filter inside; the
 # planner turns them into a pruning breadth-first expand (each node visited once).
 REACH = {
-    (True, True): "MATCH (s:Element {rev: $rev, id: $start})"
+    (True, True): "MATCH (s:Element {id: $start}) WHERE s.rev IN $revs"
     " MATCH (s) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (n) RETURN DISTINCT n.id AS id",
-    (False, True): "MATCH (s:Element {rev: $rev, id: $start})"
+    (False, True): "MATCH (s:Element {id: $start}) WHERE s.rev IN $revs"
     " MATCH (n) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (s) RETURN DISTINCT n.id AS id",
-    (True, False): "MATCH (s:Element {rev: $rev, id: $start})"
+    (True, False): "MATCH (s:Element {id: $start}) WHERE s.rev IN $revs"
     " MATCH (s) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (n) RETURN DISTINCT n.id AS id",
-    (False, False): "MATCH (s:Element {rev: $rev, id: $start})"
+    (False, False): "MATCH (s:Element {id: $start}) WHERE s.rev IN $revs"
     " MATCH (n) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (s) RETURN DISTINCT n.id AS id",
 }
 # Flows on some route from $source to $target: forward set x backward set, in one query.
 ROUTE = {
-    True: "MATCH (s:Element {rev: $rev, id: $source}), (t:Element {rev: $rev, id: $target})"
+    True: "MATCH (s:Element {id: $source}), (t:Element {id: $target}) WHERE s.rev IN $revs AND t.rev IN $revs"
     " CALL (s) { MATCH (s) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (x)"
     " RETURN collect(DISTINCT x) AS fw }"
     " CALL (t) { MATCH (y) (()-[k:CARRIES WHERE " + ON_CARRIES + "]->())* (t)"
     " RETURN collect(DISTINCT y) AS bw }"
     " UNWIND fw AS a MATCH (a)-[k:CARRIES]->(b) WHERE " + ON_CARRIES + " AND b IN bw"
     " RETURN DISTINCT k.flow AS id",
-    False: "MATCH (s:Element {rev: $rev, id: $source}), (t:Element {rev: $rev, id: $target})"
+    False: "MATCH (s:Element {id: $source}), (t:Element {id: $target}) WHERE s.rev IN $revs AND t.rev IN $revs"
     " CALL (s) { MATCH (s) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (x)"
     " RETURN collect(DISTINCT x) AS fw }"
     " CALL (t) { MATCH (y) (()-[f:FLOW WHERE " + ON_FLOW + "]->())* (t)"
@@ -100,23 +114,21 @@ ROUTE = {
     " RETURN DISTINCT f.id AS id",
 }
 # One breadth-first level from many nodes at once (multi-source closures).
+_AT = "UNWIND $frontier AS nid MATCH (n:Element {id: nid}) WHERE n.rev IN $revs "
 STEP = {
-    (True, True): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})-[k:CARRIES]->(m)"
-    " WHERE " + ON_CARRIES + " RETURN DISTINCT k.flow AS flow, m.id AS next",
-    (False, True): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})<-[k:CARRIES]-(m)"
-    " WHERE " + ON_CARRIES + " RETURN DISTINCT k.flow AS flow, m.id AS next",
-    (True, False): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})-[f:FLOW]->(m)"
-    " WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
-    (False, False): "UNWIND $frontier AS nid MATCH (n:Element {rev: $rev, id: nid})<-[f:FLOW]-(m)"
-    " WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
+    (True, True): _AT + "MATCH (n)-[k:CARRIES]->(m) WHERE " + ON_CARRIES
+    + " RETURN DISTINCT k.flow AS flow, m.id AS next",
+    (False, True): _AT + "MATCH (n)<-[k:CARRIES]-(m) WHERE " + ON_CARRIES
+    + " RETURN DISTINCT k.flow AS flow, m.id AS next",
+    (True, False): _AT + "MATCH (n)-[f:FLOW]->(m) WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
+    (False, False): _AT + "MATCH (n)<-[f:FLOW]-(m) WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
 }
 # One level of a per-category walk: (node, used category) pairs.
+_PAIR = "UNWIND $frontier AS p MATCH (n:Element {id: p.node}) WHERE n.rev IN $revs "
 PAIR_STEP = {
-    True: "UNWIND $frontier AS p MATCH (n:Element {rev: $rev, id: p.node})"
-    "-[k:CARRIES {used: p.used}]->(m) WHERE " + _active("k")
+    True: _PAIR + "MATCH (n)-[k:CARRIES {used: p.used}]->(m) WHERE " + _active("k")
     + " RETURN k.flow AS flow, m.id AS next, k.used AS used",
-    False: "UNWIND $frontier AS p MATCH (n:Element {rev: $rev, id: p.node})"
-    "<-[k:CARRIES {used: p.used}]-(m) WHERE " + _active("k")
+    False: _PAIR + "MATCH (n)<-[k:CARRIES {used: p.used}]-(m) WHERE " + _active("k")
     + " RETURN k.flow AS flow, m.id AS next, k.used AS used",
 }
 
@@ -170,59 +182,59 @@ def new_part(tx: Any, rev: int) -> Part:
     return Part(json.loads(record["top"]) if record and record["top"] else {})
 
 
-def related(tx: Any, rev: int, category: str) -> list[str] | None:
+def related(tx: Any, revs: list[int], category: str) -> list[str] | None:
     """The used categories whose data is part of, or contains, `category`'s (None: unknown)."""
-    record = tx.run(RELATED, rev=rev, category=category).single()
+    record = tx.run(RELATED, revs=revs, category=category).single()
     return None if record is None else list(record["related"])
 
 
-def category_flows(tx: Any, rev: int, related_ids: list[str], day: date) -> list[str]:
+def category_flows(tx: Any, revs: list[int], related_ids: list[str], day: date) -> list[str]:
     """Flows active on `day` that carry any of the related categories (an index seek)."""
-    return [r["id"] for r in tx.run(CATEGORY_FLOWS, rev=rev, related=related_ids, day=day)]
+    return [r["id"] for r in tx.run(CATEGORY_FLOWS, revs=revs, related=related_ids, day=day)]
 
 
-def active_flows(tx: Any, rev: int, day: date) -> list[str]:
+def active_flows(tx: Any, revs: list[int], day: date) -> list[str]:
     """Every flow active on `day` (for answers that cover every hop)."""
-    return [r["id"] for r in tx.run(ACTIVE_FLOWS, rev=rev, day=day)]
+    return [r["id"] for r in tx.run(ACTIVE_FLOWS, revs=revs, day=day)]
 
 
-def flows_at(tx: Any, rev: int, nodes: list[str], day: date) -> list[str]:
+def flows_at(tx: Any, revs: list[int], nodes: list[str], day: date) -> list[str]:
     """Flows active on `day` into or out of any of `nodes`."""
-    return [r["id"] for r in tx.run(AT_NODES, rev=rev, nodes=nodes, day=day)]
+    return [r["id"] for r in tx.run(AT_NODES, revs=revs, nodes=nodes, day=day)]
 
 
-def relying_candidates(tx: Any, rev: int, tool: str, countries: list[str], day: date) -> list[str]:
+def relying_candidates(tx: Any, revs: list[int], tool: str, countries: list[str], day: date) -> list[str]:
     """Active flows that claim `tool`, or go to a recipient in one of `countries` (where an
     adequacy decision named `tool` may carry them): a superset of the hops that rely on it."""
-    out = [r["id"] for r in tx.run(CLAIMING, rev=rev, tool=tool, day=day)]
+    out = [r["id"] for r in tx.run(CLAIMING, revs=revs, tool=tool, day=day)]
     if countries:
-        out += [r["id"] for r in tx.run(INTO_COUNTRIES, rev=rev, countries=countries, day=day)]
+        out += [r["id"] for r in tx.run(INTO_COUNTRIES, revs=revs, countries=countries, day=day)]
     return list(dict.fromkeys(out))
 
 
-def owned_systems(tx: Any, rev: int, party: str) -> list[str]:
-    return [r["id"] for r in tx.run(OWNED, rev=rev, party=party)]
+def owned_systems(tx: Any, revs: list[int], party: str) -> list[str]:
+    return [r["id"] for r in tx.run(OWNED, revs=revs, party=party)]
 
 
-def binding(tx: Any, rev: int, nodes: list[str]) -> list[str]:
+def binding(tx: Any, revs: list[int], nodes: list[str]) -> list[str]:
     """Mechanisms any of `nodes` is a member of."""
-    return [r["id"] for r in tx.run(BOUND, rev=rev, nodes=nodes)]
+    return [r["id"] for r in tx.run(BOUND, revs=revs, nodes=nodes)]
 
 
-def reach(tx: Any, rev: int, start: str, day: date, related_ids: list[str] | None, *, forward: bool) -> list[str]:
+def reach(tx: Any, revs: list[int], start: str, day: date, related_ids: list[str] | None, *, forward: bool) -> list[str]:
     """Nodes reachable from (forward) or reaching (backward) `start`, itself included, over hops
     active on `day` (carrying a related category, when given)."""
     query = REACH[(forward, related_ids is not None)]
-    return [r["id"] for r in tx.run(query, rev=rev, start=start, day=day, related=related_ids)]
+    return [r["id"] for r in tx.run(query, revs=revs, start=start, day=day, related=related_ids)]
 
 
-def route(tx: Any, rev: int, source: str, target: str, day: date, related_ids: list[str] | None) -> list[str]:
+def route(tx: Any, revs: list[int], source: str, target: str, day: date, related_ids: list[str] | None) -> list[str]:
     """Flows on some route from `source` to `target` (the path query's hops)."""
     query = ROUTE[related_ids is not None]
-    return [r["id"] for r in tx.run(query, rev=rev, source=source, target=target, day=day, related=related_ids)]
+    return [r["id"] for r in tx.run(query, revs=revs, source=source, target=target, day=day, related=related_ids)]
 
 
-def closure(tx: Any, rev: int, starts: Iterable[str], day: date, related_ids: list[str] | None,
+def closure(tx: Any, revs: list[int], starts: Iterable[str], day: date, related_ids: list[str] | None,
             *, forward: bool) -> set[str]:
     """The flows walked from `starts` (many at once) over hops active on `day`: backward, every
     flow whose data can reach a start, which is what regime propagation at the starts needs.
@@ -234,7 +246,7 @@ def closure(tx: Any, rev: int, starts: Iterable[str], day: date, related_ids: li
     query = STEP[(forward, related_ids is not None)]
     while frontier:
         found = []
-        for record in tx.run(query, rev=rev, frontier=frontier, day=day, related=related_ids):
+        for record in tx.run(query, revs=revs, frontier=frontier, day=day, related=related_ids):
             walked.add(record["flow"])
             if record["next"] not in seen:
                 seen.add(record["next"])
@@ -243,7 +255,7 @@ def closure(tx: Any, rev: int, starts: Iterable[str], day: date, related_ids: li
     return walked
 
 
-def walk_pairs(tx: Any, rev: int, starts: Iterable[tuple[str, str]], day: date, *, forward: bool) -> set[str]:
+def walk_pairs(tx: Any, revs: list[int], starts: Iterable[tuple[str, str]], day: date, *, forward: bool) -> set[str]:
     """The flows walked from (node, category) pairs along hops that carry that category, like
     `lineage.impact`'s walk, breadth first on the server."""
     seen = set(starts)
@@ -251,7 +263,7 @@ def walk_pairs(tx: Any, rev: int, starts: Iterable[tuple[str, str]], day: date, 
     while frontier:
         found = []
         params = [{"node": node, "used": used} for node, used in frontier]
-        for record in tx.run(PAIR_STEP[forward], rev=rev, frontier=params, day=day):
+        for record in tx.run(PAIR_STEP[forward], revs=revs, frontier=params, day=day):
             walked.add(record["flow"])
             pair = (record["next"], record["used"])
             if pair not in seen:
@@ -261,28 +273,28 @@ def walk_pairs(tx: Any, rev: int, starts: Iterable[tuple[str, str]], day: date, 
     return walked
 
 
-def add_flows(tx: Any, rev: int, part: Part, flow_ids: Iterable[str]) -> list[FlowRow]:
+def add_flows(tx: Any, revs: list[int], part: Part, flow_ids: Iterable[str]) -> list[FlowRow]:
     """Fetch the flows not yet in `part` and add them; returns the rows of all asked for."""
     wanted = list(dict.fromkeys(flow_ids))
     missing = [f for f in wanted if f not in part.flows]
-    for r in tx.run(FLOWS, rev=rev, ids=missing):
+    for r in tx.run(FLOWS, revs=revs, ids=missing):
         part.flows[r["id"]] = FlowRow(r["order"], r["doc"], r["source"], r["target"], tuple(r["under"] or ()),
                                       tuple(r["carries"] or ()), tuple(r["used"] or ()))
     return [part.flows[f] for f in wanted if f in part.flows]
 
 
-def add_elements(tx: Any, rev: int, part: Part, element_ids: Iterable[str]) -> None:
+def add_elements(tx: Any, revs: list[int], part: Part, element_ids: Iterable[str]) -> None:
     """Fetch elements (and a system's owner) by id; unknown ids are skipped."""
     missing = [e for e in dict.fromkeys(element_ids) if not part.has(e)]
-    for r in tx.run(ELEMENTS, rev=rev, ids=missing):
+    for r in tx.run(ELEMENTS, revs=revs, ids=missing):
         part.add(r["kind"], r["id"], r["order"], r["doc"])
         part.add(r["okind"], r["oid"], r["oorder"], r["odoc"])
 
 
-def add_rules(tx: Any, rev: int, part: Part) -> list[str]:
+def add_rules(tx: Any, revs: list[int], part: Part) -> list[str]:
     """Add every rule; returns the categories the rules name."""
     named: list[str] = []
-    for r in tx.run(RULES, rev=rev):
+    for r in tx.run(RULES, revs=revs):
         part.add(r["kind"], r["id"], r["order"], r["doc"])
         rule = json.loads(r["doc"])
         check = rule.get("deny") or rule.get("retention") or {}
@@ -291,7 +303,7 @@ def add_rules(tx: Any, rev: int, part: Part) -> list[str]:
     return named
 
 
-def complete(tx: Any, rev: int, part: Part, *, nodes: Iterable[str] = (), categories: Iterable[str] = (),
+def complete(tx: Any, revs: list[int], part: Part, *, nodes: Iterable[str] = (), categories: Iterable[str] = (),
              mechanisms: Iterable[str] = ()) -> Part:
     """Add what the part's flows need to be evaluated: both ends (and a system's owner), the
     mechanisms they claim, and the category trees of what they carry (with ancestors); plus the
@@ -299,8 +311,8 @@ def complete(tx: Any, rev: int, part: Part, *, nodes: Iterable[str] = (), catego
     rows = list(part.flows.values())
     ends = [n for row in rows for n in (row.source, row.target)]
     claimed = [m for row in rows for m in row.under if m not in FRAMEWORK_IDS]
-    add_elements(tx, rev, part, [*nodes, *ends, *claimed, *mechanisms])
+    add_elements(tx, revs, part, [*nodes, *ends, *claimed, *mechanisms])
     wanted = list(dict.fromkeys([*categories, *(c for row in rows for c in row.carries)]))
-    for r in tx.run(CATEGORY_TREES, rev=rev, ids=wanted):
+    for r in tx.run(CATEGORY_TREES, revs=revs, ids=wanted):
         part.add(r["kind"], r["id"], r["order"], r["doc"])
     return part

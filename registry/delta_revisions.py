@@ -122,3 +122,54 @@ def extend(
         texts[section] = [canonical_json(e) for e in elements]
     pieces = base.text.appended(texts) if base.text is not None else None
     return Materialised(number, content_hash, content, pieces, base.depth + 1)
+
+
+def appended(
+    base: Materialised, number: int, additions: Mapping[str, Sequence[dict[str, Any]]], *,
+    snapshot_every: int = SNAPSHOT_EVERY,
+) -> tuple[Materialised, str, int | None]:
+    """Revision `number`, which is `base` with `additions` appended, and how to store it:
+    (the revision, the text to store, the base number to record, None when stored whole).
+
+    Stored whole when the base's text is not canonical (there are no pieces to share) or when
+    it would be the `snapshot_every`-th delta since the last snapshot; else as a delta. The
+    content hash is streamed over the pieces either way.
+    """
+    if base.text is not None and not base.text.is_canonical(base.content):
+        base = Materialised(base.number, base.content_hash, base.content, None, base.depth)
+    made = extend(base, number, "", additions)
+    if made.text is None:
+        text = canonical_json(made.content)
+        return from_snapshot(number, sha256_text(text), text, written=True), text, None
+    if made.depth >= snapshot_every:
+        made = Materialised(number, made.text.sha256(), made.content, made.text, 0)
+        return made, made.text.text(), None
+    made = Materialised(number, made.text.sha256(), made.content, made.text, made.depth)
+    return made, delta_text(additions), base.number
+
+
+def verify_content(
+    number: int, content_hash: Any, text: Any, base: Any, previous: Materialised | None,
+    problems: list[str],
+) -> Materialised | None:
+    """Check one stored revision's content (`base` None: whole, else a delta on `previous`)
+    against its hash, adding what is wrong to `problems`; returns it materialised (for the
+    delta after it) or None when it cannot be read. Stores stream their rows through this."""
+    mismatch = f"revision {number}: content does not match its content hash"
+    if base is None:
+        if not isinstance(text, str) or sha256_text(text) != content_hash:
+            problems.append(mismatch)
+            return None
+        try:
+            return from_snapshot(number, content_hash, text)
+        except TamperError:
+            return None  # hashed fine, so reported by nothing else; a delta after it says so
+    if previous is None or previous.number != number - 1 or base != number - 1:
+        problems.append(f"revision {number}: stored as a change of revision {base}, "
+                        "which cannot be read; its content cannot be checked")
+        return None
+    try:
+        return replay(previous, [(number, base, text)], number, content_hash)
+    except TamperError:
+        problems.append(mismatch)
+        return None

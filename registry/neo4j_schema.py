@@ -14,7 +14,7 @@ from typing import Any
 from registry.errors import FlowregError
 from registry.revisions import Proposal, RevisionInfo, canonical_json, iso_utc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: delta revisions (`base`), graphs made of several revisions' elements (`graph_revs`)
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 INFO_FIELDS = tuple(RevisionInfo.model_fields)
 PROPOSAL_FIELDS = tuple(Proposal.model_fields)

@@ -1,8 +1,10 @@
 """The Neo4j store: the registry's history, proposals and materialised graphs on a Neo4j server.
 
-Revisions are `(:Revision {number, created_at, author, message, content, content_hash,
-parent_hash, hash, graph, top})` nodes (content is the canonical JSON text, so hashes are checked
-on exactly what is stored); proposals are `(:Proposal ...)` nodes. Uniqueness constraints on the
+Revisions are `(:Revision {number, created_at, author, message, content, base, content_hash,
+parent_hash, hash, graph, graph_revs, top})` nodes: content is the canonical JSON text of the
+whole registry (`base` null), or of the elements a registration appends to its parent (`base` =
+the parent's number; `registry.neo4j_revisions`), so hashes are checked on exactly what is
+stored; proposals are `(:Proposal ...)` nodes. Uniqueness constraints on the
 revision number and hash, the proposal id and the graph keys are created idempotently on open.
 
 Writes: every revision or proposal write is ONE transaction that first takes the write lock of
@@ -13,7 +15,9 @@ becomes StaleHeadError, or a retry when the writer did not ask for a head).
 
 Graphs: after the revision commits, its graph is materialised by `lineage.neo4j_graph` in
 follow-up batches (MERGE on the unique graph keys, so re-running is harmless), and only then is
-`graph` set from 'pending' to 'ready'. A crash in between leaves 'pending'; the query layer
+`graph` set from 'pending' to 'ready'. A revision stored as a delta whose parent's graph is
+ready gets only its new elements, and `graph_revs` lists the revisions whose elements make up
+its graph (`lineage.neo4j_graph`). A crash in between leaves 'pending'; the query layer
 finishes the job on first use (`ensure_graph`). Content that is not a valid registry is marked
 'invalid' and has no graph. Why not in the append transaction: a registry of a million flows
 does not fit one transaction's state in a 1 GB heap, and the history must not wait on it.
@@ -24,42 +28,32 @@ driver only and never appears in a repr, an error or a log line written here.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import EllipsisType
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import neo4j  # `registry.store.open_store` turns its absence into a clear error
-from pydantic import ValidationError
 
 from registry.config import Settings
-from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
+from registry.errors import FlowregError, StoreError
 from registry.neo4j_proposals import ProposalsMixin
+from registry.neo4j_revisions import RevisionsMixin
 from registry.neo4j_schema import (
     BOLT_SCHEMES,
     HEAD,
     INDEXES,
-    INFO_FIELDS,
-    LOCK,
     NODE_LABELS,
     REL_TYPES,
     REVISION_FIELDS,
     SCHEMA,
     SCHEMA_VERSION,
-    encode,
-    now,
-    require_text,
 )
 from registry.revisions import (
-    Revision,
     RevisionInfo,
-    chain_hash,
-    revision_from_stored,
-    sha256_text,
     verify_chain,
 )
 
@@ -89,7 +83,19 @@ def _uri_password(uri: str) -> str | None:
         return None
 
 
-class Neo4jStore(ProposalsMixin):
+@dataclass(frozen=True)
+class GraphState:
+    """A revision, the state of its graph ('pending', 'ready', 'invalid'), the revisions whose
+    elements make up its graph (`rev IN revs` selects it), and the revision its content is a
+    delta on (None: stored whole)."""
+
+    info: RevisionInfo
+    graph: str | None
+    revs: list[int]
+    base: int | None
+
+
+class Neo4jStore(RevisionsMixin, ProposalsMixin):
     """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
 
     def __init__(self, settings: Settings, *, connect_timeout: float = 15.0) -> None:
@@ -103,6 +109,7 @@ class Neo4jStore(ProposalsMixin):
         # A password written into the URI (user:password@host) is scrubbed from messages too.
         self._hidden = [x for x in (self._secret, _uri_password(settings.neo4j_uri)) if x]
         self._lock = threading.Lock()
+        self._last = None  # the revision last read or written (registry.neo4j_revisions)
         self._neo4j = neo4j
         scheme = settings.neo4j_uri.partition("://")[0].lower()
         if scheme not in BOLT_SCHEMES:
@@ -222,84 +229,37 @@ class Neo4jStore(ProposalsMixin):
             " m.schema_version = $version, m.next_proposal = 1 RETURN m.schema_version AS v",
             version=SCHEMA_VERSION,
         ).single()
+        if int(record["v"]) < SCHEMA_VERSION:
+            # 2: revisions stored as deltas (`base`) and graphs built on others' (`graph_revs`).
+            # Everything schema 1 wrote is a whole revision with a graph of its own, which is
+            # what a missing `base` and `graph_revs` mean, so nothing else changes; an older
+            # flowreg, which would misread deltas, now refuses the store.
+            tx.run("MATCH (m:FlowregMeta {key: 'store'}) SET m.schema_version = $version",
+                   version=SCHEMA_VERSION).consume()
+            return SCHEMA_VERSION
         return int(record["v"])
 
-    @staticmethod
-    def _info(record: Mapping[str, Any]) -> RevisionInfo:
-        data = {name: record[name] for name in INFO_FIELDS}
-        try:
-            return RevisionInfo.model_validate(data)
-        except ValidationError as exc:
-            fields = ", ".join(str(error["loc"][0]) for error in exc.errors())
-            raise TamperError(f"revision {data['number']}: malformed record ({fields})") from None
-
-    # --- revisions ---------------------------------------------------------------------------
-    def head(self) -> RevisionInfo | None:
-        """The newest revision, or None when the store is empty."""
-        record = self.read(lambda tx: tx.run(HEAD).single())
-        return self._info(record) if record else None
-
+    # --- revisions and their graphs ---------------------------------------------------------
     def revision_info(self, number: int | None = None) -> RevisionInfo:
         """Revision `number` (None: the head) without its content; NotFoundError as `get`."""
-        return self._info_and_graph(number)[0]
+        return self.graph_state(number).info
 
-    def _info_and_graph(self, number: int | None) -> tuple[RevisionInfo, str | None]:
-        """A revision's info and the state of its graph, in one round trip."""
+    def graph_state(self, number: int | None = None) -> GraphState:
+        """A revision's info, how it is stored and the state of its graph, in one round trip;
+        NotFoundError as `get`."""
         def work(tx: Any) -> tuple[Any, Any]:
             head = tx.run(HEAD).single()
             if head is None:
                 return None, None
             return tx.run("MATCH (r:Revision {number: $n}) RETURN " + REVISION_FIELDS
-                          + ", r.graph AS graph", n=head["number"] if number is None else number
-                          ).single(), head
+                          + ", r.graph AS graph, r.graph_revs AS revs, r.base AS base",
+                          n=head["number"] if number is None else number).single(), head
         record, head = self.read(work)
         self._missing(number, record, head)
-        return self._info(record), record["graph"]
-
-    @staticmethod
-    def _missing(number: int | None, record: Any, head: Any) -> None:
-        if record is None:
-            if head is None:
-                raise NotFoundError("the registry has no revisions yet")
-            raise NotFoundError(f"revision {number} does not exist (the head is {head['number']})")
-
-    def get(self, number: int | None = None) -> Revision:
-        """Revision `number` (None: the head), its content checked against its hash."""
-        def work(tx: Any) -> tuple[Any, Any]:
-            head = tx.run(HEAD).single()
-            if head is None:
-                return None, None
-            found = tx.run("MATCH (r:Revision {number: $n}) RETURN " + REVISION_FIELDS
-                           + ", r.content AS content",
-                           n=head["number"] if number is None else number).single()
-            return found, head
-        record, head = self.read(work)
-        self._missing(number, record, head)
-        info, text = self._info(record), record["content"]
-        return revision_from_stored(info, text)
-
-    def history(self) -> list[RevisionInfo]:
-        """All revisions, oldest first, without content."""
-        records = self.read(lambda tx: list(tx.run(
-            "MATCH (r:Revision) RETURN " + REVISION_FIELDS + " ORDER BY r.number")))
-        return [self._info(record) for record in records]
-
-    def _append_tx(self, tx: Any, text: str, author: str, message: str,
-                   expected_head: int | None | EllipsisType) -> Revision:
-        tx.run(LOCK).consume()
-        head = tx.run(HEAD).single()
-        head_number = head["number"] if head else None
-        if expected_head is not Ellipsis and expected_head != head_number:
-            raise StaleHeadError(expected_head, head_number)
-        number = (head_number or 0) + 1
-        values = {
-            "number": number, "created_at": now(), "author": author, "message": message,
-            "content_hash": sha256_text(text), "parent_hash": head["hash"] if head else None,
-        }
-        values["hash"] = chain_hash(**values)
-        tx.run("CREATE (r:Revision) SET r = $values, r.content = $content, r.graph = 'pending'",
-               values=values, content=text).consume()
-        return Revision.model_validate({**values, "content": json.loads(text)})
+        info = self._info(record)
+        # A revision materialised before `graph_revs` existed has a graph of its own elements.
+        revs = list(record["revs"] or [info.number])
+        return GraphState(info, record["graph"], revs, record["base"])
 
     def _write_revision(self, work: Callable[..., T], *args: Any) -> T:
         """A write that creates a revision: a lost race on the number constraint (a writer that
@@ -312,21 +272,6 @@ class Neo4jStore(ProposalsMixin):
                     raise
         raise StoreError(f"the Neo4j store at {self.uri} is too busy: five writes in a row "
                          "lost the race for the next revision number")
-
-    def append(
-        self,
-        content: dict[str, Any],
-        *,
-        author: str,
-        message: str,
-        expected_head: int | None | EllipsisType = ...,
-    ) -> Revision:
-        """Write `content` as the next revision in one transaction, then materialise its graph."""
-        text = encode(content)
-        author = require_text(author, "author")
-        revision = self._write_revision(self._append_tx, text, author, message or "", expected_head)
-        self._after_write(revision.number)
-        return revision
 
     def _after_write(self, number: int) -> None:
         # The revision is committed; if materialising fails now, the query layer finishes the
@@ -342,21 +287,36 @@ class Neo4jStore(ProposalsMixin):
 
         StoreError when the revision's content is not a valid registry (it then has no graph).
         """
-        info, state = self._info_and_graph(number)
-        if state == "ready":
-            return info
-        if state == "invalid":
-            raise StoreError(f"revision {info.number} does not hold a valid registry, so it has "
-                             "no graph to query")
+        return self.ensure_graph_state(number).info
+
+    def ensure_graph_state(self, number: int | None = None) -> GraphState:
+        """`graph_state` once the graph is materialised: `revs` then lists the revisions whose
+        elements make up its graph. A delta revision's base is made ready first, so that only
+        the delta's own elements need writing."""
+        state = self.graph_state(number)
+        if state.graph == "ready":
+            return state
+        if state.graph == "invalid":
+            raise StoreError(f"revision {state.info.number} does not hold a valid registry, so "
+                             "it has no graph to query")
         # Here and not at module level: the graph's category semantics live in lineage.graph,
         # and materialising with them keeps the backends from drifting apart.
-        from lineage.neo4j_graph import materialise
+        from lineage.neo4j_graph import materialise_revision
 
-        materialise(self, self.get(info.number))
-        return self.ensure_graph(info.number)
+        base_revs = None
+        if state.base is not None:
+            try:
+                base_revs = self.ensure_graph_state(state.base).revs
+            except StoreError:
+                if self.graph_state(state.base).graph != "invalid":
+                    raise
+                # No graph to build on: this revision is written whole (and found invalid too).
+        materialise_revision(self, state.info.number, base_revs)
+        return self.ensure_graph_state(state.info.number)
 
     def rebuild_graph(self, number: int) -> RevisionInfo:
-        """Delete revision `number`'s materialised graph and write it again from its content."""
+        """Delete revision `number`'s materialised graph and write it again from its content
+        (the later revisions whose graphs build on it are written again when next used)."""
         from lineage.neo4j_graph import drop_graph
 
         drop_graph(self, self.revision_info(number).number)
@@ -369,51 +329,11 @@ class Neo4jStore(ProposalsMixin):
             "SHOW CONSTRAINTS YIELD name RETURN name")})
         problems.extend(f"the constraint {name} was removed (the store was edited outside flowreg)"
                         for name in sorted(set(SCHEMA) - present))
-        infos: list[RevisionInfo] = []
-        with self._errors("verifying"), self.driver.session(database=self.database) as session:
-            # Streamed: only one revision's content is in memory at a time.
-            for record in session.run("MATCH (r:Revision) RETURN " + REVISION_FIELDS
-                                      + ", r.content AS content ORDER BY r.number"):
-                text = record["content"]
-                if not isinstance(text, str) or sha256_text(text) != record["content_hash"]:
-                    problems.append(f"revision {record['number']}: content does not match its "
-                                    "content hash")
-                try:
-                    infos.append(self._info(record))
-                except TamperError as exc:
-                    problems.append(exc.message)
+        infos = self._verify_revisions(problems)
         from lineage.neo4j_graph import check_graphs
 
         problems += check_graphs(self)
         return problems + verify_chain(infos)
-
-    def adopt(self, revision: Revision) -> bool:
-        """Append `revision` exactly as it is (number, time, author, hashes): how `flowreg neo4j
-        push` moves a history. False when this store already holds it; StoreError when the
-        revision is damaged, does not extend the head, or the histories diverge."""
-        text = encode(revision.content)
-        if sha256_text(text) != revision.content_hash or revision.hash != revision.expected_hash():
-            raise StoreError(f"revision {revision.number} does not match its hashes; not copied")
-
-        def work(tx: Any) -> bool:
-            tx.run(LOCK).consume()
-            same = tx.run("MATCH (r:Revision {number: $n}) RETURN r.hash AS hash",
-                          n=revision.number).single()
-            if same is not None:
-                if same["hash"] != revision.hash:
-                    raise StoreError(f"the histories diverge at revision {revision.number}")
-                return False
-            head = tx.run(HEAD).single()
-            if (head["number"] if head else 0) + 1 != revision.number or (
-                    head["hash"] if head else None) != revision.parent_hash:
-                raise StoreError(f"revision {revision.number} does not extend the head")
-            values = revision.info().model_dump(mode="json")
-            tx.run("CREATE (r:Revision) SET r = $values, r.content = $content, r.graph = 'pending'",
-                   values={k: v for k, v in values.items() if v is not None},
-                   content=text).consume()
-            return True
-
-        return self.write(work)
 
     def close(self) -> None:
         """Close the connection; further calls raise StoreError."""

@@ -16,8 +16,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from registry.errors import TamperError
-
 # Part of every chain hash, so a future change of the hashed fields cannot collide with this one.
 CHAIN_FORMAT = "flowreg-revision/1"
 
@@ -300,16 +298,3 @@ class Proposal(BaseModel):
     @field_serializer("created_at", "decided_at")
     def _iso(self, value: datetime | None) -> str | None:
         return None if value is None else iso_utc(value)
-
-
-def revision_from_stored(info: RevisionInfo, text: Any) -> Revision:
-    """A revision from its stored record and content text, refusing content that no longer
-    matches its hash (every store reads revisions through this)."""
-    problem = f"revision {info.number} was changed outside flowreg"
-    if not isinstance(text, str) or sha256_text(text) != info.content_hash:
-        raise TamperError(f"{problem}: its content does not match its hash; run verify")
-    try:
-        content = json.loads(text)
-    except ValueError:
-        raise TamperError(f"{problem}: its content is not JSON") from None
-    return Revision(**info.model_dump(), content=content)

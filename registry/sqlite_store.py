@@ -28,10 +28,10 @@ from pydantic import ValidationError
 from registry.delta_revisions import (
     SNAPSHOT_EVERY,
     Materialised,
-    delta_text,
-    extend,
+    appended,
     from_snapshot,
     replay,
+    verify_content,
 )
 from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
 from registry.revisions import (
@@ -373,20 +373,9 @@ class SqliteStore:
         with self._writing() as conn:
             number = self._next_number(conn, expected_head)
             base = self._materialised(conn, expected_head)
-            if base.text is not None and not base.text.is_canonical(base.content):
-                base = Materialised(base.number, base.content_hash, base.content, None, base.depth)
-            made = extend(base, number, "", additions)
-            if made.text is None:  # the head's text was not canonical: store this one whole
-                text = _encode(made.content)
-                return self._insert(conn, from_snapshot(number, sha256_text(text), text, written=True),
-                                    text, None, author, message or "")
-            made = Materialised(number, made.text.sha256(), made.content, made.text,
-                                made.depth)
-            if made.depth >= SNAPSHOT_EVERY:
-                made = Materialised(made.number, made.content_hash, made.content, made.text, 0)
-                return self._insert(conn, made, made.text.text(), None, author, message or "")
-            return self._insert(conn, made, delta_text(additions), expected_head, author,
-                                message or "")
+            made, stored, base_number = appended(base, number, additions,
+                                                 snapshot_every=SNAPSHOT_EVERY)
+            return self._insert(conn, made, stored, base_number, author, message or "")
 
     def _materialised(self, conn: sqlite3.Connection, number: int) -> Materialised:
         """Revision `number`'s content and pieces: from memory when it is the one last read or
@@ -487,39 +476,12 @@ class SqliteStore:
             previous: Materialised | None = None
             for row in conn.execute(SELECT_REVISION + " ORDER BY number"):
                 number, content_hash, text, base = row[0], row[4], row[-2], row[-1]
-                previous = self._verify_content(number, content_hash, text, base, previous,
-                                                problems)
+                previous = verify_content(number, content_hash, text, base, previous, problems)
                 try:
                     infos.append(self._info(row[:7]))
                 except TamperError as exc:
                     problems.append(exc.message)
         return problems + verify_chain(infos)
-
-    @staticmethod
-    def _verify_content(
-        number: int, content_hash: Any, text: Any, base: Any, previous: Materialised | None,
-        problems: list[str],
-    ) -> Materialised | None:
-        """Check one stored revision's content against its hash; returns it materialised (for
-        the delta after it) or None when it cannot be read."""
-        mismatch = f"revision {number}: content does not match its content hash"
-        if base is None:
-            if not isinstance(text, str) or sha256_text(text) != content_hash:
-                problems.append(mismatch)
-                return None
-            try:
-                return from_snapshot(number, content_hash, text)
-            except TamperError:
-                return None  # hashed fine, so reported by nothing else; a delta after it says so
-        if previous is None or previous.number != number - 1 or base != number - 1:
-            problems.append(f"revision {number}: stored as a change of revision {base}, "
-                            "which cannot be read; its content cannot be checked")
-            return None
-        try:
-            return replay(previous, [(number, base, text)], number, content_hash)
-        except TamperError:
-            problems.append(mismatch)
-            return None
 
     def propose(
         self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None
