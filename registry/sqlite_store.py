@@ -11,13 +11,11 @@ Triggers refuse UPDATE and DELETE on revisions; someone who drops them can still
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from os import PathLike
 from pathlib import Path
 from types import EllipsisType
@@ -33,100 +31,31 @@ from registry.delta_revisions import (
     replay,
     verify_content,
 )
-from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
+from registry.errors import NotFoundError, StaleHeadError, StoreError, TamperError
 from registry.revisions import (
-    Proposal,
-    ProposalStatus,
     Revision,
     RevisionInfo,
-    canonical_json,
     chain_hash,
-    iso_utc,
     sha256_text,
     verify_chain,
 )
-
-SCHEMA_VERSION = 2  # 2: revisions.base, for revisions stored as a delta on their parent
-# Stamped into the SQLite header (PRAGMA application_id) so a flowreg store is recognisable
-# even before any table is read; the bytes spell "FlRg".
-APPLICATION_ID = 0x466C5267
-SQLITE_MAGIC = b"SQLite format 3\x00"
-INFO_FIELDS = tuple(RevisionInfo.model_fields)
-PROPOSAL_FIELDS = tuple(Proposal.model_fields)
-# Column order is the models' field order (rows are zipped onto it). Queries are literal text:
-# no value ever reaches SQL except as a parameter.
-SELECT_INFO = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash FROM revisions"
+from registry.sqlite_proposals import SqliteProposalsMixin
+from registry.sqlite_schema import (
+    APPLICATION_ID,
+    DELTAS,
+    GET_REVISION,
+    INFO_FIELDS,
+    LAST_SNAPSHOT,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SELECT_INFO,
+    SELECT_REVISION,
+    SQLITE_MAGIC,
+    TRIGGERS,
+    encode,
+    now,
+    require_text,
 )
-SELECT_REVISION = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content, base"
-    " FROM revisions"
-)
-# A given number, or the head when the parameter is NULL.
-GET_REVISION = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content, base"
-    " FROM revisions WHERE number = COALESCE(?, (SELECT MAX(number) FROM revisions))"
-)
-# The revisions a delta revision is rebuilt from: the last snapshot at or before it, and after.
-LAST_SNAPSHOT = "SELECT MAX(number) FROM revisions WHERE number <= ? AND base IS NULL"
-DELTAS = "SELECT number, base, content FROM revisions WHERE number > ? AND number <= ? ORDER BY number"
-SELECT_PROPOSAL = (
-    "SELECT id, base_revision, created_at, author, message, content, status, reviewer,"
-    " decided_at, decision_note, applied_revision FROM proposals"
-)
-
-SCHEMA = (
-    "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-    """CREATE TABLE revisions (number INTEGER PRIMARY KEY CHECK (number >= 1),
-        created_at TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
-        content TEXT NOT NULL, content_hash TEXT NOT NULL, parent_hash TEXT,
-        hash TEXT NOT NULL UNIQUE,
-        base INTEGER CHECK (base IS NULL OR base = number - 1))""",
-    """CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
-        BEGIN SELECT RAISE(ABORT, 'flowreg revisions are append-only'); END""",
-    """CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions
-        BEGIN SELECT RAISE(ABORT, 'flowreg revisions are append-only'); END""",
-    # Defence in depth: even a buggy writer cannot insert anywhere but right after the head.
-    """CREATE TRIGGER revisions_extend_head BEFORE INSERT ON revisions
-        WHEN NEW.number != COALESCE((SELECT MAX(number) FROM revisions), 0) + 1
-          OR NEW.parent_hash IS NOT (SELECT hash FROM revisions WHERE number = NEW.number - 1)
-        BEGIN SELECT RAISE(ABORT, 'a revision must extend the head'); END""",
-    """CREATE TABLE proposals (id INTEGER PRIMARY KEY AUTOINCREMENT, base_revision INTEGER,
-        created_at TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
-        content TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'approved', 'rejected')), reviewer TEXT, decided_at TEXT,
-        decision_note TEXT NOT NULL DEFAULT '',
-        applied_revision INTEGER REFERENCES revisions(number))""",
-    "CREATE INDEX proposals_by_status ON proposals (status, id)",
-    # A proposal is decided once; what was proposed never changes.
-    """CREATE TRIGGER proposals_decide_once BEFORE UPDATE ON proposals
-        WHEN OLD.status != 'pending' OR NEW.content IS NOT OLD.content
-          OR NEW.author IS NOT OLD.author OR NEW.message IS NOT OLD.message
-          OR NEW.base_revision IS NOT OLD.base_revision OR NEW.created_at IS NOT OLD.created_at
-        BEGIN SELECT RAISE(ABORT, 'a decided proposal cannot change'); END""",
-    """CREATE TRIGGER proposals_no_delete BEFORE DELETE ON proposals
-        BEGIN SELECT RAISE(ABORT, 'flowreg proposals are kept'); END""",
-)
-TRIGGERS = frozenset(sql.split()[2] for sql in SCHEMA if sql.startswith("CREATE TRIGGER"))
-
-
-def _now() -> str:
-    return iso_utc(datetime.now(UTC))
-
-
-def _require_text(value: str, what: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise FlowregError(f"{what} must not be empty")
-    return value.strip()
-
-
-def _encode(content: Mapping[str, Any]) -> str:
-    if not isinstance(content, Mapping):
-        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
-    try:
-        return canonical_json(content)
-    except (TypeError, ValueError) as exc:
-        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None
 
 
 def _check_file(path: Path) -> None:
@@ -144,7 +73,7 @@ def _check_file(path: Path) -> None:
         raise StoreError(f"{path} is not a flowreg store (not an SQLite database); left untouched")
 
 
-class SqliteStore:
+class SqliteStore(SqliteProposalsMixin):
     """The embedded `Store`: one SQLite file, safe for several threads and processes at once."""
 
     def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
@@ -341,7 +270,7 @@ class SqliteStore:
             "SELECT hash FROM revisions WHERE number = ?", (made.number - 1,)
         ).fetchone()
         parent_hash = parent[0] if parent else None
-        created_at = _now()
+        created_at = now()
         hash_ = chain_hash(made.number, created_at, author, message, made.content_hash, parent_hash)
         values = (made.number, created_at, author, message, made.content_hash, parent_hash, hash_)
         conn.execute(
@@ -368,7 +297,7 @@ class SqliteStore:
         the registry. `additions` must come from a validated change of that head: this only
         stores. StaleHeadError when the head is no longer `expected_head`.
         """
-        author = _require_text(author, "author")
+        author = require_text(author, "author")
         additions = {k: [dict(e) for e in v] for k, v in additions.items() if v}
         with self._writing() as conn:
             number = self._next_number(conn, expected_head)
@@ -451,8 +380,8 @@ class SqliteStore:
         expected_head: int | None | EllipsisType = ...,
     ) -> Revision:
         """Write `content` as the next revision in one transaction (see `Store.append`)."""
-        text = _encode(content)  # outside the transaction: the write lock is held briefly
-        author = _require_text(author, "author")
+        text = encode(content)  # outside the transaction: the write lock is held briefly
+        author = require_text(author, "author")
         with self._writing() as conn:
             return self._append_locked(conn, text, author, message or "", expected_head)
 
@@ -483,91 +412,11 @@ class SqliteStore:
                     problems.append(exc.message)
         return problems + verify_chain(infos)
 
-    def propose(
-        self, content: dict[str, Any], *, author: str, message: str, base_revision: int | None
-    ) -> Proposal:
-        """Record a change for review; StaleHeadError if `base_revision` is not the head."""
-        text = _encode(content)
-        author = _require_text(author, "author")
-        with self._writing() as conn:
-            head = self._head_row(conn)
-            head_number = head[0] if head else None
-            if base_revision != head_number:
-                raise StaleHeadError(base_revision, head_number)
-            cursor = conn.execute(
-                "INSERT INTO proposals (base_revision, created_at, author, message, content)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (base_revision, _now(), author, message or "", text),
-            )
-            proposal_id = cursor.lastrowid
-        assert proposal_id is not None
-        return self.get_proposal(proposal_id)
-
-    @staticmethod
-    def _proposal(row: tuple[Any, ...]) -> Proposal:
-        data = dict(zip(PROPOSAL_FIELDS, row, strict=True))
-        try:
-            data["content"] = json.loads(data["content"])
-            return Proposal.model_validate(data)
-        except (ValueError, TypeError):  # ValidationError is a ValueError
-            raise TamperError(f"proposal {row[0]} was changed outside flowreg") from None
-
-    def proposals(self, status: ProposalStatus | None = None) -> list[Proposal]:
-        """Proposals, oldest first, optionally only those with `status`."""
-        with self._reading() as conn:
-            rows = conn.execute(
-                SELECT_PROPOSAL + " WHERE ? IS NULL OR status = ? ORDER BY id", (status, status)
-            ).fetchall()
-        return [self._proposal(row) for row in rows]
-
-    def get_proposal(self, proposal_id: int) -> Proposal:
-        """One proposal; NotFoundError when there is none with that id."""
-        with self._reading() as conn:
-            row = conn.execute(SELECT_PROPOSAL + " WHERE id = ?", (proposal_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"there is no proposal {proposal_id}")
-        return self._proposal(row)
-
-    def decide(self, proposal_id: int, *, approve: bool, reviewer: str, note: str = "") -> Proposal:
-        """Approve (append as a revision on its base) or reject a pending proposal, atomically."""
-        reviewer = _require_text(reviewer, "reviewer")
-        with self._writing() as conn:
-            row = conn.execute(
-                "SELECT status, base_revision, author, message, content FROM proposals"
-                " WHERE id = ?",
-                (proposal_id,),
-            ).fetchone()
-            if row is None:
-                raise NotFoundError(f"there is no proposal {proposal_id}")
-            status, base, author, message, text = row
-            if status != "pending":
-                raise FlowregError(f"proposal {proposal_id} is already {status}")
-            applied = None
-            if approve:
-                # Stale base: StaleHeadError rolls back the whole transaction, so the proposal
-                # stays pending.
-                summary = f"{message} (proposal {proposal_id}, approved by {reviewer})".lstrip()
-                # Re-encoded so the revision's text is canonical even if the row was not.
-                try:
-                    canonical = _encode(json.loads(text))
-                except ValueError:
-                    raise TamperError(
-                        f"proposal {proposal_id} was changed outside flowreg"
-                    ) from None
-                applied = self._append_locked(conn, canonical, author, summary, base).number
-            decision = "approved" if approve else "rejected"
-            conn.execute(
-                "UPDATE proposals SET status = ?, reviewer = ?, decided_at = ?,"
-                " decision_note = ?, applied_revision = ? WHERE id = ?",
-                (decision, reviewer, _now(), note or "", applied, proposal_id),
-            )
-        return self.get_proposal(proposal_id)
-
     def adopt(self, revision: Revision) -> bool:
         """Append `revision` exactly as it is (number, time, author, hashes): how `flowreg neo4j
         pull` moves a history. False when this store already holds it; StoreError when the
         revision is damaged, does not extend the head, or the histories diverge."""
-        text = _encode(revision.content)
+        text = encode(revision.content)
         if sha256_text(text) != revision.content_hash or revision.hash != revision.expected_hash():
             raise StoreError(f"revision {revision.number} does not match its hashes; not copied")
         info = revision.info().model_dump(mode="json")
