@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
             entry.setdefault("git", old["machine"].get("git"))
         results = _merge(old["results"], results)
         commands = old.get("commands") or [old["command"]]
-    command = "python -m bench.run " + " ".join(argv)
+    command = "python -m bench.run " + " ".join(_shown(argv))
     report = {
         "date": today, "command": command, "commands": [*commands, command], "seed": args.seed,
         "reps": args.reps, "budget": args.budget, "machine": machine,
@@ -614,6 +614,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _shown(argv: list[str]) -> list[str]:
+    """The arguments as the results record them: paths relative to the repository, and no
+    path of this machine outside it."""
+    out = []
+    for arg in argv:
+        path = Path(arg)
+        if path.is_absolute():
+            try:
+                arg = str(path.resolve().relative_to(ROOT))
+            except ValueError:
+                arg = f"<{path.name}>"
+        out.append(arg)
+    return out
+
+
 def combine(paths: list[Path], out: Path, name: str | None, argv: list[str]) -> int:
     """Merge results files made by separate runs (each entry keeps the code it measured)."""
     reports = [json.loads(p.read_text()) for p in paths]
@@ -625,7 +640,7 @@ def combine(paths: list[Path], out: Path, name: str | None, argv: list[str]) -> 
         results = _merge(results, report["results"])
         commands += [c for c in report.get("commands") or [report["command"]] if c not in commands]
     newest = reports[-1]
-    command = "python -m bench.run " + " ".join(argv)
+    command = "python -m bench.run " + " ".join(_shown(argv))
     report = {**newest, "command": command, "commands": [*commands, command],
               "results": results, "targets": check_targets(results)}
     name = name or paths[-1].stem
