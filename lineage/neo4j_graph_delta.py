@@ -31,16 +31,14 @@ from lineage.neo4j_graph import (
     top_of,
     write_graph,
 )
+from registry.additions import additions_fit
 from registry.loader import validate_element
 from registry.model import SECTIONS, Element, Flow
-from registry.validation import check_references
 from registry.yamlsource import Issue, ParsedYaml
 
 if TYPE_CHECKING:
     from registry.neo4j_store import Neo4jStore
 
-# The sections whose ids other elements reference (as in registry.additions).
-_REFERENCED = ("categories", "subjects", "parties", "systems", "mechanisms")
 SECTION_OF_KIND = {kind: section for section, kind in KINDS.items()}
 
 # Of the candidate ids, those already in use in the base graph: elements (with their kind) and
@@ -117,22 +115,13 @@ def _validated(additions: dict[str, list[dict[str, Any]]]) -> dict[str, list[tup
 def _references_hold(elements: dict[str, list[tuple[dict, Element]]], in_use: dict[str, str]) -> bool:
     """Whether the new ids are new and every id the additions reference exists, of the right
     kind (`in_use`: the candidate ids the base graph holds, with their kind)."""
-    new_ids: set[str] = set()
-    for pairs in elements.values():
-        for _, element in pairs:
-            if element.id in in_use or element.id in new_ids:
-                return False
-            new_ids.add(element.id)
-    raw_ids: dict[str, dict[str, Any]] = {section: {} for section in _REFERENCED}
+    known: dict[str, list[str]] = {}
     for element_id, kind in in_use.items():
         section = SECTION_OF_KIND.get(kind)
-        if section in raw_ids:
-            raw_ids[section][element_id] = None
-    for section, pairs in elements.items():
-        if section in raw_ids:
-            raw_ids[section].update((element.id, None) for _, element in pairs)
-    indexed = {section: list(enumerate(e for _, e in pairs)) for section, pairs in elements.items()}
-    return not check_references(ParsedYaml(value={}), indexed, raw_ids)
+        if section is not None:
+            known.setdefault(section, []).append(element_id)
+    found = {section: [e for _, e in pairs] for section, pairs in elements.items()}
+    return additions_fit(found, in_use, known)
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -14,7 +14,7 @@ the change as a delta and extend the base's graph instead of rebuilding everythi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ from registry.validation import check_references
 from registry.yamlsource import Issue, ParsedYaml
 
 # The sections whose ids other elements reference (flows and rules are referenced by none).
-_REFERENCED = ("categories", "subjects", "parties", "systems", "mechanisms")
+REFERENCED = ("categories", "subjects", "parties", "systems", "mechanisms")
 
 
 @dataclass(frozen=True)
@@ -111,19 +111,26 @@ def _checked(registry: Registry, additions: Mapping[str, Sequence[Any]]) -> dict
                 return None
             found[section].append((offset + i, element))
 
-    in_use = registry.index()
-    new_ids: set[str] = set()
-    for pairs in found.values():
-        for _, element in pairs:
-            if element.id in in_use or element.id in new_ids:
-                return None
-            new_ids.add(element.id)
+    elements = {section: [e for _, e in pairs] for section, pairs in found.items()}
+    known = {section: [e.id for e in getattr(registry, section)] for section in REFERENCED}
+    return elements if additions_fit(elements, registry.index(), known) else None
 
-    raw_ids: dict[str, dict[str, Any]] = {}
-    for section in _REFERENCED:
-        ids = dict.fromkeys(e.id for e in getattr(registry, section))
-        ids.update(dict.fromkeys(e.id for _, e in found.get(section, ())))
-        raw_ids[section] = ids
-    if check_references(parsed, found, raw_ids):
-        return None
-    return {section: [e for _, e in pairs] for section, pairs in found.items()}
+
+def additions_fit(
+    elements: Mapping[str, Sequence[Element]], in_use: Container[str], known: Mapping[str, Iterable[str]]
+) -> bool:
+    """Whether validated new elements fit a registry: their ids are new (`in_use` holds the
+    registry's ids) and every id they reference exists, counting each other (`known`: the ids
+    of the registry's `REFERENCED` sections)."""
+    new_ids: set[str] = set()
+    for found in elements.values():
+        for element in found:
+            if element.id in in_use or element.id in new_ids:
+                return False
+            new_ids.add(element.id)
+    raw_ids = {section: dict.fromkeys(known.get(section, ())) for section in REFERENCED}
+    for section, found in elements.items():
+        if section in raw_ids:
+            raw_ids[section].update(dict.fromkeys(e.id for e in found))
+    indexed = {section: list(enumerate(found)) for section, found in elements.items()}
+    return not check_references(ParsedYaml(value={}), indexed, raw_ids)

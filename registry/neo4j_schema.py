@@ -7,12 +7,7 @@ literal built only from the names here; every value is a parameter.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
-
-from registry.errors import FlowregError
-from registry.revisions import Proposal, RevisionInfo, canonical_json, iso_utc
+from registry.revisions import Proposal, RevisionInfo, encode, now, require_text  # noqa: F401 (shared by the store)
 
 SCHEMA_VERSION = 2  # 2: delta revisions (`base`), graphs made of several revisions' elements (`graph_revs`)
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
@@ -71,25 +66,3 @@ PROPOSAL_RETURN = (
     " p.reviewer AS reviewer, p.decided_at AS decided_at, p.decision_note AS decision_note,"
     " p.applied_revision AS applied_revision"
 )
-
-
-def now() -> str:
-    """The current time as the stores write it (UTC, microseconds)."""
-    return iso_utc(datetime.now(UTC))
-
-
-def require_text(value: str, what: str) -> str:
-    """`value` stripped; FlowregError naming `what` when it is empty."""
-    if not isinstance(value, str) or not value.strip():
-        raise FlowregError(f"{what} must not be empty")
-    return value.strip()
-
-
-def encode(content: Any) -> str:
-    """The canonical JSON text of registry content; FlowregError when it has none."""
-    if not isinstance(content, Mapping):
-        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
-    try:
-        return canonical_json(content)
-    except (TypeError, ValueError) as exc:
-        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None

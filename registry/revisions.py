@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
+from registry.errors import FlowregError
+
 # Part of every chain hash, so a future change of the hashed fields cannot collide with this one.
 CHAIN_FORMAT = "flowreg-revision/1"
 
@@ -52,6 +54,29 @@ def sha256_text(text: str) -> str:
 def content_hash(content: Any) -> str:
     """sha256 hex digest of the canonical JSON of `content`."""
     return sha256_text(canonical_json(content))
+
+
+
+def now() -> str:
+    """The current time as the stores record it (UTC, microseconds)."""
+    return iso_utc(datetime.now(UTC))
+
+
+def require_text(value: str, what: str) -> str:
+    """`value` stripped; FlowregError naming `what` when it is empty."""
+    if not isinstance(value, str) or not value.strip():
+        raise FlowregError(f"{what} must not be empty")
+    return value.strip()
+
+
+def encode(content: Mapping[str, Any]) -> str:
+    """The canonical JSON text of registry content; FlowregError when it has none."""
+    if not isinstance(content, Mapping):
+        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
+    try:
+        return canonical_json(content)
+    except (TypeError, ValueError) as exc:
+        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None
 
 
 def as_utc(value: datetime) -> datetime:

@@ -7,12 +7,7 @@ revision whose `base` is set is stored as the elements it adds to revision `base
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
-
-from registry.errors import FlowregError
-from registry.revisions import Proposal, RevisionInfo, canonical_json, iso_utc
+from registry.revisions import Proposal, RevisionInfo, encode, now, require_text  # noqa: F401 (shared by the store)
 
 SCHEMA_VERSION = 2  # 2: revisions.base, for revisions stored as a delta on their parent
 # Stamped into the SQLite header (PRAGMA application_id) so a flowreg store is recognisable
@@ -76,25 +71,3 @@ SCHEMA = (
         BEGIN SELECT RAISE(ABORT, 'flowreg proposals are kept'); END""",
 )
 TRIGGERS = frozenset(sql.split()[2] for sql in SCHEMA if sql.startswith("CREATE TRIGGER"))
-
-
-def now() -> str:
-    """The current time as revisions and proposals record it (UTC, microseconds)."""
-    return iso_utc(datetime.now(UTC))
-
-
-def require_text(value: str, what: str) -> str:
-    """`value` stripped; FlowregError naming `what` when it is empty."""
-    if not isinstance(value, str) or not value.strip():
-        raise FlowregError(f"{what} must not be empty")
-    return value.strip()
-
-
-def encode(content: Mapping[str, Any]) -> str:
-    """The canonical JSON text of registry content; FlowregError when it has none."""
-    if not isinstance(content, Mapping):
-        raise FlowregError(f"registry content must be a mapping, not {type(content).__name__}")
-    try:
-        return canonical_json(content)
-    except (TypeError, ValueError) as exc:
-        raise FlowregError(f"registry content cannot be stored as JSON: {exc}") from None
