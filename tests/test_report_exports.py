@@ -57,9 +57,29 @@ def test_graphml_and_node_link_read_back(tmp_path: Path, northwind: Flowreg) -> 
     assert edges["web-to-mailer"]["relied_on"] == "BCR 'northwind-bcr'"
     assert back.nodes["bouncer"]["countries"] == "BR" and back.nodes["bouncer"]["party_kind"] == "subprocessor"
     data = json.loads(node_link_bytes(graph))
-    rebuilt = nx.node_link_graph(data, edges="links")
+    rebuilt = nx.node_link_graph(data)
     assert rebuilt.number_of_edges() == 3 and data["graph"]["generated_at"].startswith("2026-01-02")
-    assert {link["key"] for link in data["links"]} == {"signup", "web-to-mailer", "mailer-to-bouncer"}
+    assert {edge["key"] for edge in data["edges"]} == {"signup", "web-to-mailer", "mailer-to-bouncer"}
+
+
+def test_graphml_and_node_link_hold_the_same_values_with_networkx_defaults(tmp_path: Path, twilio: Flowreg) -> None:
+    graph = export_graph(twilio, TW_DAY, rev=1, generated_at=GENERATED)
+    path = tmp_path / "g.graphml"
+    path.write_bytes(graphml_bytes(graph))
+    from_graphml = nx.read_graphml(path)  # networkx defaults: no force_multigraph, no edges=
+    from_json = nx.node_link_graph(json.loads(node_link_bytes(graph)))
+    assert from_json.is_multigraph() and from_json.is_directed()
+    assert dict(from_graphml.nodes(data=True)) == dict(from_json.nodes(data=True))
+    assert from_graphml.is_multigraph(), "the seed has parallel flows, so GraphML reads back as a multigraph"
+    by_id_graphml = {k: d for _, _, k, d in from_graphml.edges(keys=True, data=True)}
+    by_id_json = {k: d for _, _, k, d in from_json.edges(keys=True, data=True)}
+    assert by_id_graphml == by_id_json and len(by_id_json) == graph.number_of_edges()
+    graphml_meta = {k: v for k, v in from_graphml.graph.items() if k not in ("node_default", "edge_default")}
+    assert graphml_meta == from_json.graph
+    # One list separator everywhere: a node in several countries and a flow of several categories.
+    several = [d["countries"] for _, d in from_json.nodes(data=True) if ";" in d.get("countries", "")]
+    assert several and not any("," in c for c in several)
+    assert any(";" in d["carries"] for d in by_id_json.values())
 
 
 def test_dpv_jsonld_sparql_finds_the_transfer_tool(northwind: Flowreg) -> None:
@@ -170,7 +190,7 @@ def test_cli_export_graph(cli, tmp_path: Path, fmt: str) -> None:
     if fmt == "graphml":
         assert {k for _, _, k in nx.read_graphml(out, force_multigraph=True).edges(keys=True)} >= {"web-to-mailer"}
     elif fmt == "json":
-        assert {link["key"] for link in json.loads(out.read_text())["links"]} >= {"web-to-mailer"}
+        assert {edge["key"] for edge in json.loads(out.read_text())["edges"]} >= {"web-to-mailer"}
     else:
         assert tools_of(Graph().parse(out, format="json-ld"), "web-to-mailer")
 

@@ -2,9 +2,14 @@
 
 The exported graph has the same nodes (subject groups, systems, parties) and one edge per flow
 active on the date, keyed by the flow id, with the hop's status per regime on that date. Every
-attribute is a scalar (GraphML has no lists): lists are joined with ";", and a missing value is
-left out rather than written as an empty string. Graph attributes carry the revision, its hash,
-the as-of date and the generation time.
+attribute is a scalar (GraphML has no lists): every list (countries, carried categories, claimed
+tools...) is joined with LIST_SEPARATOR in both formats, so the two exports hold the same values,
+and a missing value is left out rather than written as an empty string. Graph attributes carry
+the revision, its hash, the as-of date and the generation time.
+
+Both load with networkx's defaults: `nx.read_graphml(path)` (a flow id is each edge's GraphML
+`id`, and its key when the graph is a multigraph) and `nx.node_link_graph(data)` (the node-link
+document names its edges `edges`, networkx's default since 3.6).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from lineage.reports.tools import hop_tools
 from registry.model import Party
 
 Progress = Callable[[int, int], None]
+LIST_SEPARATOR = ";"
 
 
 def _scalars(values: dict[str, Any]) -> dict[str, str | int | float | bool]:
@@ -31,7 +37,7 @@ def _scalars(values: dict[str, Any]) -> dict[str, str | int | float | bool]:
         if value is None or value == "" or value == () or value == []:
             continue
         if isinstance(value, list | tuple):
-            value = ";".join(str(v) for v in value)
+            value = LIST_SEPARATOR.join(str(v) for v in value)
         elif isinstance(value, date):
             value = value.isoformat()
         out[key] = value
@@ -53,7 +59,7 @@ def export_graph(
         g.add_node(node, **_scalars({
             "label": getattr(element, "name", node),
             "kind": data["kind"],
-            "countries": ",".join(data["countries"]),
+            "countries": list(data["countries"]),
             "organisation": org.id if org else None,
             "party_kind": element.kind.value if isinstance(element, Party) else None,
             "description": element.description,
@@ -96,6 +102,7 @@ def graphml_bytes(graph: nx.MultiDiGraph) -> bytes:
 
 
 def node_link_bytes(graph: nx.MultiDiGraph) -> bytes:
-    """Node-link JSON ({directed, multigraph, graph, nodes, links}) of an exported graph."""
-    data = nx.node_link_data(graph, edges="links")
+    """Node-link JSON ({directed, multigraph, graph, nodes, edges}) of an exported graph, in
+    networkx's default layout, so `nx.node_link_graph(json.loads(text))` rebuilds it."""
+    data = nx.node_link_data(graph, edges="edges")
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
