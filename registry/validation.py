@@ -1,4 +1,4 @@
-"""Whole-file checks: unique ids, references, category parents, kinds that fit.
+"""Whole-file checks: unique ids, references, category parents, kinds that fit, DPV terms.
 
 `check_references` works on the elements that passed their own model checks plus the ids of
 those that did not, so one broken element yields one issue, not a cascade of "unknown id"s.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from registry.dpv import personal_data_problem
 from registry.ids import FRAMEWORK_IDS, MechanismKind
 from registry.model import Category, Element, Flow, Mechanism, Party, Rule, SubjectGroup, System
 from registry.yamlsource import Issue, ParsedYaml, Path, format_path
@@ -54,6 +55,10 @@ def check_references(
             parent = element.parent
             if parent is not None and parent not in categories:
                 out.add(path + ("id",), f"parent category '{parent}' of '{element.id}' is not defined")
+            if element.dpv is not None:
+                problem = personal_data_problem(element.dpv)
+                if problem:
+                    out.add(path + ("dpv",), problem)
         elif isinstance(element, System):
             if element.owner not in parties:
                 out.add(path + ("owner",), f"unknown party '{element.owner}'")
