@@ -91,8 +91,8 @@ def test_dpv_jsonld_sparql_finds_the_transfer_tool(northwind: Flowreg) -> None:
         PREFIX dct: <http://purl.org/dc/terms/> PREFIX flowreg: <https://w3id.org/flowreg#>
         PREFIX dpv: <https://w3id.org/dpv#>
         SELECT ?tool ?status ?country WHERE {
-          ?hop dct:identifier "mailer-to-bouncer" ; flowreg:hasAssessment ?a ; dpv:hasThirdCountry ?country .
-          ?a flowreg:claimedTool ?tool ; flowreg:status ?status . }""")
+          ?hop dct:identifier "mailer-to-bouncer" ; flowreg:hasAssessment ?a .
+          ?a flowreg:claimedTool ?tool ; flowreg:status ?status ; dpv:hasThirdCountry ?country . }""")
     assert [(str(t), str(s), str(c)) for t, s, c in claimed] == [
         ("https://w3id.org/dpv/legal/eu/gdpr#SCCByCommission", "invalid", "https://w3id.org/dpv/loc#BR")
     ]

@@ -7,12 +7,21 @@ and the transfer tools it relies on:
 - `flowreg:transferTool`: every tool that covers the hop on the date, as a concept
   (eu-gdpr:BindingCorporateRules, eu-gdpr:SCCByCommission, eu-gdpr:A49-1-a, legal-eu:Adequacy-EU-CH,
   or a project term such as flowreg:EUUSPrivacyShield where DPV has none);
-- `dpv:hasOrganisationalMeasure`: the organisation's own mechanism (an instance typed with the
-  DPV class), and `dpv:hasLegalBasis`: the GDPR article or adequacy decision relied on;
+- each term in its DPV role (checked against the bundled DPV 2.3 by `dpv_check.dpv_problems`):
+  the organisation's own safeguard (an instance typed with the DPV class: SCC, BCR...) is a
+  `dpv:hasOrganisationalMeasure`; what DPV types as a legal basis (Art. 49 derogations, adequacy
+  decisions, the GDPR article relied on) is a `dpv:hasLegalBasis`;
 - `flowreg:hasAssessment`: one node per regime with its status, reason and the tools it names
-  (`flowreg:claimedTool` holds a tool that is claimed but does not hold on the date).
-Instance IRIs are `urn:flowreg:<organisation>:<kind>:<id>` (pass `base` for resolvable ones);
-project terms live under https://w3id.org/flowreg#.
+  (`flowreg:claimedTool` holds a tool that is claimed but does not hold on the date), the
+  regime's law (`dpv:hasApplicableLaw`) and area (`dpv:hasJurisdiction`), and the destination as
+  `dpv:hasThirdCountry` only when it is outside that regime's area: a hop from the UK to Germany
+  has a third country for the UK regime and none for the EU's.
+Locations: a country is `dpv:hasCountry loc:XX`; the EEA is a union (`dpv:hasLocation loc:EEA`).
+Parties are typed with the roles they play in the hops (dpv:DataExporter, dpv:DataImporter,
+dpv:DataProcessor...). Project terms (https://w3id.org/flowreg#) for tools DPV lacks sit under
+the EU GDPR concepts for the EU regime only; UK and Swiss ones sit under DPV's jurisdiction-free
+dpv:DataTransferLegalBasis or dpv:SafeguardForDataTransfer.
+Instance IRIs are `urn:flowreg:<organisation>:<kind>:<id>` (pass `base` for resolvable ones).
 """
 
 from __future__ import annotations
@@ -26,9 +35,11 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
 from lineage.api import Flowreg
+from lineage.law import Law
 from lineage.reports.context import ReportContext
 from lineage.reports.tools import FLOWREG_NS, Tool, regime_tools, tool_for
 from lineage.status import Status
+from registry.dpv import vocabulary
 from registry.ids import LegalBasis, Role
 from registry.model import Mechanism, Party
 
@@ -36,12 +47,18 @@ DPV = Namespace("https://w3id.org/dpv#")
 PD = Namespace("https://w3id.org/dpv/pd#")
 EU_GDPR = Namespace("https://w3id.org/dpv/legal/eu/gdpr#")
 LEGAL_EU = Namespace("https://w3id.org/dpv/legal/eu#")
+LEGAL_GB = Namespace("https://w3id.org/dpv/legal/gb#")
 LOC = Namespace("https://w3id.org/dpv/loc#")
 FLOWREG = Namespace(FLOWREG_NS)
 PREFIXES = {
-    "dpv": DPV, "pd": PD, "eu-gdpr": EU_GDPR, "legal-eu": LEGAL_EU, "loc": LOC, "flowreg": FLOWREG,
-    "dct": DCTERMS, "skos": SKOS, "xsd": XSD,
+    "dpv": DPV, "pd": PD, "eu-gdpr": EU_GDPR, "legal-eu": LEGAL_EU, "legal-gb": LEGAL_GB, "loc": LOC,
+    "flowreg": FLOWREG, "dct": DCTERMS, "skos": SKOS, "xsd": XSD,
 }
+# Each regime's law and area as DPV names them; DPV 2.3 has no Swiss law term.
+REGIME_LAWS = {"eu": LEGAL_EU["law-GDPR"], "uk": LEGAL_GB["law-GDPR"], "ch": FLOWREG["law-CH-FADP"]}
+REGIME_AREAS = {"eu": LOC.EEA, "uk": LOC.GB, "ch": LOC.CH}
+# Tool kinds DPV types as legal bases (the rest are organisational measures).
+LEGAL_BASIS_KINDS = frozenset({"adequacy", "framework", "derogation"})
 CONTEXT = {prefix: str(ns) for prefix, ns in PREFIXES.items()}
 RELIED_ON = frozenset({Status.ADEQUATE, Status.COVERED, Status.DEROGATION})
 THIRD_COUNTRY = frozenset({Status.ADEQUATE, Status.COVERED, Status.DEROGATION, Status.INVALID, Status.UNCOVERED})
@@ -105,9 +122,21 @@ def dpv_graph(
     g.add((revision, DCTERMS.created, Literal(ctx.generated_at.isoformat(), datatype=XSD.dateTime)))
     g.add((revision, FLOWREG.lawVersion, Literal(ctx.law.data.version.isoformat(), datatype=XSD.date)))
 
+    vocab = vocabulary()
+
     def located(node: URIRef, codes: list[str] | tuple[str, ...]) -> None:
         for code in codes:
-            g.add((node, DPV.hasCountry, LOC[code]))
+            if vocab.is_a(f"loc:{code}", "dpv:Country"):
+                g.add((node, DPV.hasCountry, LOC[code]))
+            elif vocab.has(f"loc:{code}"):  # the EEA: a union of countries, not a country
+                g.add((node, DPV.hasLocation, LOC[code]))
+            else:
+                g.add((node, FLOWREG.locationCode, Literal(code)))
+
+    def plays(party: URIRef, prop: URIRef) -> None:
+        """State the DPV role a party plays in a hop (the class the property ranges over)."""
+        for role in vocab.range_of(vocab.curie(str(prop)) or ""):
+            g.add((party, RDF.type, expand(role)))
 
     for category in reg.categories:
         node = iri("category", category.id)
@@ -116,11 +145,11 @@ def dpv_graph(
         g.add((node, SKOS.prefLabel, Literal(category.name)))
         if category.parent:
             g.add((node, SKOS.broader, iri("category", category.parent)))
-        if category.dpv and ":" in category.dpv:
-            try:
-                g.add((node, SKOS.broader, expand(category.dpv)))
-            except ValueError:
-                g.add((node, FLOWREG.dpvTerm, Literal(category.dpv)))
+        term = vocab.curie(category.dpv) if category.dpv else None
+        if term is not None and vocab.has(term):
+            g.add((node, SKOS.broader, URIRef(vocab.iri(term))))
+        elif category.dpv:
+            g.add((node, FLOWREG.dpvTerm, Literal(category.dpv)))
     for group in reg.subjects:
         node = iri("subject", group.id)
         g.add((node, RDF.type, DPV.DataSubject))
@@ -139,7 +168,7 @@ def dpv_graph(
         node = iri("system", system.id)
         g.add((node, RDF.type, FLOWREG.System))
         g.add((node, DCTERMS.identifier, Literal(system.id)))
-        g.add((node, DPV.hasName, Literal(system.name)))
+        g.add((node, SKOS.prefLabel, Literal(system.name)))  # dpv:hasName names entities
         g.add((node, FLOWREG.ownedBy, iri("party", system.owner)))
         if system.country:
             located(node, [system.country])
@@ -165,13 +194,17 @@ def dpv_graph(
             g.add((node, DPV.hasDataSubject, iri("subject", flow.from_)))
         elif exporter is not None:
             g.add((node, DPV.hasDataExporter, iri("party", exporter.id)))
+            plays(iri("party", exporter.id), DPV.hasDataExporter)
         if importer is not None:
             target = iri("party", importer.id)
-            g.add((node, DPV.hasRecipient, target))
+            props = [DPV.hasRecipient]
             if not hop.collection:
-                g.add((node, DPV.hasDataImporter, target))
+                props.append(DPV.hasDataImporter)
             if flow.role in ROLE_PROPERTIES:
-                g.add((node, ROLE_PROPERTIES[flow.role], target))
+                props.append(ROLE_PROPERTIES[flow.role])
+            for prop in props:
+                g.add((node, prop, target))
+                plays(target, prop)
         for category in flow.carries:
             g.add((node, DPV.hasPersonalData, iri("category", category)))
         if flow.purpose:
@@ -190,9 +223,14 @@ def dpv_graph(
             g.add((assessment, SKOS.prefLabel, Literal(ctx.regime_name(regime))))
             g.add((assessment, FLOWREG.status, Literal(verdict.status.value)))
             g.add((assessment, FLOWREG.reason, Literal(verdict.reason)))
+            if regime in REGIME_LAWS:
+                g.add((assessment, DPV.hasApplicableLaw, REGIME_LAWS[regime]))
+                g.add((assessment, DPV.hasJurisdiction, REGIME_AREAS[regime]))
             if verdict.status in THIRD_COUNTRY:
+                # outside this regime's area (else the status would be not_required)
                 for code in hop.target_countries[:1]:
-                    g.add((node, DPV.hasThirdCountry, LOC[code]))
+                    if vocab.is_a(f"loc:{code}", "dpv:Country"):
+                        g.add((assessment, DPV.hasThirdCountry, LOC[code]))
             holds = verdict.status in RELIED_ON
             for tool in tools:
                 term = expand(tool.term)
@@ -204,13 +242,18 @@ def dpv_graph(
                 if tool.article:
                     g.add((node, DPV.hasLegalBasis, expand(tool.article)))
                 mechanism = reg.get(tool.key)
-                if isinstance(mechanism, Mechanism):
-                    g.add((node, DPV.hasOrganisationalMeasure, iri("mechanism", mechanism.id)))
-                else:
-                    g.add((node, DPV.hasLegalBasis, term))
+                target = iri("mechanism", mechanism.id) if isinstance(mechanism, Mechanism) else term
+                legal_basis = tool.kind in LEGAL_BASIS_KINDS
+                g.add((node, DPV.hasLegalBasis if legal_basis else DPV.hasOrganisationalMeasure, target))
         if progress:
             progress(i, len(hops))
-    _project_terms(g, terms)
+    _project_terms(g, terms, ctx.law)
+    if any(True for _ in g.triples((None, DPV.hasApplicableLaw, FLOWREG["law-CH-FADP"]))):
+        law = FLOWREG["law-CH-FADP"]
+        g.add((law, RDF.type, SKOS.Concept))
+        g.add((law, SKOS.broader, DPV.Law))
+        g.add((law, SKOS.prefLabel, Literal("Swiss Federal Act on Data Protection (FADP)")))
+        g.add((law, SKOS.note, Literal("flowreg term: DPV 2.3 has no Swiss law term")))
     return g
 
 
@@ -235,7 +278,7 @@ def _mechanism(g: Graph, iri: _Iris, ctx: ReportContext, m: Mechanism, terms: di
             g.add((node, FLOWREG.member, iri("party", member)))
 
 
-def _project_terms(g: Graph, terms: dict[str, Tool]) -> None:
+def _project_terms(g: Graph, terms: dict[str, Tool], law: Law) -> None:
     """Describe every flowreg: term used, so a reader knows what it stands for."""
     for curie, tool in sorted(terms.items()):
         if not curie.startswith("flowreg:"):
@@ -244,9 +287,24 @@ def _project_terms(g: Graph, terms: dict[str, Tool]) -> None:
         g.add((node, RDF.type, SKOS.Concept))
         label = tool.label if tool.kind in ("framework",) else curie.removeprefix("flowreg:")
         g.add((node, SKOS.prefLabel, Literal(label)))
-        broader = EU_GDPR.AdequacyDecision if tool.kind in ("framework", "adequacy") else EU_GDPR.DataTransferTool
-        g.add((node, SKOS.broader, broader))
+        g.add((node, SKOS.broader, _broader(tool, law)))
         g.add((node, SKOS.note, Literal(f"flowreg term: DPV 2.3 has no term for this {tool.kind} ({tool.regime} regime)")))
+
+
+def _broader(tool: Tool, law: Law) -> URIRef:
+    """Where a project term sits in DPV: under the EU GDPR concepts only when it is an EU tool
+    (a UK or Swiss tool is not an EU one), else under DPV's jurisdiction-free concepts."""
+    if tool.kind == "framework" and tool.key in law.frameworks:
+        regime = law.frameworks[tool.key].regime
+    else:  # flowreg:Adequacy-UK-KR, flowreg:StandardContractualClauses-CH, flowreg:Derogation-EU
+        found = re.search(r"-(EU|UK|CH)(?:-|$)", tool.term)
+        regime = found.group(1).lower() if found else None
+    eu = regime == "eu"
+    if tool.kind in ("framework", "adequacy"):
+        return EU_GDPR.AdequacyDecision if eu else DPV.DataTransferLegalBasis
+    if tool.kind == "derogation":
+        return DPV.DataTransferLegalBasis
+    return EU_GDPR.DataTransferTool if eu else DPV.SafeguardForDataTransfer
 
 
 def jsonld_bytes(graph: Graph) -> bytes:
