@@ -1,23 +1,23 @@
-"""Import Fides (fideslang) system manifests into a flowreg registry document.
+"""Import Fides (fideslang 1, 2 and 3) manifests into a flowreg registry document, losing nothing
+silently: every field of a manifest is either mapped or listed, with its path, in `unmapped`, and
+every guess is listed in `assumptions`.
 
 Fides describes systems, what each processes (privacy declarations: data categories, data use,
 data subjects) and which systems exchange data (egress/ingress). flowreg needs a bit more: where
 each system is, who runs it, and hop-by-hop flows. The mapping:
-- the manifest's `organization` becomes the registry's organisation and an affiliate party that
-  owns the organisation's own systems; a third-party system (`vendor_id`, or `system_type`
-  "Third Party"/"Vendor") gets a party of its own (kind service_provider) that owns it;
-- data categories keep their fideslang keys (already dotted: `user.contact.email`), every
-  ancestor is added; data subjects become subject groups;
-- `ingress` from `user` (or, for an own system, no ingress at all) becomes collection flows from
-  each declaration's data subjects; `egress`/`ingress` between systems become flows carrying the
-  categories the entry names, else those of the declarations that point at the other system,
-  else all the sender's declared categories; purpose = data use, legal basis and retention from
-  the declaration;
-- a vendor's single `third_country_transfers` country becomes its country, and
-  `legal_basis_for_transfers: [SCCs]` an SCC mechanism between the organisation and the vendor.
-What cannot be mapped (datasets, dependencies without data, third countries that cannot be tied
-to a hop, DPIA and cookie fields...) is returned in `unmapped`; guesses the import had to make
-(retention "13 months" as 390 days, a hosting country) are returned in `assumptions`.
+- the manifest's `organization` becomes the registry's organisation (and, when a system needs an
+  owner, an affiliate party); its controller, DPO, representative and security policy belong to
+  the complete record (`organisation_details`);
+- a third-party system (`vendor_id`, or `system_type` "Third Party"/"Vendor") gets a party of its
+  own that owns it; its country comes from the manifest where it offers one (a single
+  `third_country_transfers` country in fideslang 1/2; the country a `legal_address` ends with in
+  fideslang 3), labelled as an assumption; `legal_basis_for_transfers` becomes an SCC or BCR
+  mechanism between the organisation and the vendor, and "Adequacy Decision" needs no claim;
+- data categories keep their fideslang keys (every ancestor is added, named from the manifests
+  or fideslang's default taxonomy); data subjects become subject groups; data uses become the
+  purpose of every flow a declaration gives (see `registry.fides_mapping`);
+- systems flowreg itself exported carry `meta.flowreg` (ids, owners, countries), which is read back.
+A `fides_key` used twice (in one file or two) is an error naming both places.
 """
 
 from __future__ import annotations
@@ -30,10 +30,34 @@ from typing import Any
 import yaml
 
 from registry.errors import FlowregError
-from registry.fides_mapping import ImportNote, SystemMapper
-from registry.fides_vocabulary import humanise, normalised
+from registry.fides_mapping import PENDING, ImportNote, SystemMapper, overlap
+from registry.fides_vocabulary import (
+    VENDOR_TYPES,
+    alpha2,
+    as_list,
+    country_in_address,
+    default_taxonomy,
+    normalised,
+    roles_of,
+    short,
+    transfer_basis,
+)
 from registry.loader import load_registry_data
 from registry.model import Registry
+
+SYSTEM_MAPPED = {
+    "fides_key", "name", "description", "system_type", "vendor_id", "legal_name", "legal_address",
+    "data_responsibility_title", "responsibility", "third_country_transfers", "legal_basis_for_transfers",
+    "privacy_policy", "ingress", "egress", "privacy_declarations", "system_dependencies",
+    "administrating_department", "organization_fides_key",
+}
+DECLARATION_MAPPED = {"name", "data_categories", "data_use", "data_subjects", "legal_basis_for_processing",
+                      "retention_period", "egress", "ingress"}
+# Fides fields whose flowreg home is a complete-record key of registry-format.md.
+SYSTEM_PENDING = {"dpo": "parties[].contact", "data_security_practices": "systems[].security_measures"}
+DECLARATION_PENDING = {"processes_special_category_data": "categories[].special",
+                       "special_category_legal_basis": "categories[].condition"}
+TAXONOMY_SECTIONS = ("data_category", "data_subject", "data_use")
 
 
 @dataclass
@@ -45,19 +69,21 @@ class FidesImport:
     assumptions: list[ImportNote] = field(default_factory=list)
 
 
+def read_manifest(path: str | Path) -> Any:
+    """One manifest file's YAML as plain data (the one place the import reads YAML)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise FlowregError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FlowregError(f"{path} is not valid YAML: {exc}") from None
+
+
 def import_fides_files(paths: Iterable[str | Path], **options: Any) -> FidesImport:
     """Read one or more manifest files (YAML) and import them together."""
-    documents = []
-    for path in paths:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FlowregError(f"cannot read {path}: {exc.strerror or exc}") from None
-        try:
-            documents.append((str(path), yaml.safe_load(text)))
-        except yaml.YAMLError as exc:
-            raise FlowregError(f"{path} is not valid YAML: {exc}") from None
-    return import_fides(documents, **options)
+    return import_fides([(str(path), read_manifest(path)) for path in paths], **options)
 
 
 def import_fides(
@@ -72,9 +98,19 @@ def import_fides(
     `organization` overrides the manifest's organisation name; `country` is the organisation's
     seat and the hosting country of its own systems (Fides records neither); `subject_location`
     is where the data subjects are (ISO code or EEA). Raises FlowregError for a manifest flowreg
-    cannot read at all, RegistryError if the result does not validate.
+    cannot read at all or a duplicate fides_key, RegistryError if the result does not validate.
     """
     return _Importer(organization, country, subject_location).run(documents)
+
+
+def organisation_details(org: dict[str, Any], path: str) -> list[ImportNote]:
+    """The organisation's controller, DPO, representative and security policy: Art. 30 details
+    that belong to the complete-record `controller` block of registry-format.md. That block is
+    not in the model yet, so each is listed as not mapped; switch this on when it lands."""
+    homes = {"controller": "controller", "data_protection_officer": "controller.dpo",
+             "representative": "controller.representative", "security_policy": "controller (security policy)"}
+    return [ImportNote(f"{path}.{key}", short(_flat(org[key])), f"{PENDING}: {home}")
+            for key, home in homes.items() if key in org]
 
 
 class _Importer(SystemMapper):
@@ -82,96 +118,303 @@ class _Importer(SystemMapper):
 
     def run(self, documents: list[tuple[str, Any]]) -> FidesImport:
         systems: list[tuple[str, dict[str, Any]]] = []
-        orgs: list[dict[str, Any]] = []
+        orgs: list[tuple[str, dict[str, Any]]] = []
+        seen: dict[tuple[str, str], str] = {}
         for name, data in documents:
             if not isinstance(data, dict):
                 raise FlowregError(f"{name}: a Fides manifest is a mapping with a 'system' list")
             for key, value in data.items():
-                if key == "system":
-                    if not isinstance(value, list):
-                        raise FlowregError(f"{name}: 'system' must be a list of systems")
-                    systems += [
-                        (f"{name}: system[{i}]", normalised(s) if isinstance(s, dict) else s) for i, s in enumerate(value)
-                    ]
-                elif key == "organization":
-                    orgs += _mappings(value)
-                elif key in ("data_category", "data_subject"):
-                    names = self.category_names if key == "data_category" else self.subject_names
-                    names.update({str(c["fides_key"]): str(c.get("name") or "") for c in _mappings(value) if c.get("fides_key")})
-                elif key == "dataset":
-                    for ds in _mappings(value):
-                        self._skip(f"{name}: dataset {ds.get('fides_key', '?')}", "",
-                                   "datasets are storage inside a system, not a flowreg node; their field categories are not imported")
-                else:
-                    count = len(value) if isinstance(value, list) else 1
-                    self._skip(f"{name}: {key}", f"{count} item(s)", "no flowreg equivalent")
+                items = value if isinstance(value, list) else None
+                if key in ("system", "organization", *TAXONOMY_SECTIONS) and items is None:
+                    raise FlowregError(f"{name}: '{key}' must be a list")
+                for i, item in enumerate(items or []):
+                    where = f"{name}: {key}[{i}]"
+                    if key in ("system", "organization", *TAXONOMY_SECTIONS):
+                        _unique(seen, key, item, where)
+                    if key == "system":
+                        systems.append((where, normalised(item) if isinstance(item, dict) else item))
+                    elif key == "organization" and isinstance(item, dict):
+                        orgs.append((where, item))
+                    elif key in TAXONOMY_SECTIONS and isinstance(item, dict):
+                        names = {"data_category": self.category_names, "data_subject": self.subject_names,
+                                 "data_use": self.use_names}[key]
+                        names[str(item["fides_key"])] = str(item.get("name") or "")
+                        for extra in sorted(set(item) - {"fides_key", "name", "parent_key"}):
+                            self._skip(f"{where}.{extra}", _flat(item[extra]), "no flowreg equivalent")
+                    else:
+                        self._skip(where, _flat(item.get("fides_key", item) if isinstance(item, dict) else item),
+                                   "datasets are storage inside a system, not a flowreg node" if key == "dataset"
+                                   else "no flowreg equivalent")
+                if items is None:
+                    self._skip(f"{name}: {key}", _flat(value), "no flowreg equivalent")
         if not systems:
             raise FlowregError("the Fides manifest has no systems ('system:' list)")
-        org = orgs[0] if orgs else {}
-        org_name = self.org_name or org.get("name") or org.get("fides_key") or "Imported from Fides"
-        self.org_party = self._id(org.get("fides_key") or "organization")
-        party = {"id": self.org_party, "name": org_name, "kind": "affiliate", "source": "Fides organization"}
-        if self.country:
-            party["country"] = self.country
-        else:
-            self._skip("organization", org_name, "Fides has no seat country; pass --country (the engine needs locations)")
-        self.parties.append(party)
-
+        for key, entry in default_taxonomy()["data_category"].items():
+            self.category_names.setdefault(key, entry["name"])
+        for key, entry in default_taxonomy()["data_subject"].items():
+            self.subject_names.setdefault(key, entry["name"])
+        self._organisation(orgs)
         self.reserve_categories(
-            c for _, s in systems if isinstance(s, dict)
-            for part in (*s.get("privacy_declarations", []), *s.get("ingress", []), *s.get("egress", []))
-            if isinstance(part, dict) for c in part.get("data_categories", [])
+            str(c) for _, s in systems if isinstance(s, dict)
+            for part in (*as_list(s.get("privacy_declarations")), *as_list(s.get("ingress")), *as_list(s.get("egress")))
+            if isinstance(part, dict) for c in as_list(part.get("data_categories"))
         )
         for path, system in systems:
             self._system(path, system)
-        # Systems another system sends data to are fed, not collecting from subjects themselves.
-        self.fed = {
-            str(e.get("fides_key")) for _, s in systems for e in s.get("egress") or []
-            if isinstance(e, dict) and e.get("type") == "system"
-        }
-        for path, system in systems:
-            self._system_flows(path, system)
-        return self._result(org_name)
+        self.fed = {str(e.get("fides_key")) for _, s in systems for e in as_list(s.get("egress"))
+                    if isinstance(e, dict) and e.get("type") == "system"}
+        for _, system in systems:
+            self._system_flows(str(system["fides_key"]))
+        for _, system in systems:
+            self._declaration_notes(str(system["fides_key"]))
+        return self._result()
 
-    def _result(self, org_name: str) -> FidesImport:
+    def _organisation(self, orgs: list[tuple[str, dict[str, Any]]]) -> None:
+        if orgs:
+            path, org = orgs[0]
+            self.org_key = str(org.get("fides_key") or "organization")
+            self.org_label = str(self.org_name or org.get("name") or self.org_key)
+            self.org_description = str(org["description"]) if org.get("description") else None
+            self.unmapped += organisation_details(org, path)
+            for extra in sorted(set(org) - {"fides_key", "name", "description", "controller", "data_protection_officer",
+                                            "representative", "security_policy"}):
+                self._skip(f"{path}.{extra}", _flat(org[extra]), "no flowreg equivalent")
+            for path, org in orgs[1:]:
+                self._skip(path, org.get("fides_key", ""), "a registry has one organisation; the first one is used")
+        elif self.org_name:
+            self.org_label = self.org_name
+
+    def _system(self, path: str, s: Any) -> None:
+        if not isinstance(s, dict) or not s.get("fides_key"):
+            raise FlowregError(f"{path}: a system needs a fides_key")
+        key = str(s["fides_key"])
+        meta = s.get("meta") if isinstance(s.get("meta"), dict) else {}
+        ours = meta.get("flowreg") if isinstance(meta.get("flowreg"), dict) else {}
+        vendor = bool(s.get("vendor_id")) or str(s.get("system_type", "")).strip().lower() in VENDOR_TYPES
+        roles = roles_of(s)
+        titles = as_list(s.get("responsibility")) or as_list(s.get("data_responsibility_title"))
+        if len(roles) > 1:
+            self._skip(f"{path}.responsibility", titles, "several roles: flows into this system get none; set each flow's role")
+        elif len(titles) > len(roles):
+            self._skip(f"{path}.responsibility", titles, "not a role flowreg knows")
+        owner, country = self._owner(path, s, ours, vendor)
+        party_only = bool(ours.get("party_only"))
+        node = owner if party_only else self._id(str(ours.get("id") or key))
+        if not party_only:
+            system: dict[str, Any] = {"id": node, "name": s.get("name") or key, "owner": owner, "source": f"Fides system {key}"}
+            country = ours.get("country", country)
+            if country:
+                system["country"] = country
+            parts = [str(s.get("description") or "")]
+            if s.get("administrating_department") not in (None, "", "Not defined"):
+                parts.append(f"Administered by {s['administrating_department']}.")
+            if " ".join(p for p in parts if p):
+                system["description"] = " ".join(p for p in parts if p)
+            self.out_systems.append(system)
+        self.systems[key] = {"node": node, "owner": owner, "vendor": vendor, "role": roles[0] if len(roles) == 1 else None, "ambiguous": len(roles) > 1,
+                             "party_only": party_only, "key": key}
+        self.raw[key] = s
+        self.paths[key] = path
+        self._transfer_bases(path, s, owner, vendor)
+        org_key = s.get("organization_fides_key")
+        if org_key not in (None, self.org_key, "default_organization"):
+            self._skip(f"{path}.organization_fides_key", org_key, "not the manifest's organisation; owned by it anyway")
+        for extra in sorted(set(s) - SYSTEM_MAPPED - {"meta"}):
+            home = SYSTEM_PENDING.get(extra)
+            self._skip(f"{path}.{extra}", _flat(s[extra]), f"{PENDING}: {home}" if home else "no flowreg equivalent")
+        for extra in sorted(set(meta) - {"flowreg"}):
+            self._skip(f"{path}.meta.{extra}", _flat(meta[extra]), "no flowreg equivalent")
+
+    def _owner(self, path: str, s: dict[str, Any], ours: dict[str, Any], vendor: bool) -> tuple[str, str | None]:
+        """The party that runs a system, and the system's country as far as the manifest says."""
+        key = str(s["fides_key"])
+        if isinstance(ours.get("owner"), dict):
+            wanted = ours["owner"]
+            pid = str(wanted.get("id") or f"{key}-provider")
+            if pid not in self.parties:
+                party = {k: v for k, v in wanted.items() if k in ("name", "kind", "country", "url", "description")}
+                self.parties[pid] = {"id": self._id(pid), "source": f"Fides system {key}", **party}
+                if pid == self.org_key or party.get("kind") == "affiliate" and not self.parties.get(self.org_key):
+                    self.parties.setdefault(self.org_key, self.parties[pid])
+            return self.parties[pid]["id"], ours.get("country")
+        if not vendor:
+            for name in ("third_country_transfers", "legal_name", "legal_address", "privacy_policy"):
+                if name in s:
+                    self._skip(f"{path}.{name}", _flat(s[name]), "cannot be tied to a hop: this is the organisation's own "
+                               "system; add the recipients (and their countries) it sends data to")
+            owner = self.org_party()
+            if self.country:
+                self._assume(path, key, f"hosted in {self.country} (the organisation's country)")
+            else:
+                self._skip(path, key, "Fides has no hosting country; pass --country or set it")
+            return owner, self.country
+        name = s.get("legal_name") or s.get("name") or key
+        party: dict[str, Any] = {"id": self._id(f"{key}-provider"), "name": name, "kind": "service_provider",
+                                 "source": f"Fides system {key}" + (f" (vendor {s['vendor_id']})" if s.get("vendor_id") else "")}
+        if s.get("privacy_policy"):
+            party["url"] = str(s["privacy_policy"])
+        if s.get("legal_address"):
+            party["description"] = f"Legal address: {s['legal_address']}"
+        third = [str(c) for c in as_list(s.get("third_country_transfers"))]
+        codes = [alpha2(c) for c in third]
+        country = None
+        if len(codes) == 1 and codes[0]:
+            country = codes[0]
+            self._assume(f"{path}.third_country_transfers", third[0], f"taken as where {name} is and processes ({country})")
+        elif third:
+            self._skip(f"{path}.third_country_transfers", third, "several or unknown countries: set the party's country by hand")
+        if country is None and s.get("legal_address"):
+            country = country_in_address(str(s["legal_address"]))
+            if country:
+                self._assume(f"{path}.legal_address", s["legal_address"], f"taken as where {name} is and processes ({country})")
+        if country:
+            party["country"] = country
+        else:
+            self._skip(path, key, "third-party system without a country; set the party's country")
+        self.parties[party["id"]] = party
+        return party["id"], country
+
+    def _transfer_bases(self, path: str, s: dict[str, Any], owner: str, vendor: bool) -> None:
+        where = f"{path}.legal_basis_for_transfers"
+        for basis in as_list(s.get("legal_basis_for_transfers")):
+            kind = transfer_basis(basis)
+            party = self.parties.get(owner, {})
+            if not vendor or owner == self.parties.get(self.org_key, {}).get("id") or kind in (None, "measures"):
+                reason = ("supplementary measures belong to a transfer impact assessment: " + PENDING + ": assessments[].measures"
+                          if kind == "measures" else "cannot be tied to a hop of another organisation" if kind
+                          else "no flowreg mechanism can be derived from it")
+                self._skip(where, basis, reason)
+            elif kind == "adequacy":
+                self._assume(where, basis, "needs no claim: flowreg applies adequacy by the destination's country"
+                             + (f" ({party['country']})" if party.get("country") else ", which is unknown"))
+            else:
+                name = party.get("name", owner)
+                self.mechanisms.append({
+                    "id": self._id(f"{kind}-{s['fides_key']}"), "kind": kind, "members": [self.org_party(), owner],
+                    "name": f"{'Standard contractual clauses' if kind == 'scc' else 'Binding corporate rules'} with {name}",
+                    "source": f"Fides system {s['fides_key']}",
+                })
+                self._assume(where, basis, "SCC between the organisation and the vendor; version and signature date unknown"
+                             if kind == "scc" else "the vendor's processor BCR, made binding on the organisation by the "
+                             "service agreement (both listed as members); approval date unknown")
+
+    def _system_flows(self, key: str) -> None:
+        s, path = self.raw[key], self.paths[key]
+        self.collections(key)
+        for direction in ("egress", "ingress"):
+            for i, e in enumerate(as_list(s.get(direction))):
+                where = f"{path}.{direction}[{i}]"
+                if not isinstance(e, dict):
+                    self._skip(where, e, "not a data flow entry")
+                    continue
+                other, kind = str(e.get("fides_key", "")), str(e.get("type", ""))
+                if kind == "user" or other == "user":
+                    if direction == "egress":
+                        self._skip(where, other, "data sent back to users is not a flowreg flow")
+                    continue
+                if kind == "dataset":
+                    self._skip(where, other, "datasets are storage inside a system, not a flowreg node")
+                    continue
+                if other not in self.systems:
+                    self._skip(where, other, "no system with this fides_key in the manifests")
+                    continue
+                source, target = (key, other) if direction == "egress" else (other, key)
+                mirror = [m for m in as_list(self.raw[other].get("ingress" if direction == "egress" else "egress"))
+                          if isinstance(m, dict) and m.get("fides_key") == key]
+                if direction == "ingress" and mirror:
+                    continue  # the sender's egress entry made these flows
+                named = [str(c) for m in (e, *mirror) for c in as_list(m.get("data_categories"))]
+                self.edge(where, source, target, list(dict.fromkeys(named)))
+        for dep in as_list(s.get("system_dependencies")):
+            other = self.systems.get(str(dep), {}).get("node")
+            if not any({f["from"], f["to"]} == {self.systems[key]["node"], other} for f in self.flows.values()):
+                self._skip(f"{path}.system_dependencies", dep, "a dependency names no data: add egress/ingress to import a flow")
+
+    def _declaration_notes(self, key: str) -> None:
+        """What each declaration of system `key` said that no flow took up."""
+        node = self.systems[key]["node"]
+        touching = [c for f in self.flows.values() if node in (f["from"], f["to"]) for c in f["carries"]]
+        for where, d in self.declarations(key):
+            for extra in sorted(set(d) - DECLARATION_MAPPED):
+                home = DECLARATION_PENDING.get(extra)
+                self._skip(f"{where}.{extra}", _flat(d[extra]), f"{PENDING}: {home}" if home else "no flowreg equivalent")
+            for c in as_list(d.get("data_categories")):
+                self.category(str(c), where)  # declared, so kept as a category
+            if where not in self.used_declarations:
+                shown = {k: _flat(d[k]) for k in ("data_use", "data_categories", "data_subjects", "legal_basis_for_processing",
+                                                  "retention_period") if d.get(k)}
+                self._skip(where, "; ".join(f"{k} {v}" for k, v in shown.items()),
+                           "no ingress or egress says where this data comes from or goes: add them to import its flows")
+                continue
+            if d.get("data_subjects") and where not in self.collected:
+                self._skip(f"{where}.data_subjects", _flat(d["data_subjects"]),
+                           "not collected by this system (no ingress from user carries this data): "
+                           "the subjects are those of the flows that bring it")
+            for name in ("legal_basis_for_processing", "retention_period"):
+                if d.get(name) and f"{where}.{name}" not in self.applied:
+                    self._skip(f"{where}.{name}", d[name], "applies to no flow: no flow brings this declaration's "
+                               "data into the system (or another declaration already set it)")
+            idle = [str(c) for c in as_list(d.get("data_categories")) if not overlap([str(c)], touching)]
+            if idle:
+                self._skip(f"{where}.data_categories", idle, "no flow into or out of this system carries it")
+
+    def _result(self) -> FidesImport:
         flows = [f for f in self.flows.values() if f["carries"]]
         used_subjects = {f["from"] for f in flows}
         subjects = []
         for key, sid in self.subjects.items():
             if sid not in used_subjects:
                 continue
-            group: dict[str, Any] = {"id": sid, "name": self.subject_names.get(key) or humanise(key), "source": f"Fides data subject {key}"}
+            group: dict[str, Any] = {"id": sid, "name": self.subject_names.get(key) or key, "source": f"Fides data subject {key}"}
             if self.subject_location:
                 group["location"] = self.subject_location
             subjects.append(group)
         if subjects and not self.subject_location:
             self._skip("data_subjects", ", ".join(s["id"] for s in subjects), "Fides has no subject locations; pass --subject-location (e.g. EEA)")
-        for party in self.parties:
-            if party["kind"] == "service_provider" and any(
-                f["role"] == "subprocessor" and self.systems_by_id().get(f["to"], {}).get("owner") == party["id"] for f in flows
-            ):
+        owners = {s["owner"] for s in self.out_systems}
+        for party in self.parties.values():
+            if party.get("kind") == "service_provider" and party["id"] in owners and any(
+                    f.get("role") == "subprocessor" and self._owner_of(f["to"]) == party["id"] for f in flows):
                 party["kind"] = "subprocessor"
+        for flow in flows:
+            under = [m["id"] for m in self.mechanisms if self._owner_of(flow["to"]) in m["members"][1:]
+                     and self._owner_of(flow["from"]) != self._owner_of(flow["to"])]
+            if under:
+                flow["under"] = under
         document = {
             "flowreg": 1,
-            "organization": org_name,
-            "source": "Imported from Fides system manifests",
+            "organization": self.org_label,
+            "source": "Imported from Fides manifests",
             "categories": [{"id": c, "name": n or c} for c, n in sorted(self.categories.items())],
             "subjects": subjects,
-            "parties": self.parties,
-            "systems": [{k: v for k, v in s.items() if not k.startswith("_")} for s in self.systems.values()],
+            "parties": list({p["id"]: p for p in self.parties.values()}.values()),
+            "systems": self.out_systems,
             "mechanisms": self.mechanisms,
             "flows": flows,
         }
-        for flow in flows:
-            vendor = self.systems_by_id().get(flow["to"])
-            if vendor and vendor["_vendor"]:
-                flow["under"] = [m["id"] for m in self.mechanisms if vendor["owner"] in m["members"]]
-                if not flow["under"]:
-                    del flow["under"]
         registry = load_registry_data({k: v for k, v in document.items() if v != []})
         return FidesImport(registry, self.unmapped, self.assumptions)
 
+    def _owner_of(self, node: str) -> str:
+        for system in self.out_systems:
+            if system["id"] == node:
+                return system["owner"]
+        return node
 
-def _mappings(value: Any) -> list[dict[str, Any]]:
-    """The mappings in a manifest list (anything else in it is ignored)."""
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+def _unique(seen: dict[tuple[str, str], str], section: str, item: Any, where: str) -> None:
+    if not isinstance(item, dict) or not item.get("fides_key"):
+        return
+    key = (section, str(item["fides_key"]))
+    if key in seen:
+        raise FlowregError(f"duplicate {section} fides_key '{key[1]}': {seen[key]} and {where}")
+    seen[key] = where
+
+
+def _flat(value: Any) -> str:
+    """A manifest value (mapping, list, scalar) as one line for a note."""
+    if isinstance(value, dict) and value:
+        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list) and value:
+        return ", ".join(_flat(v) for v in value)
+    return "(empty)" if value in (None, "", [], {}) else str(value)

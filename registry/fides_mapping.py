@@ -1,7 +1,14 @@
-"""Mapping Fides systems to flowreg elements: systems, their owners, and the flows between them.
+"""Mapping Fides systems to flowreg elements: their owners, and the flows between them.
 
 `SystemMapper` holds what the import has built so far and the notes on what it could not map or
-had to assume; `registry.fides_import` walks the manifests and assembles the registry.
+had to assume; `registry.fides_import` walks the manifests and assembles the registry. Flows:
+- collection: a system's `ingress` from `user` (or, for an own system that nothing feeds and that
+  declares no ingress, its declarations, as a labelled assumption) gives one flow per declaration
+  and data subject, for the declaration's data use;
+- between systems: each `egress`/`ingress` pair gives one flow per data use that names it (the
+  receiver's declarations whose `ingress` lists the sender, else the sender's whose `egress`
+  lists the receiver, else the receiver's declarations that hold what is sent), carrying what
+  the data flow names, else what both ends declare; never what only one end declares.
 """
 
 from __future__ import annotations
@@ -11,20 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from registry.errors import FlowregError
-from registry.fides_vocabulary import (
-    DECLARATION_KEYS,
-    LEGAL_BASES,
-    SILENT,
-    SYSTEM_KEYS,
-    VENDOR_TYPES,
-    alpha2,
-    days_of,
-    humanise,
-    meaningful,
-    role_of,
-    short,
-)
+from registry.fides_vocabulary import LEGAL_BASES, as_list, days_of, humanise, short
+
+PENDING = "not mapped yet (complete-record keys pending)"
 
 
 @dataclass(frozen=True)
@@ -40,6 +36,22 @@ class ImportNote:
         return f"{self.path}{value}: {self.reason}"
 
 
+def overlap(sent: Iterable[str], held: Iterable[str]) -> list[str]:
+    """Categories in both lists, the narrower one where one contains the other.
+
+    >>> overlap(["user"], ["user.contact", "system"])
+    ['user.contact']
+    """
+    held = list(held)
+    out: list[str] = []
+    for a in sent:
+        for b in held:
+            hit = b if (a == b or b.startswith(a + ".")) else a if a.startswith(b + ".") else None
+            if hit and hit not in out:
+                out.append(hit)
+    return out
+
+
 class SystemMapper:
     """Systems, parties, categories, subjects and flows built from Fides systems, plus notes."""
 
@@ -53,14 +65,22 @@ class SystemMapper:
         self.categories: dict[str, str] = {}
         self.category_names: dict[str, str] = {}
         self.subject_names: dict[str, str] = {}
+        self.use_names: dict[str, str] = {}
         self.subjects: dict[str, str] = {}
-        self.parties: list[dict[str, Any]] = []
-        self.systems: dict[str, dict[str, Any]] = {}
+        self.parties: dict[str, dict[str, Any]] = {}
+        self.systems: dict[str, dict[str, Any]] = {}  # by fides_key: node, owner, vendor, role
+        self.out_systems: list[dict[str, Any]] = []  # the registry's systems
         self.mechanisms: list[dict[str, Any]] = []
         self.flows: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.raw: dict[str, dict[str, Any]] = {}
         self.paths: dict[str, str] = {}
         self.fed: set[str] = set()
+        self.used_declarations: set[str] = set()
+        self.collected: set[str] = set()  # declarations whose subjects got collection flows
+        self.applied: set[str] = set()  # declaration fields that reached a flow (paths)
+        self.org_key = "organization"
+        self.org_label = "Imported from Fides"
+        self.org_description: str | None = None
 
     # --- helpers ----------------------------------------------------------------------------
     def _id(self, wanted: str) -> str:
@@ -82,6 +102,20 @@ class SystemMapper:
         if note not in self.assumptions:
             self.assumptions.append(note)
 
+    def org_party(self) -> str:
+        """The organisation's own party (made on first use: exported manifests name owners)."""
+        if self.org_key not in self.parties:
+            party: dict[str, Any] = {"id": self._id(self.org_key), "name": self.org_label, "kind": "affiliate",
+                                     "source": "Fides organization"}
+            if self.org_description:
+                party["description"] = self.org_description
+            if self.country:
+                party["country"] = self.country
+            else:
+                self._skip("organization", self.org_label, "Fides has no seat country; pass --country (the engine needs locations)")
+            self.parties[self.org_key] = party
+        return self.parties[self.org_key]["id"]
+
     def reserve_categories(self, keys: Iterable[str]) -> None:
         """Claim every category key (and ancestor) first: categories keep their fideslang keys,
         so a subject group or system with the same name is the one that gets a suffix."""
@@ -90,7 +124,7 @@ class SystemMapper:
                 parts = key.split(".")
                 self.ids.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
 
-    def _category(self, key: str, path: str) -> str | None:
+    def category(self, key: str, path: str) -> str | None:
         if not _category_key(key):
             self._skip(path, key, "not a data category key")
             return None
@@ -102,127 +136,69 @@ class SystemMapper:
                 self.ids.add(cid)
         return key
 
-    def _subject(self, key: str) -> str:
+    def subject(self, key: str) -> str:
         if key not in self.subjects:
             self.subjects[key] = self._id(key if key not in self.ids else f"{key}-subjects")
         return self.subjects[key]
 
-    # --- run --------------------------------------------------------------------------------
+    def purpose(self, use: str) -> str:
+        """A data use as a flow purpose: its name when the manifests define it (flowreg's own
+        export does, for purposes that are not fideslang keys), else the fideslang key itself."""
+        return self.use_names.get(use) or use
 
-    def _system(self, path: str, s: Any) -> None:
-        if not isinstance(s, dict) or not s.get("fides_key"):
-            raise FlowregError(f"{path}: a system needs a fides_key")
-        key = str(s["fides_key"])
-        vendor = bool(s.get("vendor_id")) or str(s.get("system_type", "")).strip().lower() in VENDOR_TYPES
-        owner = self.org_party
-        country = self.country
-        third = [str(c) for c in s.get("third_country_transfers") or []]
-        codes = [alpha2(c) for c in third]
-        if vendor:
-            owner = self._id(f"{key}-provider")
-            party: dict[str, Any] = {
-                "id": owner, "name": s.get("legal_name") or s.get("name") or key, "kind": "service_provider",
-                "source": f"Fides system {key}",
-            }
-            url = s.get("privacy_policy") or s.get("dpa_location")
-            if url:
-                party["url"] = str(url)
-            country = None
-            if len(codes) == 1 and codes[0]:
-                country = codes[0]
-                party["country"] = country
-                self._assume(f"{path}.third_country_transfers", third[0], f"taken as where {party['name']} is and processes ({country})")
-            elif third:
-                self._skip(f"{path}.third_country_transfers", ", ".join(third), "several countries: set the party's country by hand")
-            else:
-                self._skip(path, key, "third-party system without a country; set the party's country")
-            self.parties.append(party)
-            for basis in s.get("legal_basis_for_transfers") or []:
-                if str(basis).strip().lower() in ("scc", "sccs"):
-                    self.mechanisms.append({
-                        "id": self._id(f"scc-{key}"), "kind": "scc", "members": [self.org_party, owner],
-                        "name": f"Standard contractual clauses with {party['name']}", "source": f"Fides system {key}",
-                    })
-                    self._assume(f"{path}.legal_basis_for_transfers", basis, "SCC between the organisation and the vendor; version and signature date unknown")
-                elif str(basis).strip().lower() != "adequacy decision":
-                    self._skip(f"{path}.legal_basis_for_transfers", basis, "no flowreg mechanism can be derived from it")
-        elif third:
-            self._skip(f"{path}.third_country_transfers", ", ".join(third), "cannot be tied to a hop: add the recipients in those countries")
-        if country is None and not vendor:
-            self._skip(f"{path}", key, "Fides has no hosting country; pass --country or set it")
-        elif not vendor:
-            self._assume(path, key, f"hosted in {country} (the organisation's country)")
-        system: dict[str, Any] = {"id": self._id(key), "name": s.get("name") or key, "owner": owner, "source": f"Fides system {key}"}
-        if country:
-            system["country"] = country
-        description = " ".join(p for p in (
-            str(s.get("description") or ""),
-            f"Administered by {s['administrating_department']}." if s.get("administrating_department") not in SILENT else "",
-        ) if p)
-        if description:
-            system["description"] = description
-        system["_role"] = role_of(s)
-        system["_vendor"] = vendor
-        system["_key"] = key
-        self.systems[key] = system
-        self.raw[key] = s
-        self.paths[key] = path
-        for extra in sorted(set(s) - SYSTEM_KEYS):
-            if meaningful(s[extra]):
-                self._skip(f"{path}.{extra}", s[extra], "no flowreg equivalent")
+    # --- flows ------------------------------------------------------------------------------
+    def declarations(self, key: str) -> list[tuple[str, dict[str, Any]]]:
+        s = self.raw[key]
+        return [(f"{self.paths[key]}.privacy_declarations[{i}]", d)
+                for i, d in enumerate(s.get("privacy_declarations") or []) if isinstance(d, dict)]
 
-    def _declarations(self, path: str, s: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        out = []
-        for i, d in enumerate(s.get("privacy_declarations") or []):
-            where = f"{path}.privacy_declarations[{i}]"
-            if not isinstance(d, dict) or not d.get("data_categories"):
-                self._skip(where, "", "a declaration without data categories carries nothing")
-                continue
-            for extra in sorted(set(d) - DECLARATION_KEYS):
-                if meaningful(d[extra]) and not (extra == "flexible_legal_basis_for_processing" and d[extra] is True):
-                    self._skip(f"{where}.{extra}", d[extra], "no flowreg equivalent")
-            out.append((where, d))
-        return out
+    def declared(self, key: str) -> list[str]:
+        return [c for _, d in self.declarations(key) for c in as_list(d.get("data_categories"))]
 
-    def _flow(self, source: str, target: str, purpose: str | None, path: str) -> dict[str, Any]:
-        key = (source, target, purpose or "")
+    def flow(self, source: str, target: str, use: str | None, path: str) -> dict[str, Any]:
+        key = (source, target, use or "")
         if key not in self.flows:
-            self.flows[key] = {"id": self._id(f"{source}-to-{target}"), "from": source, "to": target, "carries": [],
-                               "source": path}
-            if purpose:
-                self.flows[key]["purpose"] = purpose
+            flow: dict[str, Any] = {"id": self._id(f"{source}-to-{target}"), "from": source, "to": target,
+                                    "carries": [], "source": path}
+            if use:
+                flow["purpose"] = self.purpose(use)
+            self.flows[key] = flow
         return self.flows[key]
 
-    def _fill(
-        self, flow: dict[str, Any], categories: Iterable[str], d: dict[str, Any] | None, where: str, role: str,
-        kept: tuple[str, dict[str, Any]] | None = None,
-    ) -> None:
-        """Add categories to a flow and take role, legal basis (from the sender's declaration `d`)
-        and retention (from `kept`, the receiver's declaration; `d` itself for a collection)."""
+    def fill(self, flow: dict[str, Any], categories: Iterable[str], decl: tuple[str, dict[str, Any]] | None,
+             where: str, role: str | None, kept: tuple[str, dict[str, Any]] | None) -> None:
+        """Add categories to a flow, with its role, the legal basis of the declaration `decl` it
+        comes from, and the retention of `kept` (the receiver's declaration for that use)."""
         for c in categories:
-            cid = self._category(c, where)
+            cid = self.category(str(c), where)
             if cid and cid not in flow["carries"]:
                 flow["carries"].append(cid)
-        flow.setdefault("role", role)
-        if kept is None and d is not None:
-            kept = (where, d)
+        if role:
+            flow.setdefault("role", role)
+        if decl is not None:
+            dpath, d = decl
+            self.used_declarations.add(dpath)
+            if d.get("name"):
+                flow.setdefault("description", str(d["name"]))
+            basis = d.get("legal_basis_for_processing")
+            if basis:
+                mapped = LEGAL_BASES.get(str(basis).strip().lower())
+                if mapped and flow.setdefault("legal_basis", mapped) == mapped:
+                    self.applied.add(f"{dpath}.legal_basis_for_processing")
+                else:
+                    self._skip(f"{dpath}.legal_basis_for_processing", basis, "not a GDPR Art. 6 basis flowreg knows")
         if kept is not None:
             self._retention(flow, *kept)
-        if d is None:
-            return
-        basis = d.get("legal_basis_for_processing")
-        if basis:
-            mapped = LEGAL_BASES.get(str(basis).strip().lower())
-            if mapped:
-                flow.setdefault("legal_basis", mapped)
-            else:
-                self._skip(f"{where}.legal_basis_for_processing", basis, "not a GDPR Art. 6 basis flowreg knows")
 
     def _retention(self, flow: dict[str, Any], where: str, d: dict[str, Any]) -> None:
         retention = d.get("retention_period")
-        if not retention or "retention_days" in flow:
+        if not retention:
             return
         days, exact = days_of(str(retention))
+        if days is not None and flow.get("retention_days", days) == days:
+            self.applied.add(f"{where}.retention_period")
+        if "retention_days" in flow:
+            return
         if days is None:
             self._skip(f"{where}.retention_period", retention, "not a number of days, weeks, months or years")
         else:
@@ -230,88 +206,91 @@ class SystemMapper:
             if not exact:
                 self._assume(f"{where}.retention_period", retention, f"read as {days} days (30-day months, 365-day years)")
 
-    def _system_flows(self, path: str, s: dict[str, Any]) -> None:
-        key = str(s["fides_key"])
-        me = self.systems[key]
-        declarations = self._declarations(path, s)
-        all_categories = [c for _, d in declarations for c in d["data_categories"]]
-        ingress = [e for e in s.get("ingress") or [] if isinstance(e, dict)]
-        from_user = [e for e in ingress if e.get("type") == "user" or e.get("fides_key") == "user"]
-        collects = bool(from_user) or (not ingress and not me["_vendor"] and key not in self.fed)
-        if collects and not from_user:
-            self._assume(path, key, "no ingress declared: taken to collect its declarations' data from the data subjects")
-        user_categories = [c for e in from_user for c in e.get("data_categories") or []]
-        if collects:
-            for where, d in declarations:
-                carries = [c for c in d["data_categories"] if not user_categories or c in user_categories] or d["data_categories"]
-                for subject in d.get("data_subjects") or []:
-                    flow = self._flow(self._subject(str(subject)), me["id"], d.get("data_use"), where)
-                    self._fill(flow, carries, d, where, me["_role"])
-        for i, e in enumerate(s.get("egress") or []):
-            self._edge(f"{path}.egress[{i}]", e, key, declarations, all_categories, outgoing=True)
-        for i, e in enumerate(ingress):
-            if e in from_user:
-                continue
-            self._edge(f"{path}.ingress[{i}]", e, key, declarations, all_categories, outgoing=False)
-        for dep in s.get("system_dependencies") or []:
-            linked = any({f["from"], f["to"]} == {me["id"], self.systems.get(str(dep), {}).get("id")} for f in self.flows.values())
-            if not linked:
-                self._skip(f"{path}.system_dependencies", dep, "a dependency names no data: add egress/ingress to import a flow")
-
-    def _edge(self, where: str, e: Any, key: str, declarations: list[tuple[str, dict[str, Any]]],
-              all_categories: list[str], *, outgoing: bool) -> None:
-        if not isinstance(e, dict):
-            self._skip(where, e, "not a data flow entry")
-            return
-        other, kind = str(e.get("fides_key", "")), str(e.get("type", ""))
-        if kind == "user" or other == "user":
-            self._skip(where, other, "data sent back to users is not a flowreg flow")
-            return
-        if kind == "dataset":
-            self._skip(where, other, "datasets are storage inside a system, not a flowreg node")
-            return
-        if other not in self.systems:
-            self._skip(where, other, "no system with this fides_key in the manifests")
-            return
-        source, target = (key, other) if outgoing else (other, key)
-        sender_decls = declarations if outgoing else []
-        pointing = [(w, d) for w, d in sender_decls if target in (d.get("egress") or [])]
-        chosen = pointing[0] if pointing else None
-        categories = e.get("data_categories") or (
-            [c for _, d in pointing for c in d["data_categories"]] or (all_categories if outgoing else [])
-        )
-        if not categories:
-            # an ingress that names nothing: what the receiver declares
-            categories = [c for d in self.raw[target].get("privacy_declarations") or [] for c in d.get("data_categories") or []]
-        if not categories:
-            self._skip(where, other, "no data categories to carry")
-            return
-        purpose = chosen[1].get("data_use") if chosen else None
-        src_id, tgt_id = self.systems[source]["id"], self.systems[target]["id"]
-        existing = [f for f in self.flows.values() if f["from"] == src_id and f["to"] == tgt_id]
-        # An ingress usually restates an egress: add to the flow already made, do not repeat it.
-        flow = existing[0] if existing and (not outgoing or purpose is None) else self._flow(src_id, tgt_id, purpose, where)
-        kept = self._kept_by(target, purpose)
-        self._fill(flow, categories, chosen[1] if chosen else None, where, self._edge_role(source, target), kept)
-
-    def _kept_by(self, target: str, purpose: str | None) -> tuple[str, dict[str, Any]] | None:
+    def kept_by(self, target: str, use: str | None) -> tuple[str, dict[str, Any]] | None:
         """The receiver's declaration saying how long it keeps the data: the one for the same
-        data use (or a narrower one), else its first with a retention period."""
-        decls = [(i, d) for i, d in enumerate(self.raw[target].get("privacy_declarations") or []) if isinstance(d, dict)]
-        same = [(i, d) for i, d in decls if purpose and str(d.get("data_use", "")).startswith(purpose)]
-        for i, d in same + decls:
-            if d.get("retention_period"):
-                return f"{self.paths[target]}.privacy_declarations[{i}]", d
+        data use (or a narrower one), else none (another use's retention is not this one's)."""
+        for where, d in self.declarations(target):
+            if use and str(d.get("data_use", "")).startswith(use) and d.get("retention_period"):
+                return where, d
         return None
 
-    def _edge_role(self, source: str, target: str) -> str:
-        tgt = self.systems[target]
-        if tgt["_vendor"]:
-            return "subprocessor" if self.systems[source]["_role"] == "processor" else "processor"
-        return tgt["_role"]
+    def collections(self, key: str) -> None:
+        """Flows from data subjects into system `key`."""
+        me = self.systems[key]
+        s = self.raw[key]
+        ingress = [e for e in as_list(s.get("ingress")) if isinstance(e, dict)]
+        from_user = [e for e in ingress if e.get("type") == "user" or e.get("fides_key") == "user"]
+        collects = bool(from_user) or (not ingress and not me["vendor"] and key not in self.fed and not me["party_only"])
+        if not collects:
+            return
+        if not from_user:
+            self._assume(self.paths[key], key, "no ingress declared: taken to collect its declarations' data from the data subjects")
+        named = [str(c) for e in from_user for c in as_list(e.get("data_categories"))]
+        decls = self.declarations(key)
+        pointed = [(w, d) for w, d in decls if "user" in as_list(d.get("ingress"))]
+        for where, d in pointed or decls:
+            cats = [str(c) for c in as_list(d.get("data_categories"))]
+            carries = overlap(named, cats) if named else cats
+            if not carries:
+                continue
+            for subject in as_list(d.get("data_subjects")):
+                self.collected.add(where)
+                flow = self.flow(self.subject(str(subject)), me["node"], d.get("data_use"), where)
+                self.fill(flow, carries, (where, d), where, me["role"], (where, d))
 
-    def systems_by_id(self) -> dict[str, dict[str, Any]]:
-        return {s["id"]: s for s in self.systems.values()}
+    def edge(self, where: str, source: str, target: str, named: list[str]) -> None:
+        """The flows of one data flow from system `source` to system `target`: one per data use
+        of the receiver that holds what is sent (why it receives it), then, for what is left,
+        one per use of the sender's declarations that name the receiver."""
+        src, tgt = self.systems[source], self.systems[target]
+        role = self.edge_role(source, target)
+        receiving = [(w, d) for w, d in self.declarations(target) if source in as_list(d.get("ingress"))]
+        sending = [(w, d) for w, d in self.declarations(source) if target in as_list(d.get("egress"))]
+        explicit = named or [str(c) for _, d in sending for c in as_list(d.get("data_categories"))]
+        available = explicit or overlap(self.declared(source), self.declared(target))
+        if not available and not self.declared(target):
+            available = self.declared(source)
+            if available:
+                self._assume(where, target, "no categories named and none declared by the receiver: "
+                             "taken to carry everything the sender declares")
+        covered: list[str] = []
+        holders = receiving or [(w, d) for w, d in self.declarations(target)
+                                if overlap(available, as_list(d.get("data_categories")))]
+        for w, d in holders:
+            cats = [str(c) for c in as_list(d.get("data_categories"))]
+            carries = (overlap(named, cats) if named else cats) if receiving else overlap(available, cats)
+            if not carries:
+                continue
+            use = d.get("data_use")
+            flow = self.flow(src["node"], tgt["node"], use, where)
+            self.fill(flow, carries, (w, d), where, role, (w, d) if d.get("retention_period") else None)
+            for sw, sd in sending:  # the sender's basis for sending it, when the receiver states none
+                if overlap(carries, as_list(sd.get("data_categories"))):
+                    self.fill(flow, [], (sw, sd), where, role, None)
+            covered += carries
+            if not receiving and not explicit:
+                self._assume(where, use, f"purpose taken from {w}, which holds data both ends declare")
+        left = [c for c in available if not overlap([c], covered)]
+        for w, d in sending:
+            carries = overlap(left, [str(c) for c in as_list(d.get("data_categories"))])
+            if carries:
+                use = d.get("data_use")
+                self.fill(self.flow(src["node"], tgt["node"], use, where), carries, (w, d), where, role,
+                          self.kept_by(target, use))
+                covered += carries
+        left = [c for c in left if not overlap([c], covered)]
+        if left:
+            self.fill(self.flow(src["node"], tgt["node"], None, where), left, None, where, role, None)
+        if not available:
+            self._skip(where, target, "no data category both ends declare, and the data flow names none")
+
+    def edge_role(self, source: str, target: str) -> str | None:
+        tgt = self.systems[target]
+        if tgt["ambiguous"]:
+            return None
+        if tgt["vendor"]:
+            return "subprocessor" if self.systems[source]["role"] == "processor" else "processor"
+        return tgt["role"]
 
 
 def _category_key(key: object) -> bool:

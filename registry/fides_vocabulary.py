@@ -6,7 +6,10 @@ that a new Fides spelling is a one-line change here.
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pycountry
@@ -23,7 +26,24 @@ LEGAL_BASES = {
     "legitimate interest": "legitimate_interest",
     "legitimate interests": "legitimate_interest",
 }
+LEGAL_BASIS_WORDS = {
+    "consent": "Consent",
+    "contract": "Contract",
+    "legal_obligation": "Legal obligations",
+    "vital_interest": "Vital interests",
+    "public_interest": "Public interest",
+    "legitimate_interest": "Legitimate interests",
+}
+# `legal_basis_for_transfers` across fideslang versions (1.x/2.0 spelt them out, 2.1+ abbreviates;
+# the field is free text since 3.0) -> what flowreg makes of it.
+TRANSFER_BASES = {
+    "scc": "scc", "sccs": "scc", "standard contractual clauses": "scc",
+    "bcr": "bcr", "bcrs": "bcr", "binding corporate rules": "bcr",
+    "adequacy decision": "adequacy", "adequacy": "adequacy",
+    "supplementary measures": "measures",
+}
 VENDOR_TYPES = {"third party", "third-party", "vendor"}
+TAXONOMY = Path(__file__).with_name("fides_taxonomy.json")
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 SYSTEM_KEYS = {
     "fides_key", "name", "description", "system_type", "vendor_id", "legal_name", "data_responsibility_title",
@@ -39,13 +59,40 @@ DECLARATION_KEYS = {
 SILENT = {None, "", False, "Not defined", (), "[]"}
 
 
-def role_of(s: dict[str, Any]) -> str:
-    """The organisation's role for a system (data_responsibility_title, or the newer
-    `responsibility` list) as a flowreg role; controller when Fides says nothing."""
-    title = s.get("data_responsibility_title")
-    if not title and s.get("responsibility"):
-        title = s["responsibility"][0]
-    return ROLES.get(str(title or "controller").strip().lower(), "controller")
+def roles_of(s: dict[str, Any]) -> list[str]:
+    """The organisation's roles for a system (data_responsibility_title, or the newer
+    `responsibility` list) as flowreg roles, in the manifest's order; [] when Fides says nothing.
+    Unknown titles are left out (the caller notes them)."""
+    titles = as_list(s.get("responsibility")) or as_list(s.get("data_responsibility_title"))
+    return list(dict.fromkeys(ROLES[t] for t in (str(x).strip().lower() for x in titles) if t in ROLES))
+
+
+def transfer_basis(value: Any) -> str | None:
+    """'Standard contractual clauses', 'SCCs' -> 'scc'; 'BCRs' -> 'bcr'; 'Adequacy Decision' ->
+    'adequacy'; 'Supplementary Measures' -> 'measures'; anything else None."""
+    return TRANSFER_BASES.get(" ".join(str(value).lower().split()))
+
+
+def country_in_address(address: str) -> str | None:
+    """The ISO code of the country an address ends with ('..., San Francisco, CA, USA' -> 'US'),
+    by name, official name or code; None when its last part is not a country."""
+    last = re.split(r"[,\n]", address.strip().rstrip("."))[-1].strip()
+    if not last:
+        return None
+    code = alpha2(last) if len(last) in (2, 3) else None
+    if code:
+        return code
+    try:
+        return pycountry.countries.lookup(last).alpha_2
+    except LookupError:
+        return None
+
+
+@cache
+def default_taxonomy() -> dict[str, dict[str, dict[str, str]]]:
+    """fideslang's default taxonomy: {'data_category'|'data_use'|'data_subject': {key: {name, parent}}}."""
+    data = json.loads(TAXONOMY.read_text(encoding="utf-8"))
+    return {kind: data[kind] for kind in ("data_category", "data_use", "data_subject")}
 
 
 def alpha2(code: str) -> str | None:
@@ -79,7 +126,7 @@ def meaningful(value: Any) -> bool:
     return value not in SILENT
 
 
-def short(value: Any, limit: int = 80) -> str:
+def short(value: Any, limit: int = 240) -> str:
     """A value as one short line for an import note."""
     text = value if isinstance(value, str) else ", ".join(map(str, value)) if isinstance(value, list) else str(value)
     text = " ".join(text.split())
