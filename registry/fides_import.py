@@ -117,6 +117,7 @@ class _Importer(SystemMapper):
     """Walks the manifests, maps every system, and assembles the registry document."""
 
     def run(self, documents: list[tuple[str, Any]]) -> FidesImport:
+        self.defined_categories: list[tuple[str, str]] = []
         systems: list[tuple[str, dict[str, Any]]] = []
         orgs: list[tuple[str, dict[str, Any]]] = []
         seen: dict[tuple[str, str], str] = {}
@@ -139,6 +140,8 @@ class _Importer(SystemMapper):
                         names = {"data_category": self.category_names, "data_subject": self.subject_names,
                                  "data_use": self.use_names}[key]
                         names[str(item["fides_key"])] = str(item.get("name") or "")
+                        if key == "data_category":
+                            self.defined_categories.append((where, str(item["fides_key"])))
                         for extra in sorted(set(item) - {"fides_key", "name", "parent_key"}):
                             self._skip(f"{where}.{extra}", _flat(item[extra]), "no flowreg equivalent")
                     else:
@@ -167,6 +170,8 @@ class _Importer(SystemMapper):
             self._system_flows(str(system["fides_key"]))
         for _, system in systems:
             self._declaration_notes(str(system["fides_key"]))
+        for where, key in self.defined_categories:
+            self.category(key, where)  # defined by the manifests, so kept even when no flow carries it
         return self._result()
 
     def _organisation(self, orgs: list[tuple[str, dict[str, Any]]]) -> None:

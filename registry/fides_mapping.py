@@ -18,7 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from registry.fides_vocabulary import LEGAL_BASES, as_list, days_of, humanise, short
+from registry.fides_vocabulary import (
+    LEGAL_BASES,
+    UNSPECIFIED_USE,
+    as_list,
+    days_of,
+    humanise,
+    short,
+)
 
 PENDING = "not mapped yet (complete-record keys pending)"
 
@@ -37,10 +44,13 @@ class ImportNote:
 
 
 def overlap(sent: Iterable[str], held: Iterable[str]) -> list[str]:
-    """Categories in both lists, the narrower one where one contains the other.
+    """The data in both lists: per pair, the narrower category where one contains the other,
+    without what another result already contains.
 
     >>> overlap(["user"], ["user.contact", "system"])
     ['user.contact']
+    >>> overlap(["usage", "usage.metadata"], ["usage"])
+    ['usage']
     """
     held = list(held)
     out: list[str] = []
@@ -49,7 +59,7 @@ def overlap(sent: Iterable[str], held: Iterable[str]) -> list[str]:
             hit = b if (a == b or b.startswith(a + ".")) else a if a.startswith(b + ".") else None
             if hit and hit not in out:
                 out.append(hit)
-    return out
+    return [c for c in out if not any(c.startswith(o + ".") for o in out)]
 
 
 class SystemMapper:
@@ -71,7 +81,7 @@ class SystemMapper:
         self.systems: dict[str, dict[str, Any]] = {}  # by fides_key: node, owner, vendor, role
         self.out_systems: list[dict[str, Any]] = []  # the registry's systems
         self.mechanisms: list[dict[str, Any]] = []
-        self.flows: dict[tuple[str, str, str], dict[str, Any]] = {}
+        self.flows: dict[tuple[str, str, str, str], dict[str, Any]] = {}
         self.raw: dict[str, dict[str, Any]] = {}
         self.paths: dict[str, str] = {}
         self.fed: set[str] = set()
@@ -155,8 +165,11 @@ class SystemMapper:
     def declared(self, key: str) -> list[str]:
         return [c for _, d in self.declarations(key) for c in as_list(d.get("data_categories"))]
 
-    def flow(self, source: str, target: str, use: str | None, path: str) -> dict[str, Any]:
-        key = (source, target, use or "")
+    def flow(self, source: str, target: str, use: str | None, path: str, declaration: str = "") -> dict[str, Any]:
+        """The flow for (source, target, use), made on first use; a declaration that names the
+        sender (`ingress`) gets a flow of its own, as flowreg's export writes one per flow."""
+        use = None if use == UNSPECIFIED_USE else use
+        key = (source, target, use or "", declaration)
         if key not in self.flows:
             flow: dict[str, Any] = {"id": self._id(f"{source}-to-{target}"), "from": source, "to": target,
                                     "carries": [], "source": path}
@@ -235,7 +248,7 @@ class SystemMapper:
                 continue
             for subject in as_list(d.get("data_subjects")):
                 self.collected.add(where)
-                flow = self.flow(self.subject(str(subject)), me["node"], d.get("data_use"), where)
+                flow = self.flow(self.subject(str(subject)), me["node"], d.get("data_use"), where, where if pointed else "")
                 self.fill(flow, carries, (where, d), where, me["role"], (where, d))
 
     def edge(self, where: str, source: str, target: str, named: list[str]) -> None:

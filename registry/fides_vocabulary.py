@@ -43,6 +43,8 @@ TRANSFER_BASES = {
     "supplementary measures": "measures",
 }
 VENDOR_TYPES = {"third party", "third-party", "vendor"}
+# The data use flowreg's export gives a flow without a purpose; the import reads it as none.
+UNSPECIFIED_USE = "flowreg_unspecified"
 TAXONOMY = Path(__file__).with_name("fides_taxonomy.json")
 UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 SYSTEM_KEYS = {
