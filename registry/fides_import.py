@@ -142,6 +142,8 @@ class _Importer(SystemMapper):
                         names[str(item["fides_key"])] = str(item.get("name") or "")
                         if key == "data_category":
                             self.defined_categories.append((where, str(item["fides_key"])))
+                        elif key == "data_subject":
+                            self.subject(str(item["fides_key"]))  # defined, so kept as a subject group
                         for extra in sorted(set(item) - {"fides_key", "name", "parent_key"}):
                             self._skip(f"{where}.{extra}", _flat(item[extra]), "no flowreg equivalent")
                     else:
@@ -204,7 +206,7 @@ class _Importer(SystemMapper):
             self._skip(f"{path}.responsibility", titles, "not a role flowreg knows")
         owner, country = self._owner(path, s, ours, vendor)
         party_only = bool(ours.get("party_only"))
-        node = owner if party_only else self._id(str(ours.get("id") or key))
+        node = owner if party_only else self._id(str(ours.get("id") or key), exact="id" in ours)
         if not party_only:
             system: dict[str, Any] = {"id": node, "name": s.get("name") or key, "owner": owner, "source": f"Fides system {key}"}
             country = ours.get("country", country)
@@ -238,7 +240,7 @@ class _Importer(SystemMapper):
             pid = str(wanted.get("id") or f"{key}-provider")
             if pid not in self.parties:
                 party = {k: v for k, v in wanted.items() if k in ("name", "kind", "country", "url", "description")}
-                self.parties[pid] = {"id": self._id(pid), "source": f"Fides system {key}", **party}
+                self.parties[pid] = {"id": self._id(pid, exact=True), "source": f"Fides system {key}", **party}
                 if pid == self.org_key or party.get("kind") == "affiliate" and not self.parties.get(self.org_key):
                     self.parties.setdefault(self.org_key, self.parties[pid])
             return self.parties[pid]["id"], ours.get("country")
@@ -365,11 +367,8 @@ class _Importer(SystemMapper):
 
     def _result(self) -> FidesImport:
         flows = [f for f in self.flows.values() if f["carries"]]
-        used_subjects = {f["from"] for f in flows}
         subjects = []
         for key, sid in self.subjects.items():
-            if sid not in used_subjects:
-                continue
             group: dict[str, Any] = {"id": sid, "name": self.subject_names.get(key) or key, "source": f"Fides data subject {key}"}
             if self.subject_location:
                 group["location"] = self.subject_location

@@ -93,8 +93,10 @@ class SystemMapper:
         self.org_description: str | None = None
 
     # --- helpers ----------------------------------------------------------------------------
-    def _id(self, wanted: str) -> str:
-        base = re.sub(r"\s+", "-", str(wanted).strip()) or "item"
+    def _id(self, wanted: str, *, exact: bool = False) -> str:
+        """A free id: `wanted` (spaces as '-' unless `exact`), with a suffix when it is taken."""
+        base = str(wanted).strip() if exact else re.sub(r"\s+", "-", str(wanted).strip())
+        base = base or "item"
         candidate, n = base, 2
         while candidate in self.ids:
             candidate = f"{base}-{n}"

@@ -1,0 +1,144 @@
+"""`flowreg export-fides`: fideslang itself accepts the export, and importing it back keeps every
+flow, category and party that Fides can express.
+
+fideslang pins its own pydantic, so it is never installed into flowreg's environment: the
+acceptance test makes an isolated virtualenv, installs fideslang from PyPI into it and runs it
+there on the exported files. Without network it skips with the reason (and fails under CI=true).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+import yaml
+from clirun import NORTHWIND, SEED, flowreg
+from conftest import in_ci
+
+from registry.fides_export import export_fides, fides_key
+from registry.fides_import import import_fides
+from registry.loader import load_registry_file
+from registry.model import Registry
+
+FIDESLANG = "fideslang>=3.0,<4"
+CHECK = r'''
+import json, sys
+from fideslang import DEFAULT_TAXONOMY, Taxonomy
+from fideslang.manifests import ingest_manifests
+from fideslang.parse import load_manifests_into_taxonomy
+from fideslang.relationships import get_referenced_missing_keys
+
+out = {}
+for path in sys.argv[1:]:
+    taxonomy = load_manifests_into_taxonomy(ingest_manifests(path))
+    merged = Taxonomy(**{
+        kind: list(getattr(DEFAULT_TAXONOMY, kind) or []) + list(getattr(taxonomy, kind) or [])
+        for kind in ("data_category", "data_subject", "data_use", "organization")
+    }, system=taxonomy.system)
+    out[path] = {
+        "systems": len(taxonomy.system),
+        "declarations": sum(len(s.privacy_declarations) for s in taxonomy.system),
+        "missing": sorted(get_referenced_missing_keys(merged)),
+    }
+print(json.dumps(out))
+'''
+
+
+@pytest.fixture(scope="module")
+def fideslang_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh virtualenv with fideslang 3 from PyPI."""
+    home = tmp_path_factory.mktemp("fideslang-venv")
+    venv.EnvBuilder(with_pip=True).create(home)
+    python = home / "bin" / "python"
+    try:
+        proc = subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", FIDESLANG],
+                              capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        proc = None
+    if proc is None or proc.returncode != 0:
+        reason = f"cannot install {FIDESLANG} from PyPI: {(proc.stderr.strip().splitlines() or ['timeout'])[-1] if proc else 'timeout'}"
+        if in_ci():
+            pytest.fail(f"CI is set but {reason}")
+        pytest.skip(reason)
+    return python
+
+
+def _exported(tmp_path: Path, source: Path) -> Path:
+    out = tmp_path / f"{source.stem}.yml"
+    result = flowreg("export-fides", "--registry", source, "-o", out, db=tmp_path / "db")
+    assert result.code == 0, result.stderr
+    assert "not carried over:" in result.stderr
+    return out
+
+
+def test_fideslang_accepts_the_export_of_the_seed_and_northwind(tmp_path: Path, fideslang_python: Path) -> None:
+    files = [_exported(tmp_path, SEED), _exported(tmp_path, NORTHWIND)]
+    proc = subprocess.run([fideslang_python, "-c", CHECK, *map(str, files)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    checked = json.loads(proc.stdout)
+    seed, northwind = (checked[str(f)] for f in files)
+    assert seed["missing"] == [] and northwind["missing"] == [], "every key a resource names is defined"
+    twilio = load_registry_file(SEED)
+    assert seed["systems"] == len(export_fides(twilio).manifest["system"]) > len(twilio.systems)
+    assert seed["declarations"] == len(twilio.flows), "one declaration per flow, all parsed by fideslang"
+    assert northwind["declarations"] == 3
+
+
+def _flows(reg: Registry) -> list[tuple]:
+    return sorted((f.from_, f.to, tuple(sorted(f.carries)), f.purpose) for f in reg.flows)
+
+
+@pytest.mark.parametrize("path", [SEED, NORTHWIND], ids=["seed", "northwind"])
+def test_import_of_the_export_keeps_flows_categories_and_parties(path: Path) -> None:
+    original = load_registry_file(path)
+    exported = export_fides(original)
+    back = import_fides([("export.yml", yaml.safe_load(yaml.safe_dump(exported.manifest)))]).registry
+    assert _flows(back) == _flows(original)
+    assert {(c.id, c.name) for c in back.categories} == {(c.id, c.name) for c in original.categories}
+    assert {(p.id, p.name, p.kind, p.country) for p in back.parties} == {
+        (p.id, p.name, p.kind, p.country) for p in original.parties}
+    assert {(s.id, s.owner, s.country) for s in back.systems} == {(s.id, s.owner, s.country) for s in original.systems}
+    assert {g.id for g in back.subjects} == {g.id for g in original.subjects}
+    # Legal bases and retention travel in the declarations.
+    basis = {(f.from_, f.to, f.purpose): (f.legal_basis, f.retention_days) for f in original.flows}
+    assert {(f.from_, f.to, f.purpose): (f.legal_basis, f.retention_days) for f in back.flows} == basis
+
+
+def test_what_fides_cannot_express_is_listed() -> None:
+    notes = " ".join(export_fides(load_registry_file(NORTHWIND)).notes)
+    for lost in ("validity windows", "eu-us-privacy-shield", "subject groups' locations", "rules (promises)",
+                 "parties' certifications"):
+        assert lost in notes
+
+
+def test_ids_that_are_not_fides_keys_are_respelt_and_kept_in_meta() -> None:
+    assert fides_key("Twilio Inc.") == "Twilio_Inc." and fides_key("a b/c") == "a_b_c"
+    original = load_registry_file(NORTHWIND)
+    content = original.content()
+    content["systems"][0]["id"] = "web app"
+    for flow in content["flows"]:
+        for end in ("from", "to"):
+            if flow[end] == "webapp":
+                flow[end] = "web app"
+    renamed = Registry.model_validate(content)
+    exported = export_fides(renamed)
+    keys = {s["fides_key"] for s in exported.manifest["system"]}
+    assert "web_app" in keys and any("'web app' is 'web_app'" in n for n in exported.notes)
+    back = import_fides([("x.yml", exported.manifest)]).registry
+    assert back.get("web app") is not None
+
+
+def test_dry_run_shows_a_diff_and_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "fides.yml"
+    out.write_text("organization: []\n", encoding="utf-8")
+    result = flowreg("export-fides", "--registry", NORTHWIND, "-o", out, "--dry-run", db=tmp_path / "db")
+    assert result.code == 0, result.stderr
+    assert result.stdout.startswith("---") and "+system:" in result.stdout and "-organization: []" in result.stdout
+    assert out.read_text(encoding="utf-8") == "organization: []\n"
+    empty = flowreg("export-fides", db=tmp_path / "empty-db")
+    assert empty.code == 1 and "store is empty" in empty.stderr
+    assert sys.executable  # the CLI ran in this interpreter's environment, fideslang not in it
