@@ -23,7 +23,8 @@ from registry.ids import FRAMEWORK_IDS
 from registry.model import Registry
 
 SECTION_OF = {"category": "categories", "subject": "subjects", "party": "parties",
-              "system": "systems", "mechanism": "mechanisms", "rule": "rules"}
+              "system": "systems", "mechanism": "mechanisms", "rule": "rules",
+              "agreement": "agreements", "assessment": "assessments"}
 
 
 def _active(var: str) -> str:
