@@ -33,9 +33,9 @@ from lineage.findings import (
     Severity,
     findings,
 )
-from lineage.record_findings import NO_DPA, TIA_MISSING
 from lineage.graph import build_graph
 from lineage.impact import impact
+from lineage.record_findings import NO_DPA, TIA_MISSING
 from lineage.status import Status
 from lineage.whatif import add_proposal, invalidate, remove_party
 from registry.errors import NotFoundError, RegistryError
