@@ -322,7 +322,7 @@ def test_ropa_fills_third_countries_and_safeguards(twilio: Flowreg) -> None:
 
 def test_transfer_register_per_regime(twilio: Flowreg) -> None:
     report = build_report(twilio, "transfers", TW_DAY, rev=1)
-    assert [s.name for s in report.sections] == ["eu", "ch", "summary"]
+    assert [s.name for s in report.sections] == ["eu", "ch", "assessments", "dpas", "summary"]
     eu = {r["flow"]: r for r in report.section("eu").records()}
     assert eu["platform-to-infra-edge"]["tool_kind"] == ("scc",)
     assert eu["platform-to-infra-edge"]["dpv_term"] == ("eu-gdpr:SCCByCommission",)
