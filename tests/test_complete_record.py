@@ -104,7 +104,7 @@ MALFORMED = {
                                              "agreements[1].parties[1]: unknown party 'bouncr'",
                                              "parties: [northwind-inc, bouncr]"),
     "an agreement with one party": (("parties: [northwind-nl, adnet]", "parties: [adnet, adnet]"),
-                                    "agreements[2].parties: an agreement needs at least two different parties",
+                                    "agreements[3].parties: an agreement needs at least two different parties",
                                     "parties: [adnet, adnet]"),
     "an impossible signature date": (("signed: 2019-03-15", "signed: 2019-02-30"),
                                      "agreements[1].signed: '2019-02-30' is not a real date", "signed: 2019-02-30"),
@@ -115,11 +115,11 @@ MALFORMED = {
                                                 "valid_until: 2019-03-15"),
     "an authorisation on a joint-controller arrangement": (
         ("    document: contracts/jca-adnet.pdf\n", "    document: contracts/jca-adnet.pdf\n    authorisation: general\n"),
-        "agreements[2].authorisation: 'authorisation' applies to a dpa only", "    authorisation: general\n\nassessments"),
-    "an unknown agreement kind": (("kind: joint-controller", "kind: nda"), "agreements[2].kind: 'nda' is not one of",
+        "agreements[3].authorisation: 'authorisation' applies to a dpa only", "    authorisation: general\n\nassessments"),
+    "an unknown agreement kind": (("kind: joint-controller", "kind: nda"), "agreements[3].kind: 'nda' is not one of",
                                   "kind: nda"),
     "an agreement without a signature date": (("    signed: 2020-01-01\n", ""),
-                                              "agreements[2].signed: required key is missing", "  - id: jca-adnet"),
+                                              "agreements[3].signed: required key is missing", "  - id: jca-adnet"),
     "an assessment of an unknown flow": (("flows: [mailer-to-bouncer]", "flows: [mailer-to-bounce]"),
                                          "assessments[2].flows[0]: unknown flow 'mailer-to-bounce'",
                                          "flows: [mailer-to-bounce]"),
@@ -154,7 +154,7 @@ MALFORMED = {
     "an empty contact": (("    contact: dpo@bouncer.example\n", "    contact: ''\n"),
                          "parties[2].contact: String should have at least 1 character", "    contact: ''"),
     "an agreement id used by a party": (("  - id: jca-adnet\n", "  - id: adnet\n"),
-                                        "agreements[2].id: duplicate id 'adnet' (first at parties[3].id", "  - id: adnet\n    kind: joint"),
+                                        "agreements[3].id: duplicate id 'adnet' (first at parties[3].id", "  - id: adnet\n    kind: joint"),
 }
 
 
