@@ -144,8 +144,8 @@ def dpa_check(rg: RegistryGraph, index: RecordIndex, flow: Flow, day: date) -> D
             return any(p not in index.group for p in others)
         return any(p in wanted for p in others)
 
-    candidates = sorted((a for a in index.dpas.get(processor.id, ()) if fits(a)),
-                        key=lambda a: (a.signed, a.id), reverse=True)
+    signed = index.dpas.get(processor.id)
+    candidates = sorted((a for a in signed if fits(a)), key=lambda a: (a.signed, a.id), reverse=True) if signed else []
     return DpaCheck(
         flow.id, processor.id, counterparts, outside,
         tuple(a for a in candidates if a.in_force(day)),
@@ -205,7 +205,9 @@ def tia_tool(rg: RegistryGraph, law: Law, hop: HopStatus, regime: str, day: date
 def tia_check(rg: RegistryGraph, law: Law, index: RecordIndex, hop: HopStatus, regime: str, day: date) -> TiaCheck:
     """What the registry holds about `hop`'s assessment for `regime` on `day` (see TiaCheck)."""
     tool = tia_tool(rg, law, hop, regime, day)
-    known = index.assessments.get((hop.flow, regime), [])
+    known = index.assessments.get((hop.flow, regime))
+    if not known:  # the common case, kept cheap: findings ask this of every hop
+        return TiaCheck(hop.flow, regime, tool is not None, tool, "missing", None)
     dated = [a for a in known if a.assessed <= day]
     later = tuple(sorted((a for a in known if a.assessed > day), key=lambda a: (a.assessed, a.id)))
     in_force = [a for a in dated if a.in_force(day)]

@@ -83,7 +83,8 @@ def hop_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: Recor
     day, law = ev.day, ev.law
     if law.obligation(TIA).valid_on(day):
         for regime in law.regimes:
-            out += _tia_findings(rg, ev, hop, regime, index)
+            if regime in hop.regimes or (hop.flow, regime) in index.assessments:
+                out += _tia_findings(rg, ev, hop, regime, index)
     special = index.special_carried(rg, rg.flows[hop.flow]) if index.special else []
     if special:
         for regime, verdict in hop.regimes.items():
@@ -93,9 +94,10 @@ def hop_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: Recor
 
 
 def _tia_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, regime: str, index: RecordIndex) -> list[Finding]:
-    if regime not in hop.regimes and (hop.flow, regime) not in index.assessments:
-        return []
     law, day = ev.law, ev.day
+    verdict = hop.regimes.get(regime)
+    if (verdict is None or verdict.status is not Status.COVERED) and (hop.flow, regime) not in index.assessments:
+        return []  # no tool that needs an assessment, and none on record (most hops)
     check = tia_check(rg, law, index, hop, regime, day)
     name = law.regime_name(regime)
     obligation = law.obligation(TIA)
