@@ -18,7 +18,7 @@ from lineage.reports import Report, build_report
 from lineage.whatif import WhatIf
 from registry.errors import PermissionDenied, RegistryError
 from registry.model import SECTIONS, Registry
-from registry.registration import add_subprocessor, apply_change
+from registry.registration import add_subprocessor, apply_change, free_id
 from registry.revisions import Proposal, diff_contents
 from registry.yamlsource import Issue
 
@@ -227,7 +227,7 @@ def dpa_change(registry: Registry, draft: DpaDraft) -> tuple[Registry, dict[str,
         issues.append(Issue("counterpart", "choose the organisation it is signed with"))
     if issues:
         raise RegistryError(issues, message="the DPA was not recorded")
-    agreement_id = draft.agreement_id.strip() or draft.replaces or _free(registry, f"dpa-{draft.party}-{draft.counterpart}")
+    agreement_id = draft.agreement_id.strip() or draft.replaces or free_id(registry, f"dpa-{draft.party}-{draft.counterpart}")
     agreement: dict[str, Any] = {"id": agreement_id, "kind": "dpa", "parties": [draft.counterpart, draft.party],
                                  "signed": draft.signed.isoformat()}  # type: ignore[union-attr]
     if draft.valid_until is not None:
@@ -241,14 +241,6 @@ def dpa_change(registry: Registry, draft: DpaDraft) -> tuple[Registry, dict[str,
     except RegistryError as exc:
         raise RegistryError([_by_field(i) for i in exc.issues], message="the DPA was not recorded") from None
     return updated, agreement
-
-
-def _free(registry: Registry, wanted: str) -> str:
-    candidate, n = wanted, 1
-    while registry.get(candidate) is not None:
-        n += 1
-        candidate = f"{wanted}-{n}"
-    return candidate
 
 
 def _by_field(issue: Any) -> Issue:

@@ -14,7 +14,7 @@ import streamlit as st
 from app_pages import _actions as act
 from app_pages import _common as c
 from app_pages._auth import User
-from lineage.contracts import RecordIndex, describe_assessment, dpa_check, tia_check
+from lineage.contracts import RecordIndex, dpa_check, tia_check, tia_text
 from lineage.record_findings import NO_DPA, SPECIAL_TRANSFER, TIA_MISSING, TIA_OVERDUE, TIA_SUSPEND
 from lineage.status import HopStatus
 from registry.errors import FlowregError, PermissionDenied, RegistryError
@@ -127,16 +127,9 @@ def transfer_detail(snap: c.Snapshot, hops: list[HopStatus], key: str) -> None:
     rows = []
     for regime, verdict in hop.regimes.items():
         check = tia_check(rg, law, index, hop, regime, snap.day)
-        if check.state == "in_force" and check.assessment is not None:
-            assessment = describe_assessment(check.assessment)
-        elif not check.required:
-            assessment = "not required" + (f" (on record: {describe_assessment(check.assessment)})" if check.assessment else "")
-        elif check.state == "overdue" and check.assessment is not None:
-            assessment = f"OVERDUE: {check.assessment.id} was due for review on {check.assessment.review_by}"
-        else:
-            assessment = "MISSING: no assessment in force on this date"
         rows.append({"regime": law.regime_name(regime), "status": c.status_word(verdict.status),
-                     "relies on": ", ".join(verdict.basis), "transfer impact assessment": assessment})
+                     "relies on": ", ".join(verdict.basis),
+                     "transfer impact assessment": tia_text(law, check, snap.day)})
     c.table(rows, status=["status"], key=f"{key}_tia")
     dpa = dpa_check(rg, index, rg.flows[flow_id], snap.day)
     if dpa is None:

@@ -109,6 +109,17 @@ class DpaCheck:
         """The DPA relied on: the most recently signed one in force."""
         return self.in_force[0] if self.in_force else None
 
+    def gap(self, day: date) -> tuple[Literal["later", "ended", "none"], Agreement | None]:
+        """Why no DPA is in force on `day`: one between the same parties starts later (the first
+        such), one ended (the last), or there is none at all."""
+        later = [a for a in self.not_in_force if a.signed > day]
+        if later:
+            return "later", min(later, key=lambda a: a.signed)
+        ended = [a for a in self.not_in_force if a.valid_until is not None and a.valid_until <= day]
+        if ended:
+            return "ended", max(ended, key=lambda a: a.valid_until or day)
+        return "none", None
+
     def counterpart_text(self) -> str:
         if self.outside:
             return "a controller it serves (a party outside the organisation)"
@@ -228,3 +239,20 @@ def describe_assessment(assessment: Assessment) -> str:
     parts.append(f"review by {assessment.review_by}" if assessment.review_by else "no review date")
     parts.append(f"document: {assessment.document}" if assessment.document else "document not recorded")
     return "; ".join(parts)
+
+
+def tia_text(law: Law, check: TiaCheck | None, day: date) -> str:
+    """The assessment of a hop for a regime in one line, as the transfer register and the
+    dashboard show it: the one in force, or what is missing and why none is needed."""
+    if check is None:
+        return "not needed (no regime)"
+    if check.state == "in_force" and check.assessment is not None:
+        return describe_assessment(check.assessment)
+    if not check.required:
+        duty = law.obligation(TIA)
+        why = f"before {duty.valid_from}" if day < duty.valid_from else f"not covered by a tool of kind {', '.join(duty.tools)}"
+        held = f"; {describe_assessment(check.assessment)} (review overdue)" if check.assessment else ""
+        return f"not needed ({why}){held}"
+    if check.state == "overdue" and check.assessment is not None:
+        return f"missing: {check.assessment.id} was due for review on {check.assessment.review_by}"
+    return f"missing: no assessment in force on {day}"

@@ -57,17 +57,14 @@ def _no_dpa(rg: RegistryGraph, check: DpaCheck, role: str, day: date) -> Finding
     other = check.counterpart_text()
     detail, fix = "", (f"Sign a data processing agreement (Art. 28(3)) between {check.processor} and {other} "
                        "and record it under agreements (kind: dpa), or stop the flow.")
-    later = [a for a in check.not_in_force if a.signed > day]
-    ended = [a for a in check.not_in_force if a.valid_until is not None and a.valid_until <= day]
-    if later:
-        first = min(later, key=lambda a: a.signed)
-        detail = f"; dpa '{first.id}' is in force only from {first.signed}"
-        fix = (f"Send no data to {check.processor} before dpa '{first.id}' is signed on {first.signed} "
+    why, agreement = check.gap(day)
+    if why == "later" and agreement is not None:
+        detail = f"; dpa '{agreement.id}' is in force only from {agreement.signed}"
+        fix = (f"Send no data to {check.processor} before dpa '{agreement.id}' is signed on {agreement.signed} "
                "(set the flow's valid_from), or record the agreement that covered it before.")
-    elif ended:
-        last = max(ended, key=lambda a: a.valid_until)  # type: ignore[arg-type, return-value]
-        detail = f"; dpa '{last.id}' ended on {last.valid_until}"
-        fix = f"Renew the data processing agreement with {check.processor} (dpa '{last.id}' ended), or stop the flow."
+    elif why == "ended" and agreement is not None:
+        detail = f"; dpa '{agreement.id}' ended on {agreement.valid_until}"
+        fix = f"Renew the data processing agreement with {check.processor} (dpa '{agreement.id}' ended), or stop the flow."
     return Finding(
         NO_DPA, Severity.HIGH, f"No processor contract (DPA) for '{check.processor}': flow '{check.flow}'",
         f"Flow '{check.flow}' gives data to {name} as {role}, but no dpa between {check.processor} and {other} "

@@ -243,6 +243,14 @@ class Rule(Element):
         return self
 
 
+def _after(value: date | None, info: ValidationInfo, start: str) -> date | None:
+    """`value` (an exclusive end) when it is after the field `start`, else a ValueError."""
+    begins = info.data.get(start)
+    if value is not None and begins is not None and value <= begins:
+        raise ValueError(f"{info.field_name} ({value}) must be after {start} ({begins})")
+    return value
+
+
 class Agreement(Element):
     """A contract that makes a hop lawful besides a transfer tool: an Art. 28 processor
     contract (dpa) or an Art. 26 joint-controller arrangement, in force [signed, valid_until)."""
@@ -269,10 +277,7 @@ class Agreement(Element):
     @field_validator("valid_until")
     @classmethod
     def _ends_after_signature(cls, value: date | None, info: ValidationInfo) -> date | None:
-        signed = info.data.get("signed")
-        if value is not None and signed is not None and value <= signed:
-            raise ValueError(f"valid_until ({value}) must be after signed ({signed})")
-        return value
+        return _after(value, info, "signed")
 
     @field_validator("authorisation", "objection_days")
     @classmethod
@@ -305,10 +310,7 @@ class Assessment(Element):
     @field_validator("review_by")
     @classmethod
     def _review_after_assessment(cls, value: date | None, info: ValidationInfo) -> date | None:
-        assessed = info.data.get("assessed")
-        if value is not None and assessed is not None and value <= assessed:
-            raise ValueError(f"review_by ({value}) must be after assessed ({assessed})")
-        return value
+        return _after(value, info, "assessed")
 
     @field_validator("measures")
     @classmethod

@@ -98,7 +98,7 @@ def add_subprocessor(
         party["source"] = source
 
     flow: dict[str, Any] = {
-        "id": flow_id or _free_id(registry, f"{from_system}-to-{party_id}"),
+        "id": flow_id or free_id(registry, f"{from_system}-to-{party_id}"),
         "from": from_system,
         "to": party_id,
         "carries": list(categories),
@@ -132,7 +132,7 @@ def _dpa(registry: Registry, party_id: str, from_system: str, dpa: Mapping[str, 
     """The processor contract between the sender's organisation and the new party."""
     sender = registry.get(from_system)
     owner = getattr(sender, "owner", None) if sender is not None and registry.kind_of(from_system) == "system" else None
-    agreement: dict[str, Any] = {"id": _free_id(registry, f"dpa-{party_id}"), "kind": "dpa",
+    agreement: dict[str, Any] = {"id": free_id(registry, f"dpa-{party_id}"), "kind": "dpa",
                                  "parties": [owner or from_system, party_id]}
     agreement.update({key: value for key, value in dpa.items() if value not in (None, "")})
     if source is not None:
@@ -233,7 +233,7 @@ def _option_rank(issue: Issue) -> int:
     return OPTION_ORDER.index(path) if path in OPTION_ORDER else len(OPTION_ORDER)
 
 
-def _free_id(registry: Registry, wanted: str) -> str:
+def free_id(registry: Registry, wanted: str) -> str:
     """`wanted`, or `wanted-2`, `wanted-3`... whichever no element uses yet."""
     candidate, n = wanted, 1
     while registry.get(candidate) is not None:

@@ -151,12 +151,12 @@ def test_transfers_detail_shows_the_assessment_and_the_dpa(db: Path) -> None:
     assert not at.exception
     detail = [df.value for df in at.dataframe if "transfer impact assessment" in df.value.columns][0]
     eu = detail[detail["regime"] == "EU GDPR"].iloc[0]
-    assert eu["status"] == "covered" and eu["transfer impact assessment"].startswith("MISSING")
+    assert eu["status"] == "covered" and eu["transfer impact assessment"] == "missing: no assessment in force on 2021-10-01"
     assert any("Processor contract: MISSING" in t.value for t in at.text)
     at = open_app("viewer", "transfers", day=date(2018, 12, 27))
     at.selectbox(key="tr_detail").select("platform-to-infra-edge").run()
     detail = [df.value for df in at.dataframe if "transfer impact assessment" in df.value.columns][0]
-    assert set(detail["transfer impact assessment"]) == {"not required"}  # before 2020-07-16
+    assert set(detail["transfer impact assessment"]) == {"not needed (before 2020-07-16)"}
 
 
 def test_findings_page_filters_the_record_rules(db: Path) -> None:

@@ -234,14 +234,11 @@ def dpa_state(ctx: ReportContext, check: DpaCheck) -> str:
     """'in force', or why not: missing, ended on D, signed only on D."""
     if check.agreement is not None:
         return "in force"
-    later = [a for a in check.not_in_force if a.signed > ctx.day]
-    ended = [a for a in check.not_in_force if a.valid_until is not None and a.valid_until <= ctx.day]
-    if later:
-        first = min(later, key=lambda a: a.signed)
-        return f"missing: {first.id} is in force only from {first.signed}"
-    if ended:
-        last = max(ended, key=lambda a: a.valid_until)  # type: ignore[arg-type, return-value]
-        return f"missing: {last.id} ended on {last.valid_until}"
+    why, agreement = check.gap(ctx.day)
+    if why == "later" and agreement is not None:
+        return f"missing: {agreement.id} is in force only from {agreement.signed}"
+    if why == "ended" and agreement is not None:
+        return f"missing: {agreement.id} ended on {agreement.valid_until}"
     return f"missing: no dpa in force on {ctx.day}"
 
 

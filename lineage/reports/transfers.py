@@ -13,7 +13,7 @@ the row says so ("missing: ...").
 
 from __future__ import annotations
 
-from lineage.contracts import TIA, DpaCheck, TiaCheck, describe_assessment, dpa_check, tia_check
+from lineage.contracts import TIA, DpaCheck, TiaCheck, dpa_check, tia_check, tia_text
 from lineage.reports.context import ReportContext
 from lineage.reports.model import Cell, Column, Report, Section
 from lineage.reports.ropa_record import NOT_RECORDED, dpa_line, dpa_state
@@ -161,33 +161,16 @@ def _row(ctx: ReportContext, hop: HopStatus, regime: str | None, tia: TiaCheck |
         tuple(dict.fromkeys(t.term for t in tools)),
         reason,
         hop.status.value,
-        _tia_text(ctx, tia),
+        tia_text(ctx.law, tia, ctx.day),
         dpa_line(ctx, dpa) if dpa is not None else "not needed (no processor role)",
     )
-
-
-def _tia_text(ctx: ReportContext, tia: TiaCheck | None) -> str:
-    """The assessment in one cell: the one in force, or what is missing."""
-    if tia is None:
-        return "not needed (no regime)"
-    if tia.state == "in_force" and tia.assessment is not None:
-        return describe_assessment(tia.assessment)
-    if not tia.required:
-        start = ctx.law.obligation(TIA).valid_from
-        tools = ", ".join(ctx.law.obligation(TIA).tools)
-        why = f"before {start}" if ctx.day < start else f"not covered by a tool of kind {tools}"
-        held = f"; {describe_assessment(tia.assessment)} (review overdue)" if tia.assessment else ""
-        return f"not needed ({why}){held}"
-    if tia.state == "overdue" and tia.assessment is not None:
-        return f"missing: {tia.assessment.id} was due for review on {tia.assessment.review_by}"
-    return f"missing: no assessment in force on {ctx.day}"
 
 
 def _tia_row(ctx: ReportContext, hop: HopStatus, tia: TiaCheck) -> tuple[Cell, ...]:
     tool = tia.tool.id if tia.tool else ", ".join(hop.regimes[tia.regime].basis) or "none"
     a = tia.assessment
     if a is None or tia.state != "in_force":
-        return (hop.flow, ctx.regime_name(tia.regime), tool, _tia_text(ctx, tia),
+        return (hop.flow, ctx.regime_name(tia.regime), tool, tia_text(ctx.law, tia, ctx.day),
                 a.assessed.isoformat() if a else "", a.outcome.value if a else "", tuple(a.measures) if a else (),
                 (a.review_by.isoformat() if a.review_by else "") if a else "", (a.document or NOT_RECORDED) if a else "")
     return (hop.flow, ctx.regime_name(tia.regime), tool, a.id, a.assessed.isoformat(), a.outcome.value,
