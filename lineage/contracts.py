@@ -56,6 +56,7 @@ class RecordIndex:
     dpas: dict[str, list[Agreement]] = field(default_factory=dict)
     assessments: dict[tuple[str, str], list[Assessment]] = field(default_factory=dict)
     special: dict[str, Category] = field(default_factory=dict)
+    assessed: dict[str, list[str]] = field(default_factory=dict)  # flow -> regimes it has assessments for
 
     @classmethod
     def of(cls, registry: Registry) -> RecordIndex:
@@ -69,7 +70,10 @@ class RecordIndex:
             for flow in dict.fromkeys(assessment.flows):
                 assessments.setdefault((flow, assessment.regime.value), []).append(assessment)
         special = {c.id: c for c in registry.categories if c.special is not None}
-        return cls(own_parties(registry), dpas, assessments, special)
+        assessed: dict[str, list[str]] = {}
+        for flow, regime in assessments:
+            assessed.setdefault(flow, []).append(regime)
+        return cls(own_parties(registry), dpas, assessments, special, assessed)
 
     def special_carried(self, rg: RegistryGraph, flow: Flow) -> list[Category]:
         """The art9/art10 categories whose data the flow carries: a special category it carries

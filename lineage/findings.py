@@ -47,9 +47,10 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     ev = evaluation or Evaluation(rg, day, law)
     index = RecordIndex.of(rg.registry)
     out: list[Finding] = []
-    for hop in ev.hops():
+    hops = ev.hops()
+    for hop in hops:
         out += transfer_findings(rg, ev, hop, index)
-    out += record_findings.dpa_findings(rg, day, index)
+    out += record_findings.dpa_findings(rg, day, index, (rg.flows[hop.flow] for hop in hops))
     out += _location_findings(rg, day)
     out += _subprocessor_findings(rg, day)
     for rule in rg.registry.rules:

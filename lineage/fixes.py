@@ -9,6 +9,7 @@ sign SCC 2010/87, not SCC 2021/914, which did not exist yet.
 
 from __future__ import annotations
 
+import weakref
 from datetime import date
 
 from lineage.graph import RegistryGraph
@@ -33,6 +34,10 @@ RELATION_OF_ROLE = {
 INSTRUMENT_NAMES = {"idta": "the IDTA", "uk-addendum": "the UK Addendum to the EU SCC"}
 
 
+# Per law object (what-if copies the law), per regime and day: findings ask for every hop.
+_SIGNABLE: weakref.WeakKeyDictionary[Law, dict[tuple[str, date], dict[str, tuple[str, str]]]] = weakref.WeakKeyDictionary()
+
+
 def signable_scc(law: Law, regime: str, day: date) -> dict[str, tuple[str, str]]:
     """For each relation, the newest SCC version a contract could be signed on for `regime` on
     `day`, with how its part is cited: {relation: (version, part)}.
@@ -43,6 +48,13 @@ def signable_scc(law: Law, regime: str, day: date) -> dict[str, tuple[str, str]]
     >>> signable_scc(load_law(), "eu", date(2022, 1, 1))["p2p"]
     ('2021/914', 'module 3')
     """
+    memo = _SIGNABLE.setdefault(law, {})
+    if (regime, day) not in memo:
+        memo[(regime, day)] = _signable(law, regime, day)
+    return dict(memo[(regime, day)])
+
+
+def _signable(law: Law, regime: str, day: date) -> dict[str, tuple[str, str]]:
     best: dict[str, tuple[date, str, str]] = {}
     for rule in law.data.scc:
         if rule.regime != regime:

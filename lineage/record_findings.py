@@ -19,6 +19,7 @@ Every finding names the hop and the agreement or assessment relied on or missing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from lineage.contracts import TIA, DpaCheck, RecordIndex, dpa_check, tia_check
@@ -28,6 +29,7 @@ from lineage.fixes import tool_fix
 from lineage.graph import RegistryGraph
 from lineage.status import HopStatus, Status
 from registry.ids import Outcome, SpecialKind
+from registry.model import Flow
 
 NO_DPA = "processor-without-dpa"
 TIA_MISSING = "tia-missing"
@@ -40,10 +42,11 @@ _WEAK = (Status.DEROGATION, Status.INVALID, Status.UNCOVERED)
 _SPECIAL_WORDS = {SpecialKind.ART9: "special-category (Art. 9)", SpecialKind.ART10: "criminal-offence (Art. 10)"}
 
 
-def dpa_findings(rg: RegistryGraph, day: date, index: RecordIndex) -> list[Finding]:
-    """`processor-without-dpa` for every flow active on `day` (registry order)."""
+def dpa_findings(rg: RegistryGraph, day: date, index: RecordIndex, flows: Iterable[Flow] | None = None) -> list[Finding]:
+    """`processor-without-dpa` for every flow active on `day` (registry order); `flows`: those
+    flows, when the caller has them already."""
     out = []
-    for flow in rg.active_flows(day):
+    for flow in rg.active_flows(day) if flows is None else flows:
         check = dpa_check(rg, index, flow, day)
         if check is None or check.agreement is not None:
             continue
@@ -79,9 +82,11 @@ def hop_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: Recor
     out: list[Finding] = []
     day, law = ev.day, ev.law
     if law.obligation(TIA).valid_on(day):
-        for regime in law.regimes:
-            if regime in hop.regimes or (hop.flow, regime) in index.assessments:
-                out += _tia_findings(rg, ev, hop, regime, index)
+        # Only a covered hop can need an assessment, and only an assessed one can say suspend.
+        regimes = [r for r, v in hop.regimes.items() if v.status is Status.COVERED]
+        regimes += [r for r in index.assessed.get(hop.flow, ()) if r not in regimes]
+        for regime in regimes:
+            out += _tia_findings(rg, ev, hop, regime, index)
     special = index.special_carried(rg, rg.flows[hop.flow]) if index.special else []
     if special:
         for regime, verdict in hop.regimes.items():
@@ -92,9 +97,6 @@ def hop_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: Recor
 
 def _tia_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, regime: str, index: RecordIndex) -> list[Finding]:
     law, day = ev.law, ev.day
-    verdict = hop.regimes.get(regime)
-    if (verdict is None or verdict.status is not Status.COVERED) and (hop.flow, regime) not in index.assessments:
-        return []  # no tool that needs an assessment, and none on record (most hops)
     check = tia_check(rg, law, index, hop, regime, day)
     name = law.regime_name(regime)
     obligation = law.obligation(TIA)
