@@ -18,7 +18,7 @@ from lineage.reports import Report, build_report
 from lineage.whatif import WhatIf
 from registry.errors import PermissionDenied, RegistryError
 from registry.model import SECTIONS, Registry
-from registry.registration import add_subprocessor
+from registry.registration import add_subprocessor, apply_change, free_id
 from registry.revisions import Proposal, diff_contents
 from registry.yamlsource import Issue
 
@@ -36,6 +36,10 @@ FIELD_OF_OPTION = {
     "--under": "under",
     "--public-list": "public_list",
     "--source": "source",
+    "--dpa-signed": "dpa",
+    "--dpa-valid-until": "dpa",
+    "--dpa-authorisation": "dpa",
+    "--dpa-document": "dpa",
 }
 
 
@@ -54,6 +58,16 @@ class SubprocessorDraft:
     under: tuple[str, ...] = ()
     public_list: bool | None = None
     source: str = ""
+    # The processor contract (DPA) with it: recorded when it has a signature date.
+    dpa_signed: date | None = None
+    dpa_authorisation: str = ""
+    dpa_document: str = ""
+
+    def dpa(self) -> dict[str, Any] | None:
+        """The DPA fields for `add_subprocessor`, or None when the form gives none."""
+        given = {"signed": self.dpa_signed.isoformat() if self.dpa_signed else None,
+                 "authorisation": self.dpa_authorisation or None, "document": self.dpa_document.strip() or None}
+        return {k: v for k, v in given.items() if v is not None} or None
 
     def missing(self) -> list[Issue]:
         """Required fields left empty (checked before the registry is asked)."""
@@ -111,6 +125,8 @@ def _apply_draft(registry: Registry, draft: SubprocessorDraft) -> tuple[Registry
         "parties": [party.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
         "flows": [flow.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
     }
+    if len(updated.agreements) > len(registry.agreements):
+        added["agreements"] = [updated.agreements[-1].model_dump(mode="json", exclude_defaults=True)]
     return updated, added
 
 
@@ -128,6 +144,7 @@ def _add(registry: Registry, draft: SubprocessorDraft) -> Registry:
         under=list(draft.under),
         public_list=draft.public_list,
         source=draft.source.strip() or None,
+        dpa=draft.dpa(),
     )
 
 
@@ -182,3 +199,66 @@ def proposal_impact(fr: Flowreg, proposal: Proposal, day: date) -> WhatIf:
 def change_notice(fr: Flowreg, from_rev: int, to_rev: int) -> Report:
     """The sub-processor change notice between two revisions (lineage.reports)."""
     return build_report(fr, "changes", from_rev=from_rev, to_rev=to_rev)
+
+
+# --- processor contracts (DPA) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class DpaDraft:
+    """A processor contract between a party and a counterpart, as the third-party page asks it;
+    `replaces` names the agreement it supersedes (an edit), or is empty for a new one."""
+
+    party: str
+    counterpart: str
+    signed: date | None
+    valid_until: date | None = None
+    authorisation: str = ""
+    document: str = ""
+    replaces: str = ""
+    agreement_id: str = ""
+
+
+def dpa_change(registry: Registry, draft: DpaDraft) -> tuple[Registry, dict[str, Any]]:
+    """`registry` with the draft's agreement added (and the one it replaces removed), validated
+    like a file; RegistryError with issues by form field ('signed', 'counterpart', ...)."""
+    issues = []
+    if draft.signed is None:
+        issues.append(Issue("signed", "give the date the DPA was signed"))
+    if not draft.counterpart:
+        issues.append(Issue("counterpart", "choose the organisation it is signed with"))
+    if issues:
+        raise RegistryError(issues, message="the DPA was not recorded")
+    agreement_id = draft.agreement_id.strip() or draft.replaces or free_id(registry, f"dpa-{draft.party}-{draft.counterpart}")
+    agreement: dict[str, Any] = {"id": agreement_id, "kind": "dpa", "parties": [draft.counterpart, draft.party],
+                                 "signed": draft.signed.isoformat()}  # type: ignore[union-attr]
+    if draft.valid_until is not None:
+        agreement["valid_until"] = draft.valid_until.isoformat()
+    if draft.authorisation:
+        agreement["authorisation"] = draft.authorisation
+    if draft.document.strip():
+        agreement["document"] = draft.document.strip()
+    try:
+        updated = apply_change(registry, add={"agreements": [agreement]}, remove=[draft.replaces] if draft.replaces else [])
+    except RegistryError as exc:
+        raise RegistryError([_by_field(i) for i in exc.issues], message="the DPA was not recorded") from None
+    return updated, agreement
+
+
+def _by_field(issue: Any) -> Issue:
+    """An issue on the new agreement named by its form field (`agreements[4].signed` -> `signed`)."""
+    path = getattr(issue, "path", "")
+    if path.startswith("agreements["):
+        tail = path.split("]", 1)[1].lstrip(".").split("[", 1)[0] or "id"
+        field_name = {"parties": "counterpart", "id": "agreement_id"}.get(tail, tail)
+        return Issue(field_name, getattr(issue, "message", str(issue)))
+    return issue
+
+
+def propose_dpa(fr: Flowreg, user: User | None, draft: DpaDraft, message: str = "") -> Proposal:
+    """Save a new or edited DPA as a proposal for a privacy officer (engineers and officers only),
+    validated against the current head."""
+    author = require(user, "propose")
+    head = fr.revision()
+    updated, agreement = dpa_change(fr.registry(head.number), draft)
+    verb = f"replace {draft.replaces} by" if draft.replaces else "record"
+    text = message.strip() or f"{verb} DPA {agreement['id']} between {draft.counterpart} and {draft.party}"
+    return fr.store.propose(updated.content(), author=author.username, message=text, base_revision=head.number)

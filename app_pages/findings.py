@@ -7,7 +7,9 @@ from collections import Counter
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _contracts
 from lineage.findings import Finding
+from lineage.record_findings import RULES
 
 PAGE_SIZE = 20
 
@@ -33,7 +35,7 @@ def parties_of(f: Finding) -> set[str]:
 
 
 severities = ["high", "medium", "low"]
-rules = sorted({f.rule for f in findings})
+rules = sorted({f.rule for f in findings} | set(RULES))  # the record's rules are always offered
 involved = sorted({p for f in findings for p in parties_of(f)}, key=snap.name)
 
 left, middle, right = st.columns(3)
@@ -42,10 +44,11 @@ chosen_rules = middle.multiselect("Rule", rules, key="fd_rules", placeholder="ev
 party = right.selectbox("Party", [None, *involved], key="fd_party",
                         format_func=lambda p: "every party" if p is None else f"{snap.name(p)} · {p}")
 
+record_rules = _contracts.record_rule_filter("fd_record")
 shown = [
     f for f in findings
     if f.severity.value in chosen_sev and (not chosen_rules or f.rule in chosen_rules)
-    and (party is None or party in parties_of(f))
+    and (party is None or party in parties_of(f)) and (record_rules is None or f.rule in record_rules)
 ]
 counts = Counter(f.severity.value for f in shown)
 row = st.columns(4)

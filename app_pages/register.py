@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_pages import _actions as act
 from app_pages import _common as c
+from app_pages import _contracts
 from app_pages._session import current_user
 from registry.errors import FlowregError, PermissionDenied, RegistryError
 from registry.ids import FRAMEWORK_IDS, PartyKind, Role
@@ -50,7 +51,7 @@ def draft_from_state() -> act.SubprocessorDraft:
         categories=tuple(s.get("reg_categories") or ()), from_system=s.get("reg_from") or "",
         kind=s.get("reg_kind") or "subprocessor", purpose=s.get("reg_purpose") or "",
         role=s.get("reg_role") or "subprocessor", under=tuple(s.get("reg_under") or ()),
-        public_list=public, source=s.get("reg_source") or "",
+        public_list=public, source=s.get("reg_source") or "", **_contracts.dpa_from_state("reg"),
     )
 
 
@@ -100,6 +101,8 @@ with st.form("register", border=True):
         st.selectbox("On the public sub-processor list", ["not stated", "yes", "no"], key="reg_public")
         st.text_input("Source", key="reg_source", placeholder="e.g. DPA signed 2024-03-01")
         field_errors("source")
+    _contracts.dpa_inputs("reg")
+    field_errors("dpa")
     field_errors("form")
     checked = st.form_submit_button("Check and preview impact", type="primary", icon=":material/troubleshoot:")
 

@@ -7,6 +7,8 @@ from collections import defaultdict
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _contracts
+from app_pages._session import current_user
 from lineage.status import HopStatus
 
 snap = c.snapshot()
@@ -103,3 +105,5 @@ c.table(c.hop_rows(snap, inbound.get(pid, [])), status=["status"], key="tp_in")
 if outbound.get(pid):
     st.caption("Hops onward from this party")
     c.table(c.hop_rows(snap, outbound[pid]), status=["status"], key="tp_out")
+
+_contracts.party_contracts(snap, current_user(), party)

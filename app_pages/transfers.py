@@ -7,7 +7,7 @@ from collections import Counter
 
 import streamlit as st
 
-from app_pages import _charts
+from app_pages import _charts, _contracts
 from app_pages import _common as c
 from lineage.status import HopStatus, Status
 from registry.errors import FlowregError
@@ -54,6 +54,7 @@ with tab_map:
             "reason": verdict.reason if verdict else h.reason,
         })
     c.table(rows, status=["status"], key="tr_crossings")
+    _contracts.transfer_detail(snap, shown, "tr_detail")
 
 with tab_time:
     st.caption("The organisation's own mechanisms, the frameworks and SCC versions its flows rely on. "

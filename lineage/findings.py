@@ -1,35 +1,30 @@
 """Findings: what is wrong on a date, with severity, evidence and the fix in one sentence.
 
 Built-in checks cover transfers (uncovered, invalid, derogations used routinely), missing
-locations and sub-processor transparency; every user `rule` in the registry is checked too (its
-id is the finding's `rule`).
+locations and sub-processor transparency, and the complete record's rules (processor contracts,
+transfer impact assessments, special-category data in transfers: `lineage.record_findings`);
+every user `rule` in the registry is checked too (its id is the finding's `rule`). Fixes that
+name a transfer tool name only tools that exist on the date asked (`lineage.fixes`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
-from typing import Any
 
+from lineage import record_findings
+from lineage.contracts import RecordIndex
 from lineage.evaluation import Evaluation
+from lineage.finding import SEVERITY_ORDER, Finding, Severity
+from lineage.fixes import tool_fix
 from lineage.graph import RegistryGraph
 from lineage.law import Law
 from lineage.status import HopStatus, Status
 from registry.ids import PartyKind, Role
 from registry.model import DenyRule, Flow, Party, RetentionRule, Rule, System
 
-
-class Severity(StrEnum):
-    HIGH = "high"
-    MEDIUM = "medium"
-    LOW = "low"
-
-
-SEVERITY_ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+__all__ = ["SEVERITY_ORDER", "Finding", "Severity", "finding_order", "findings", "transfer_findings"]
 
 # Built-in rule ids (user rules use their own ids).
 UNCOVERED = "transfer-uncovered"
@@ -38,34 +33,6 @@ ROUTINE_DEROGATION = "derogation-routine"
 UNKNOWN_LOCATION = "location-unknown"
 UNLISTED = "subprocessor-unlisted"
 NO_NOTICE = "subprocessor-no-notice"
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One problem: which check found it, how bad, where (a flow or a node), and the fix."""
-
-    rule: str
-    severity: Severity
-    title: str
-    message: str
-    fix: str
-    flow: str | None = None
-    node: str | None = None
-    regime: str | None = None
-    evidence: tuple[str, ...] = ()
-
-    @property
-    def id(self) -> str:
-        """Stable across runs: the same problem keeps its id (what-if compares by it)."""
-        key = "|".join([self.rule, self.flow or "", self.node or "", self.regime or ""])
-        return hashlib.sha256(key.encode()).hexdigest()[:12]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "rule": self.rule, "severity": self.severity.value, "title": self.title,
-            "message": self.message, "fix": self.fix, "flow": self.flow, "node": self.node,
-            "regime": self.regime, "evidence": list(self.evidence),
-        }
 
 
 def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation: Evaluation | None = None) -> list[Finding]:
@@ -78,9 +45,12 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     [('transfer-invalid', 'mailer-to-bouncer')]
     """
     ev = evaluation or Evaluation(rg, day, law)
+    index = RecordIndex.of(rg.registry)
     out: list[Finding] = []
-    for hop in ev.hops():
-        out += transfer_findings(rg, ev, hop)
+    hops = ev.hops()
+    for hop in hops:
+        out += transfer_findings(rg, ev, hop, index)
+    out += record_findings.dpa_findings(rg, day, index, (rg.flows[hop.flow] for hop in hops))
     out += _location_findings(rg, day)
     out += _subprocessor_findings(rg, day)
     for rule in rg.registry.rules:
@@ -97,9 +67,10 @@ def finding_order(rg: RegistryGraph) -> Callable[[Finding], tuple]:
     return lambda f: (SEVERITY_ORDER[f.severity], f.rule, order.get(f.flow or "", -1), f.node or "")
 
 
-def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus) -> list[Finding]:
-    """The findings about one hop's transfer tools (they read nothing but the hop)."""
-    out = []
+def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: RecordIndex | None = None) -> list[Finding]:
+    """The findings about one hop's transfer tools, assessments and special-category data (they
+    read nothing but the hop and the registry's `index`; pass it when judging many hops)."""
+    out = record_findings.hop_findings(rg, ev, hop, index or RecordIndex.of(rg.registry))
     flow = rg.flows[hop.flow]
     for regime, verdict in hop.regimes.items():
         if verdict.status not in (Status.UNCOVERED, Status.INVALID, Status.DEROGATION):
@@ -110,44 +81,20 @@ def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus) -> list
             out.append(Finding(
                 UNCOVERED, Severity.HIGH, f"Uncovered {name} transfer: {route}",
                 f"Flow '{hop.flow}' carries {name} data to {hop.target_countries[0]} with no transfer tool: {verdict.reason}.",
-                _tool_fix(rg, flow, regime, hop), flow=hop.flow, regime=regime, evidence=(hop.flow,)))
+                tool_fix(rg, ev.law, flow, regime, hop, ev.day), flow=hop.flow, regime=regime, evidence=(hop.flow,)))
         elif verdict.status is Status.INVALID:
             out.append(Finding(
                 INVALID, Severity.HIGH, f"Invalid {name} transfer tool: {route}",
                 f"Flow '{hop.flow}' relies on a tool that does not hold on {ev.day}: {verdict.reason}.",
-                f"Replace {', '.join(verdict.basis)}: " + _tool_fix(rg, flow, regime, hop),
+                f"Replace {', '.join(verdict.basis)}: " + tool_fix(rg, ev.law, flow, regime, hop, ev.day),
                 flow=hop.flow, regime=regime, evidence=(hop.flow, *verdict.basis)))
         elif verdict.status is Status.DEROGATION and flow.frequency.value == "continuous":
             out.append(Finding(
                 ROUTINE_DEROGATION, Severity.MEDIUM, f"Derogation used for a continuous flow: {route}",
                 f"Flow '{hop.flow}' is continuous but relies on {verdict.reason}; Art. 49 derogations are for occasional transfers.",
-                "Put a standing tool in place: " + _tool_fix(rg, flow, regime, hop),
+                "Put a standing tool in place: " + tool_fix(rg, ev.law, flow, regime, hop, ev.day),
                 flow=hop.flow, regime=regime, evidence=(hop.flow, *verdict.basis)))
     return out
-
-
-_MODULES = {
-    Role.PROCESSOR: "module 2 (controller to processor)",
-    Role.SUBPROCESSOR: "module 3 (processor to processor)",
-    Role.CONTROLLER: "module 1 (controller to controller)",
-    Role.JOINT_CONTROLLER: "module 1 (controller to controller)",
-    Role.THIRD_PARTY: "module 1 (controller to controller)",
-}
-
-
-def _tool_fix(rg: RegistryGraph, flow: Flow, regime: str, hop: HopStatus) -> str:
-    exporter = rg.organisation(flow.from_)
-    recipient = rg.organisation(flow.to)
-    between = f"between {exporter.id if exporter else flow.from_} and {recipient.id if recipient else flow.to}"
-    if regime == "uk":
-        tool = f"sign the IDTA (or the UK Addendum to SCC 2021/914) {between}"
-    elif regime == "ch":
-        tool = f"sign SCC 2021/914 with the Swiss adaptations {between}"
-    else:
-        module = _MODULES.get(flow.role, "in the module that fits both ends' roles") if flow.role else "in the module that fits both ends' roles"
-        tool = f"sign SCC 2021/914 {module} {between}"
-    certified = " or rely on the recipient's DPF certification," if hop.target_countries[:1] == ("US",) else ""
-    return f"{tool},{certified} or stop the flow."
 
 
 def _location_findings(rg: RegistryGraph, day: date) -> list[Finding]:

@@ -49,7 +49,8 @@ if TYPE_CHECKING:
 
 BATCH = 2000
 KINDS = {"categories": "category", "subjects": "subject", "parties": "party",
-         "systems": "system", "mechanisms": "mechanism", "rules": "rule"}
+         "systems": "system", "mechanisms": "mechanism", "rules": "rule",
+         "agreements": "agreement", "assessments": "assessment"}
 
 # Literal query texts: labels and types come from the allow-list, values are parameters.
 MERGE_NODES = {

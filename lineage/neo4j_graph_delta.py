@@ -39,7 +39,8 @@ from registry.yamlsource import Issue, ParsedYaml
 if TYPE_CHECKING:
     from registry.neo4j_store import Neo4jStore
 
-SECTION_OF_KIND = {kind: section for section, kind in KINDS.items()}
+# Flows are relationships, not nodes, but assessments reference them (IN_USE reports them as 'flow').
+SECTION_OF_KIND = {kind: section for section, kind in KINDS.items()} | {"flow": "flows"}
 
 # Of the candidate ids, those already in use in the base graph: elements (with their kind) and
 # flows (relationships), each an index seek per id and revision.

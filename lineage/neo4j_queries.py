@@ -89,11 +89,13 @@ class Neo4jQueries:
         return value
 
     def active_graph(self, day: date, rev: int | None = None, *, extra: tuple[str, ...] = ()) -> RegistryGraph:
-        """Every flow active on `day` with what evaluating and checking them needs (the rules
-        too): the whole answer of `hops` and `findings` covers each of these hops."""
+        """Every flow active on `day` with what evaluating and checking them needs (the rules,
+        agreements, assessments and the organisation's own parties too): the whole answer of
+        `hops` and `findings` covers each of these hops."""
         def work(tx: Any, revs: list[int], part: sel.Part) -> None:
             sel.add_flows(tx, revs, part, sel.active_flows(tx, revs, day))
             named = sel.add_rules(tx, revs, part)
+            sel.add_record(tx, revs, part)
             sel.complete(tx, revs, part, nodes=extra, categories=named)
 
         if extra:

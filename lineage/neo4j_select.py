@@ -23,7 +23,8 @@ from registry.ids import FRAMEWORK_IDS
 from registry.model import Registry
 
 SECTION_OF = {"category": "categories", "subject": "subjects", "party": "parties",
-              "system": "systems", "mechanism": "mechanisms", "rule": "rules"}
+              "system": "systems", "mechanism": "mechanisms", "rule": "rules",
+              "agreement": "agreements", "assessment": "assessments"}
 
 
 def _active(var: str) -> str:
@@ -76,6 +77,13 @@ BOUND = ("UNWIND $nodes AS nid MATCH (n:Element {id: nid})<-[b:BINDS]-(m:Mechani
          " WHERE n.rev IN $revs AND b.rev IN $revs RETURN DISTINCT m.id AS id")
 RULES = ("MATCH (n:Element {kind: 'rule'}) WHERE n.rev IN $revs"
          " RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc")
+# What the complete record's findings read besides the active flows (lineage.contracts): every
+# agreement and assessment, and the organisation's own parties (affiliates, else systems' owners).
+RECORD = ("UNWIND ['agreement', 'assessment'] AS k MATCH (n:Element {kind: k}) WHERE n.rev IN $revs"
+          " RETURN n.kind AS kind, n.id AS id, n.order AS order, n.doc AS doc")
+AFFILIATES = ("MATCH (n:Element {kind: 'party'}) WHERE n.rev IN $revs AND n.party_kind = 'affiliate'"
+              " RETURN n.id AS id")
+SYSTEMS = "MATCH (n:Element {kind: 'system'}) WHERE n.rev IN $revs RETURN n.id AS id"
 # Categories (and so PARENT_OF) are only ever written by a whole materialisation: a category
 # tree lies within one revision's elements, so the hops below need no filter on rev.
 CATEGORY_TREES = (
@@ -301,6 +309,15 @@ def add_rules(tx: Any, revs: list[int], part: Part) -> list[str]:
         categories = check.get("categories") or []
         named += [categories] if isinstance(categories, str) else categories
     return named
+
+
+def add_record(tx: Any, revs: list[int], part: Part) -> None:
+    """Add every agreement and assessment and the organisation's own parties: its affiliates,
+    or without any every system (with its owner), as `lineage.contracts.own_parties` reads them."""
+    for r in tx.run(RECORD, revs=revs):
+        part.add(r["kind"], r["id"], r["order"], r["doc"])
+    own = [r["id"] for r in tx.run(AFFILIATES, revs=revs)]
+    add_elements(tx, revs, part, own or [r["id"] for r in tx.run(SYSTEMS, revs=revs)])
 
 
 def complete(tx: Any, revs: list[int], part: Part, *, nodes: Iterable[str] = (), categories: Iterable[str] = (),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from lineage.contracts import RecordIndex
 from lineage.evaluation import Evaluation
 from lineage.findings import Finding, finding_order, findings, transfer_findings
 from lineage.graph import RegistryGraph, build_graph
@@ -94,6 +95,8 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
     changes). The answer is the one `compare` gives (tests/test_whatif_incremental.py).
     """
     day, law_before = before.day, before.law
+    # Built once: the assessments and contracts do not change with a transfer tool.
+    index = RecordIndex.of(after.registry)
     if before.rg.flows is not after.flows or not _same_areas(law_before, law_after):
         return compare(before.rg, after, day, label, law_before, law_after, before_evaluation=before)
     state = RegimeState(before.state.regimes, before.state.masks, {})
@@ -113,8 +116,8 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
         new = evaluate_hop(after, law_after, state, flow, day)
         if new.status != hop.status:
             changes.append(HopChange(hop.flow, hop.status.value, new.status.value, new.reason))
-        old_findings += transfer_findings(before.rg, before, hop)
-        new_findings += transfer_findings(after, after_ev, new)
+        old_findings += transfer_findings(before.rg, before, hop, index)
+        new_findings += transfer_findings(after, after_ev, new, index)
     old_ids = {f.id for f in old_findings}
     new_ids = {f.id for f in new_findings}
     order = finding_order(after)

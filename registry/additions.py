@@ -24,8 +24,10 @@ from registry.model import SECTIONS, Element, Registry
 from registry.validation import check_references
 from registry.yamlsource import Issue, ParsedYaml
 
-# The sections whose ids other elements reference (flows and rules are referenced by none).
-REFERENCED = ("categories", "subjects", "parties", "systems", "mechanisms")
+# The sections whose ids other elements reference (rules, agreements and assessments are
+# referenced by none; flows only by assessments, so their ids are gathered only when an
+# assessment is appended: a registration must not cost O(flows)).
+REFERENCED = ("categories", "subjects", "parties", "systems", "mechanisms", "flows")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,8 @@ def _checked(registry: Registry, additions: Mapping[str, Sequence[Any]]) -> dict
             found[section].append((offset + i, element))
 
     elements = {section: [e for _, e in pairs] for section, pairs in found.items()}
-    known = {section: [e.id for e in getattr(registry, section)] for section in REFERENCED}
+    known = {section: [e.id for e in getattr(registry, section)] for section in REFERENCED
+             if section != "flows" or "assessments" in elements}
     return elements if additions_fit(elements, registry.index(), known) else None
 
 

@@ -178,3 +178,46 @@ class Framework(StrEnum):
 
 
 FRAMEWORK_IDS: frozenset[str] = frozenset(f.value for f in Framework)
+
+
+# --- the complete record (Art. 9, 10, 26, 28; transfer impact assessments) ---------------------
+class SpecialKind(StrEnum):
+    """Data the GDPR protects more: Art. 9 special categories, Art. 10 criminal-offence data."""
+
+    ART9 = "art9"
+    ART10 = "art10"
+
+
+class Art9Condition(StrEnum):
+    """The Art. 9(2) ground that lifts the ban on processing special-category data."""
+
+    EXPLICIT_CONSENT = "9-2-a"
+    EMPLOYMENT_AND_SOCIAL_SECURITY = "9-2-b"
+    VITAL_INTERESTS = "9-2-c"
+    NOT_FOR_PROFIT_BODY = "9-2-d"
+    MADE_PUBLIC_BY_SUBJECT = "9-2-e"
+    LEGAL_CLAIMS = "9-2-f"
+    SUBSTANTIAL_PUBLIC_INTEREST = "9-2-g"
+    HEALTH_OR_SOCIAL_CARE = "9-2-h"
+    PUBLIC_HEALTH = "9-2-i"
+    ARCHIVING_RESEARCH_STATISTICS = "9-2-j"
+
+
+class AgreementKind(StrEnum):
+    DPA = "dpa"  # Art. 28(3) processor contract
+    JOINT_CONTROLLER = "joint-controller"  # Art. 26 arrangement
+
+
+class Authorisation(StrEnum):
+    """Art. 28(2): how the controller authorised sub-processors."""
+
+    GENERAL = "general"
+    SPECIFIC = "specific"
+
+
+class Outcome(StrEnum):
+    """What a transfer impact assessment concluded."""
+
+    PROCEED = "proceed"
+    PROCEED_WITH_MEASURES = "proceed-with-measures"
+    SUSPEND = "suspend"

@@ -10,9 +10,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from registry.ids import (
+    AgreementKind,
+    Art9Condition,
+    Authorisation,
     CategoryId,
     CountryCode,
     DerogationGround,
@@ -24,13 +35,18 @@ from registry.ids import (
     Location,
     MechanismKind,
     OneOrMany,
+    Outcome,
     PartyKind,
     Regime,
     Role,
     SccModule,
     SccVersion,
+    SpecialKind,
     category_parent,
 )
+
+# A piece of text that must say something when given (a contact, a measure, a document).
+Text = Annotated[str, Field(min_length=1)]
 
 
 class _Strict(BaseModel):
@@ -72,10 +88,32 @@ class Category(Element):
     id: CategoryId = Field(description="Dotted id: 'account.contact' is a child of 'account'.")
     name: str = Field(min_length=1, description="Readable name.")
     dpv: str | None = Field(None, description="A W3C DPV personal-data term, e.g. pd:EmailAddress.")
+    special: SpecialKind | None = Field(
+        None, description="art9 (special categories, GDPR Art. 9) or art10 (criminal convictions, Art. 10)."
+    )
+    # validate_default: an art9 category without a condition is an error on this key.
+    condition: Art9Condition | None = Field(
+        None, validate_default=True, description="The Art. 9(2) ground (9-2-a ... 9-2-j); required for art9."
+    )
+    retention_days: int | None = Field(
+        None, ge=0, description="How long this category is kept, wherever it is (days)."
+    )
 
     @property
     def parent(self) -> str | None:
         return category_parent(self.id)
+
+    @field_validator("condition")
+    @classmethod
+    def _condition_fits_special(cls, value: Art9Condition | None, info: ValidationInfo) -> Art9Condition | None:
+        if "special" not in info.data:
+            return value  # `special` is wrong itself; one issue is enough
+        special = info.data["special"]
+        if special is SpecialKind.ART9 and value is None:
+            raise ValueError("an art9 category needs its Art. 9(2) condition (9-2-a ... 9-2-j)")
+        if value is not None and special is not SpecialKind.ART9:
+            raise ValueError("a condition is the Art. 9(2) ground of an art9 category; set special: art9 or remove it")
+        return value
 
 
 class SubjectGroup(Element):
@@ -110,6 +148,9 @@ class Party(Element):
         None, description="When customers were notified that this recipient would be used."
     )
     url: str | None = Field(None, description="Where to read more about the party.")
+    contact: Text | None = Field(
+        None, description="Who answers for the party (Art. 30(2)(a) for the controllers a processor serves)."
+    )
 
 
 class System(Element):
@@ -119,6 +160,9 @@ class System(Element):
     owner: Id = Field(description="The party that runs it.")
     country: CountryCode | None = Field(None, description="Where it is hosted; unknown when absent.")
     retention_days: int | None = Field(None, ge=0, description="How long records stay in it.")
+    security_measures: list[Text] = Field(
+        default_factory=list, description="Technical and organisational measures (Art. 32, Art. 30(1)(g))."
+    )
 
 
 class Mechanism(_Windowed, Element):
@@ -199,6 +243,121 @@ class Rule(Element):
         return self
 
 
+def _after(value: date | None, info: ValidationInfo, start: str) -> date | None:
+    """`value` (an exclusive end) when it is after the field `start`, else a ValueError."""
+    begins = info.data.get(start)
+    if value is not None and begins is not None and value <= begins:
+        raise ValueError(f"{info.field_name} ({value}) must be after {start} ({begins})")
+    return value
+
+
+class Agreement(Element):
+    """A contract that makes a hop lawful besides a transfer tool: an Art. 28 processor
+    contract (dpa) or an Art. 26 joint-controller arrangement, in force [signed, valid_until)."""
+
+    kind: AgreementKind = Field(description="dpa (Art. 28 processor contract) or joint-controller (Art. 26).")
+    parties: list[Id] = Field(description="The parties to it (party ids, at least two).")
+    signed: IsoDate = Field(description="In force from this date (inclusive).")
+    valid_until: IsoDate | None = Field(None, description="First day it no longer applies (exclusive).")
+    authorisation: Authorisation | None = Field(
+        None, description="For a dpa: general or specific authorisation of sub-processors (Art. 28(2))."
+    )
+    objection_days: int | None = Field(
+        None, ge=0, description="For a dpa: how long a controller may object to a new sub-processor."
+    )
+    document: Text | None = Field(None, description="Where the signed copy is.")
+
+    @field_validator("parties")
+    @classmethod
+    def _two_parties(cls, value: list[str]) -> list[str]:
+        if len(set(value)) < 2:
+            raise ValueError("an agreement needs at least two different parties")
+        return value
+
+    @field_validator("valid_until")
+    @classmethod
+    def _ends_after_signature(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return _after(value, info, "signed")
+
+    @field_validator("authorisation", "objection_days")
+    @classmethod
+    def _dpa_only(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("kind")
+        if value is not None and kind is not None and kind is not AgreementKind.DPA:
+            raise ValueError(f"'{info.field_name}' applies to a dpa only, not to {kind.value}")
+        return value
+
+    def in_force(self, day: date) -> bool:
+        """True when `day` falls inside [signed, valid_until)."""
+        return self.signed <= day and (self.valid_until is None or day < self.valid_until)
+
+
+class Assessment(Element):
+    """A transfer impact assessment of some hops for one regime (after CJEU C-311/18): it counts
+    from `assessed` (inclusive) until `review_by` (exclusive)."""
+
+    flows: list[Id] = Field(min_length=1, description="The flow ids (hops) it assesses.")
+    regime: Regime = Field(description="The regime whose transfers it assesses: eu, uk or ch.")
+    assessed: IsoDate = Field(description="Date of the assessment; it counts from this day.")
+    review_by: IsoDate | None = Field(None, description="First day it no longer counts (exclusive).")
+    outcome: Outcome = Field(description="proceed, proceed-with-measures or suspend.")
+    # validate_default: proceed-with-measures without any measure is an error on this key.
+    measures: list[Text] = Field(
+        default_factory=list, validate_default=True, description="Supplementary measures, when any."
+    )
+    document: Text | None = Field(None, description="Where the assessment is written down.")
+
+    @field_validator("review_by")
+    @classmethod
+    def _review_after_assessment(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return _after(value, info, "assessed")
+
+    @field_validator("measures")
+    @classmethod
+    def _measures_named(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("outcome") is Outcome.PROCEED_WITH_MEASURES and not value:
+            raise ValueError("an outcome of proceed-with-measures names its supplementary measures")
+        return value
+
+    def in_force(self, day: date) -> bool:
+        """True when `day` falls inside [assessed, review_by)."""
+        return self.assessed <= day and (self.review_by is None or day < self.review_by)
+
+
+class DataProtectionOfficer(_Strict):
+    """The DPO (Art. 37): a name, a contact, or both."""
+
+    name: Text | None = Field(None, description="The DPO's name, or the office as the organisation names it.")
+    contact: Text | None = Field(None, description="How to reach the DPO.")
+    source: str | None = Field(None, description="Where the fact comes from.")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> DataProtectionOfficer:
+        if self.name is None and self.contact is None:
+            raise ValueError("a dpo needs a name or a contact")
+        return self
+
+
+class Representative(_Strict):
+    """The Art. 27 representative in the EEA of a controller established outside it."""
+
+    name: Text = Field(description="The representative's name.")
+    contact: Text | None = Field(None, description="How to reach the representative.")
+    country: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 of its seat.")
+    source: str | None = Field(None, description="Where the fact comes from.")
+
+
+class Controller(_Strict):
+    """The organisation's own details for the Art. 30 record (30(1)(a), 30(2)(a))."""
+
+    name: Text = Field(description="Legal name.")
+    address: Text | None = Field(None, description="Postal address.")
+    contact: Text | None = Field(None, description="Contact for data protection matters.")
+    dpo: DataProtectionOfficer | None = Field(None, description="The data protection officer (Art. 37).")
+    representative: Representative | None = Field(None, description="The Art. 27 representative.")
+    source: str | None = Field(None, description="Where the facts come from.")
+
+
 SECTIONS: dict[str, type[Element]] = {
     "categories": Category,
     "subjects": SubjectGroup,
@@ -207,6 +366,8 @@ SECTIONS: dict[str, type[Element]] = {
     "mechanisms": Mechanism,
     "flows": Flow,
     "rules": Rule,
+    "agreements": Agreement,
+    "assessments": Assessment,
 }
 
 
@@ -217,6 +378,7 @@ class Registry(_Strict):
     organization: str = Field(min_length=1, description="Whose registry this is.")
     source: str | None = Field(None, description="The document the registry models.")
     notice_days: int = Field(30, ge=0, description="Sub-processor notice period, in days.")
+    controller: Controller | None = Field(None, description="The organisation's details for the Art. 30 record.")
     categories: list[Category] = Field(default_factory=list)
     subjects: list[SubjectGroup] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
@@ -224,6 +386,8 @@ class Registry(_Strict):
     mechanisms: list[Mechanism] = Field(default_factory=list)
     flows: list[Flow] = Field(default_factory=list)
     rules: list[Rule] = Field(default_factory=list)
+    agreements: list[Agreement] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list)
 
     _index: dict[str, Element] | None = PrivateAttr(default=None)
     # Set by `registry.additions.extend_registry`: the registry this one appends to, and what
@@ -255,7 +419,8 @@ class Registry(_Strict):
         return self.index().get(element_id)
 
     def kind_of(self, element_id: str) -> str | None:
-        """'category', 'subject', 'party', 'system', 'mechanism', 'flow', 'rule' or None."""
+        """'category', 'subject', 'party', 'system', 'mechanism', 'flow', 'rule', 'agreement',
+        'assessment' or None."""
         element = self.get(element_id)
         return None if element is None else _KIND_NAMES[type(element)]
 
@@ -268,4 +433,6 @@ _KIND_NAMES: dict[type, str] = {
     Mechanism: "mechanism",
     Flow: "flow",
     Rule: "rule",
+    Agreement: "agreement",
+    Assessment: "assessment",
 }

@@ -18,6 +18,7 @@ PROPOSAL_FIELDS = tuple(Proposal.model_fields)
 NODE_LABELS: dict[str, str] = {
     "categories": "Category", "subjects": "Subject", "parties": "Party",
     "systems": "System", "mechanisms": "Mechanism", "rules": "Rule",
+    "agreements": "Agreement", "assessments": "Assessment",
 }
 REL_TYPES = ("FLOW", "CARRIES", "OWNED_BY", "PARENT_OF", "BINDS")
 

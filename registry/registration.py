@@ -41,9 +41,20 @@ FLOW_OPTIONS = {
     "under": "--under",
     "source": "--source",
 }
+# The optional processor contract (a dpa between the sending system's owner and the new party).
+AGREEMENT_OPTIONS = {
+    "id": "--id",
+    "parties": "--from-system",
+    "signed": "--dpa-signed",
+    "valid_until": "--dpa-valid-until",
+    "authorisation": "--dpa-authorisation",
+    "document": "--dpa-document",
+    "source": "--source",
+}
 OPTION_ORDER = (
     "--id", "--name", "--country", "--category", "--from-system", "--kind", "--purpose", "--role",
-    "--under", "--certification", "--public-list", "--flow-id", "--source",
+    "--under", "--certification", "--public-list", "--flow-id", "--dpa-signed", "--dpa-valid-until",
+    "--dpa-authorisation", "--dpa-document", "--source",
 )  # fmt: skip
 _ELEMENT_PATH = re.compile(r"^(?P<section>[a-z_]+)\[(?P<index>\d+)\](?:\.(?P<field>[a-z_]+))?")
 
@@ -64,12 +75,16 @@ def add_subprocessor(
     public_list: bool | None = None,
     flow_id: str | None = None,
     source: str | None = None,
+    dpa: Mapping[str, Any] | None = None,
 ) -> Registry:
     """Return `registry` plus a new party and one flow from `from_system` to it.
 
     The flow carries `categories`; its id defaults to `<from_system>-to-<party_id>`, with a
-    numeric suffix when that id is taken. Raises RegistryError whose issue paths name the CLI
-    options (`--country`, `--category`, ...); nothing about `registry` changes either way.
+    numeric suffix when that id is taken. With `dpa` (`signed`, and optionally `valid_until`,
+    `authorisation`, `document`), a processor contract between the sender's organisation (the
+    system's owner, or the party) and the new party is added too, as `dpa-<party_id>`. Raises
+    RegistryError whose issue paths name the CLI options (`--country`, `--category`,
+    `--dpa-signed`...); nothing about `registry` changes either way.
     """
     country = country.strip().upper()  # 'de' is an obvious typo for 'DE'; anything else is checked
     early = _precheck(registry, party_id, categories, from_system, flow_id, under)
@@ -83,7 +98,7 @@ def add_subprocessor(
         party["source"] = source
 
     flow: dict[str, Any] = {
-        "id": flow_id or _free_id(registry, f"{from_system}-to-{party_id}"),
+        "id": flow_id or free_id(registry, f"{from_system}-to-{party_id}"),
         "from": from_system,
         "to": party_id,
         "carries": list(categories),
@@ -92,9 +107,13 @@ def add_subprocessor(
     flow.update({key: value for key, value in optional.items() if value})
 
     party_index, flow_index = len(registry.parties), len(registry.flows)
-    renamed = {("parties", party_index): PARTY_OPTIONS, ("flows", flow_index): FLOW_OPTIONS}
+    renamed = {("parties", party_index): PARTY_OPTIONS, ("flows", flow_index): FLOW_OPTIONS,
+               ("agreements", len(registry.agreements)): AGREEMENT_OPTIONS}
+    additions: dict[str, list[dict[str, Any]]] = {"parties": [party], "flows": [flow]}
+    if dpa is not None:
+        additions["agreements"] = [_dpa(registry, party_id, from_system, dpa, source)]
     try:
-        updated = extend_registry(registry, {"parties": [party], "flows": [flow]})
+        updated = extend_registry(registry, additions)
         late: list[Issue] = []
     except RegistryError as exc:
         late = [_rename(issue, renamed) for issue in exc.issues]
@@ -107,6 +126,18 @@ def add_subprocessor(
     if issues:
         raise RegistryError(sorted(issues, key=_option_rank))
     return updated
+
+
+def _dpa(registry: Registry, party_id: str, from_system: str, dpa: Mapping[str, Any], source: str | None) -> dict[str, Any]:
+    """The processor contract between the sender's organisation and the new party."""
+    sender = registry.get(from_system)
+    owner = getattr(sender, "owner", None) if sender is not None and registry.kind_of(from_system) == "system" else None
+    agreement: dict[str, Any] = {"id": free_id(registry, f"dpa-{party_id}"), "kind": "dpa",
+                                 "parties": [owner or from_system, party_id]}
+    agreement.update({key: value for key, value in dpa.items() if value not in (None, "")})
+    if source is not None:
+        agreement["source"] = source
+    return agreement
 
 
 def apply_change(
@@ -202,7 +233,7 @@ def _option_rank(issue: Issue) -> int:
     return OPTION_ORDER.index(path) if path in OPTION_ORDER else len(OPTION_ORDER)
 
 
-def _free_id(registry: Registry, wanted: str) -> str:
+def free_id(registry: Registry, wanted: str) -> str:
     """`wanted`, or `wanted-2`, `wanted-3`... whichever no element uses yet."""
     candidate, n = wanted, 1
     while registry.get(candidate) is not None:

@@ -11,7 +11,18 @@ from typing import Any
 
 from registry.dpv import personal_data_problem
 from registry.ids import FRAMEWORK_IDS, MechanismKind
-from registry.model import Category, Element, Flow, Mechanism, Party, Rule, SubjectGroup, System
+from registry.model import (
+    Agreement,
+    Assessment,
+    Category,
+    Element,
+    Flow,
+    Mechanism,
+    Party,
+    Rule,
+    SubjectGroup,
+    System,
+)
 from registry.yamlsource import Issue, ParsedYaml, Path, format_path
 
 NEEDS_MEMBERS = {MechanismKind.BCR, MechanismKind.SCC, MechanismKind.IDTA, MechanismKind.UK_ADDENDUM}
@@ -43,6 +54,8 @@ def check_references(
     systems, mechanisms = ids_of.get("systems", set()), ids_of.get("mechanisms", set())
     party_or_system = parties | systems
     flow_sources = subjects | party_or_system  # built once: per flow it made validation quadratic
+    # Only assessments reference flows; a caller that appends none may leave the flows out.
+    flows = ids_of.get("flows", set())
 
     def refs(path: Path, values: Iterable[str], allowed: set[str], what: str) -> None:
         for i, value in enumerate(values):
@@ -74,6 +87,10 @@ def check_references(
             refs(path + (key, "categories"), check.categories, categories, "category")
             if element.deny:
                 refs(path + ("deny", "to"), element.deny.to, party_or_system, "party or system")
+        elif isinstance(element, Agreement):
+            refs(path + ("parties",), element.parties, parties, "party")
+        elif isinstance(element, Assessment):
+            refs(path + ("flows",), element.flows, flows, "flow")
         elif isinstance(element, SubjectGroup | Party):
             pass  # fully checked by their own models
     return out.issues

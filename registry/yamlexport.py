@@ -26,6 +26,10 @@ FIELD_ORDER = (
     "kind",
     "framework",
     "description",
+    "address",
+    "contact",
+    "dpo",
+    "representative",
     "categories",
     "max_days",  # rule bodies
     "from",
@@ -34,13 +38,22 @@ FIELD_ORDER = (
     "roles",
     "purposes",
     "carries",
+    "flows",
     "owner",
     "country",
     "location",
     "regime",
+    "assessed",
+    "review_by",
+    "outcome",
+    "measures",
     "version",
     "module",
     "members",
+    "parties",
+    "signed",
+    "authorisation",
+    "objection_days",
     "ground",
     "purpose",
     "role",
@@ -48,6 +61,8 @@ FIELD_ORDER = (
     "under",
     "frequency",
     "retention_days",
+    "special",
+    "condition",
     "deny",
     "retention",
     "dpv",
@@ -55,13 +70,15 @@ FIELD_ORDER = (
     "public_list",
     "notice_given",
     "url",
+    "security_measures",
+    "document",
 )
 TAIL_ORDER = ("valid_from", "valid_until", "source")
 # Unknown keys rank len(FIELD_ORDER): after the listed fields, before the tail.
 _RANK = {key: i for i, key in enumerate(FIELD_ORDER)} | {
     key: len(FIELD_ORDER) + 1 + i for i, key in enumerate(TAIL_ORDER)
 }
-DATE_KEYS = frozenset({"valid_from", "valid_until", "notice_given"})
+DATE_KEYS = frozenset({"valid_from", "valid_until", "notice_given", "signed", "assessed", "review_by"})
 # Lists of small mappings written one per line, like the format's own example.
 FLOW_MAPPING_LISTS = frozenset({"certifications"})
 
@@ -144,7 +161,8 @@ def to_yaml(
         for key, value in content.items()
         if key not in HEADER_KEYS and key not in SECTIONS
     }
-    parts.append(_dump({**header, **others}))
+    # Nested blocks (the controller's details) in reading order too, however the content was stored.
+    parts.append(_dump({**header, **{key: _element(value) for key, value in others.items()}}))
     parts.append(sections_yaml(content))
     return "\n".join(part for part in parts if part)
 

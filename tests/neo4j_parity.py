@@ -59,6 +59,10 @@ def evil_doc(source: dict[str, Any]) -> dict[str, Any]:
             check["to"] = many(check["to"], _evil)
         rules.append({**rule, "id": _evil(rule["id"]), key: check})
     out["rules"] = rules
+    out["agreements"] = [{**a, "id": _evil(a["id"]), "parties": many(a["parties"], _evil)}
+                         for a in source.get("agreements", [])]
+    out["assessments"] = [{**a, "id": _evil(a["id"]), "flows": many(a["flows"], _evil)}
+                          for a in source.get("assessments", [])]
     return {k: v for k, v in out.items() if v != [] or k in source}
 
 

@@ -135,7 +135,8 @@ def retention_rule(rid: str, categories: Iterable[str], max_days: int) -> Item:
 
 
 # --- assembly -----------------------------------------------------------------------------------
-SECTION_ORDER = ("categories", "subjects", "parties", "systems", "mechanisms", "flows", "rules")
+SECTION_ORDER = ("categories", "subjects", "parties", "systems", "mechanisms", "flows", "rules", "agreements",
+                 "assessments")
 
 
 def _flatten(items: Iterable[Item | list[Item]]) -> Iterable[Item]:

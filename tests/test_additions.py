@@ -35,6 +35,13 @@ VALID = {
                            "rules": [{"id": "r-new", "retention": {"categories": ["subscriber"], "max_days": 30}}]},
     "subject group": {"subjects": [{"id": "subs-ch", "name": "Swiss subscribers", "location": "CH"}]},
     "nothing": {},
+    "a DPA and an assessment of an existing flow": {
+        "agreements": [{"id": "dpa-new", "kind": "dpa", "parties": ["northwind-inc", "bouncer"], "signed": "2019-01-01"}],
+        "assessments": [{"id": "tia-new", "flows": ["mailer-to-bouncer"], "regime": "eu", "assessed": "2021-01-01",
+                         "outcome": "proceed"}]},
+    "an assessment of a new flow": {"parties": [party("newco")], "flows": [flow("to-newco")],
+                                    "assessments": [{"id": "tia-n", "flows": ["to-newco"], "regime": "eu",
+                                                     "assessed": "2021-01-01", "outcome": "suspend"}]},
 }
 
 INVALID = {
@@ -54,6 +61,14 @@ INVALID = {
     "unknown key": {"parties": [party("newco", colour="red")]},
     "not a mapping": {"flows": ["just text"]},
     "unknown section": {"widgets": [{"id": "w"}]},
+    "agreement with an unknown party": {"agreements": [{"id": "d", "kind": "dpa", "parties": ["bouncer", "nobody"],
+                                                        "signed": "2019-01-01"}]},
+    "assessment of an unknown flow": {"assessments": [{"id": "t", "flows": ["nope"], "regime": "eu",
+                                                       "assessed": "2021-01-01", "outcome": "proceed"}]},
+    "assessment of a party, not a flow": {"assessments": [{"id": "t", "flows": ["bouncer"], "regime": "eu",
+                                                           "assessed": "2021-01-01", "outcome": "proceed"}]},
+    "agreement id used by a party": {"agreements": [{"id": "bouncer", "kind": "dpa", "parties": ["adnet", "bouncer"],
+                                                     "signed": "2019-01-01"}]},
 }
 
 

@@ -59,19 +59,19 @@ def test_an_empty_store_says_how_to_load_one(db: Path, tmp_path: Path, monkeypat
 def test_overview_counts(db: Path) -> None:
     at = open_app("viewer", "overview")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Parties"] == "24" and metrics["Systems"] == "10"
+    assert metrics["Parties"] == "25" and metrics["Systems"] == "10"
     assert "Twilio Inc." in texts(at)
 
 
 def test_a_new_revision_is_seen_at_once(db: Path) -> None:
     at = open_app("viewer", "overview")
-    assert {m.label: m.value for m in at.metric}["Parties"] == "24"
+    assert {m.label: m.value for m in at.metric}["Parties"] == "25"
     content = load_registry_file(SEED).content()
     content["parties"].append({"id": "newco", "name": "NewCo", "kind": "subprocessor", "country": "FI"})
     with SqliteStore(db) as store:
         store.append(content, author="someone else", message="another session wrote")
     at.run()  # same session, cached answers: the new head hash means new answers
-    assert {m.label: m.value for m in at.metric}["Parties"] == "25"
+    assert {m.label: m.value for m in at.metric}["Parties"] == "26"
 
 
 def test_sidebar_date_is_shared_and_sign_out(db: Path) -> None:
@@ -130,7 +130,7 @@ def test_history_verifies_the_chain_and_diffs(db: Path) -> None:
     at = open_app("viewer", "history")
     [b for b in at.button if b.label == "Verify now"][0].click().run()
     assert any("Verified: 1 revision" in s.value for s in at.success)
-    assert at.metric[0].value == "177"  # empty registry -> revision 1: everything added
+    assert at.metric[0].value == "180"  # empty registry -> revision 1: everything added
 
 
 def test_reports_page_offers_every_kind_and_format(db: Path) -> None:

@@ -21,10 +21,14 @@ from hypothesis import strategies as st
 from registry.errors import RegistryError
 from registry.ids import (
     FRAMEWORK_IDS,
+    AgreementKind,
+    Art9Condition,
+    Authorisation,
     DerogationGround,
     Frequency,
     LegalBasis,
     MechanismKind,
+    Outcome,
     PartyKind,
     Regime,
     Role,
@@ -298,6 +302,24 @@ TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_siz
 NAME = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=40)
 DAY = st.dates(min_value=date(1990, 1, 1), max_value=date(2040, 1, 1))
 COUNTRY = st.sampled_from(["US", "IE", "DE", "GB", "CH", "BR", "IN", "JP", "NL", "CA"])
+# The complete record's optional keys (registry-format.md "Optional keys for the complete record").
+SPECIAL = st.one_of(
+    st.just({}),
+    st.builds(lambda c, days: {"special": "art9", "condition": c, **days},
+              st.sampled_from([c.value for c in Art9Condition]), st.one_of(st.just({}), st.builds(
+                  lambda d: {"retention_days": d}, st.integers(0, 5000)))),
+    st.just({"special": "art10"}),
+    st.builds(lambda d: {"retention_days": d}, st.integers(0, 5000)),
+)
+CONTROLLER = st.builds(
+    lambda name, rest: {"name": name, **rest},
+    NAME,
+    st.fixed_dictionaries({}, optional={
+        "address": NAME, "contact": NAME, "source": TEXT,
+        "dpo": st.fixed_dictionaries({"name": NAME}, optional={"contact": NAME}),
+        "representative": st.fixed_dictionaries({"name": NAME}, optional={"contact": NAME, "country": COUNTRY}),
+    }),
+)
 
 
 def _maybe(draw: Any, strategy: Any, into: dict[str, Any], key: str) -> None:
@@ -335,10 +357,12 @@ def registries(draw: Any) -> dict[str, Any]:
     doc["categories"] = [
         _common(
             draw,
-            {"id": c, "name": draw(NAME), **({"dpv": "pd:Name"} if draw(st.booleans()) else {})},
+            {"id": c, "name": draw(NAME), **({"dpv": "pd:Name"} if draw(st.booleans()) else {}),
+             **draw(SPECIAL)},
         )
         for c in categories
     ]
+    _maybe(draw, CONTROLLER, doc, "controller")
     subjects = [next(ids) for _ in range(draw(st.integers(0, 2)))]
     doc["subjects"] = [
         _common(
@@ -362,6 +386,7 @@ def registries(draw: Any) -> dict[str, Any]:
         _maybe(draw, st.booleans(), party, "public_list")
         _maybe(draw, DAY, party, "notice_given")
         _maybe(draw, TEXT, party, "url")
+        _maybe(draw, NAME, party, "contact")
         certifications = []
         for framework in draw(st.lists(st.sampled_from(sorted(FRAMEWORK_IDS)), max_size=2)):
             certification = {"framework": framework}
@@ -378,6 +403,7 @@ def registries(draw: Any) -> dict[str, Any]:
         )
         _maybe(draw, COUNTRY, system, "country")
         _maybe(draw, st.integers(0, 10_000), system, "retention_days")
+        _maybe(draw, st.lists(NAME, min_size=1, max_size=3), system, "security_measures")
         doc["systems"].append(system)
     mechanisms = [next(ids) for _ in range(draw(st.integers(0, 3)))]
     doc["mechanisms"] = []
@@ -444,6 +470,34 @@ def registries(draw: Any) -> dict[str, Any]:
             )
             _maybe(draw, st.lists(TEXT, max_size=2), body, "purposes")
             doc["rules"].append(_common(draw, {"id": next(ids), "deny": body}))
+    doc["agreements"] = []
+    for _ in range(draw(st.integers(0, 2))):
+        kind = draw(st.sampled_from([k.value for k in AgreementKind]))
+        signed = draw(DAY)
+        agreement = _common(draw, {"id": next(ids), "kind": kind, "signed": signed.isoformat(),
+                                   "parties": draw(st.lists(st.sampled_from(parties), min_size=2, max_size=3, unique=True))})
+        if draw(st.booleans()):
+            agreement["valid_until"] = (signed + timedelta(days=draw(st.integers(1, 5000)))).isoformat()
+        if kind == "dpa":
+            _maybe(draw, st.sampled_from([a.value for a in Authorisation]), agreement, "authorisation")
+            _maybe(draw, st.integers(0, 90), agreement, "objection_days")
+        _maybe(draw, NAME, agreement, "document")
+        doc["agreements"].append(agreement)
+    doc["assessments"] = []
+    flow_ids = [f["id"] for f in doc["flows"]]
+    for _ in range(draw(st.integers(0, 2)) if flow_ids else 0):
+        assessed = draw(DAY)
+        outcome = draw(st.sampled_from([o.value for o in Outcome]))
+        assessment = _common(draw, {
+            "id": next(ids), "flows": draw(st.lists(st.sampled_from(flow_ids), min_size=1, max_size=2)),
+            "regime": draw(st.sampled_from([r.value for r in Regime])), "assessed": assessed.isoformat(),
+            "outcome": outcome})
+        if outcome == "proceed-with-measures" or draw(st.booleans()):
+            assessment["measures"] = draw(st.lists(NAME, min_size=1, max_size=2))
+        if draw(st.booleans()):
+            assessment["review_by"] = (assessed + timedelta(days=draw(st.integers(1, 2000)))).isoformat()
+        _maybe(draw, NAME, assessment, "document")
+        doc["assessments"].append(assessment)
     return doc
 
 

@@ -35,6 +35,7 @@ from lineage.findings import (
 )
 from lineage.graph import build_graph
 from lineage.impact import impact
+from lineage.record_findings import NO_DPA, TIA_MISSING
 from lineage.status import Status
 from lineage.whatif import add_proposal, invalidate, remove_party
 from registry.errors import NotFoundError, RegistryError
@@ -245,12 +246,19 @@ def test_impact_follows_only_the_data_that_passes_the_node():
 # --- findings -----------------------------------------------------------------------------------
 def test_northwind_findings(northwind):
     found = findings(northwind, AUG_2020)
-    assert rules_of(found) == [(INVALID, "mailer-to-bouncer"), (UNLISTED, "mailer-to-bouncer"),
-                               (NO_NOTICE, "mailer-to-bouncer")]
-    assert [f.severity for f in found] == [Severity.HIGH, Severity.MEDIUM, Severity.LOW]
-    invalid = found[0]
+    # The format's example holds no agreements or assessments: its processor hops have no DPA,
+    # and its BCR hop (after 2020-07-16) no transfer impact assessment.
+    assert rules_of(found) == [(NO_DPA, "web-to-mailer"), (NO_DPA, "mailer-to-bouncer"),
+                               (TIA_MISSING, "web-to-mailer"), (INVALID, "mailer-to-bouncer"),
+                               (UNLISTED, "mailer-to-bouncer"), (NO_NOTICE, "mailer-to-bouncer")]
+    assert [f.severity for f in found] == [Severity.HIGH] * 4 + [Severity.MEDIUM, Severity.LOW]
+    invalid = found[3]
     assert invalid.evidence == ("mailer-to-bouncer", "scc-bouncer") and invalid.regime == "eu"
-    assert "module 3 (processor to processor) between northwind-inc and bouncer" in invalid.fix
+    # On 2020-08-01 no SCC for processor-to-processor transfers existed (2021/914 came in 2021),
+    # and Privacy Shield had just fallen: the fix names neither.
+    assert "no standard contractual clauses for processor to processor transfers could be signed on 2020-08-01" in invalid.fix
+    assert "between northwind-inc and bouncer" in invalid.fix
+    assert "2021/914" not in invalid.fix and "Privacy Shield" not in invalid.fix
     assert invalid.to_dict()["flow"] == "mailer-to-bouncer"
 
 
@@ -337,7 +345,7 @@ def test_subprocessor_findings(extra, expected):
 def test_subprocessor_by_role_counts_too():
     doc = registry(party("vendor", "NL", "service_provider"), subjects("users", "NL"), system("app", "NL"),
                    flow("collect", "users", "app"), flow("to-vendor", "app", "vendor", role="subprocessor"))
-    assert {f.rule for f in findings(graph_of(doc), DAY)} == {UNLISTED, NO_NOTICE}
+    assert {f.rule for f in findings(graph_of(doc), DAY)} == {UNLISTED, NO_NOTICE, NO_DPA}
 
 
 def test_location_unknown_finding():
@@ -405,7 +413,7 @@ def test_what_if_a_party_is_removed(northwind):
     w = remove_party(northwind, "bouncer", AUG_2020)
     assert [(c.flow, c.before, c.after) for c in w.changed_hops] == [("mailer-to-bouncer", "invalid", None)]
     assert set(rules_of(w.resolved_findings)) == {(INVALID, "mailer-to-bouncer"), (UNLISTED, "mailer-to-bouncer"),
-                                                 (NO_NOTICE, "mailer-to-bouncer")}
+                                                 (NO_NOTICE, "mailer-to-bouncer"), (NO_DPA, "mailer-to-bouncer")}
     assert w.new_findings == []
     # removing the US affiliate takes its system and both hops at it
     w = remove_party(northwind, "northwind-inc", AUG_2020)
@@ -434,7 +442,8 @@ def test_what_if_a_proposal_resolves_findings(northwind):
     assert [(c.flow, c.before, c.after) for c in w.changed_hops] == [("mailer-to-bouncer", "invalid", "covered")]
     assert set(rules_of(w.resolved_findings)) == {(INVALID, "mailer-to-bouncer"), (UNLISTED, "mailer-to-bouncer"),
                                                  (NO_NOTICE, "mailer-to-bouncer")}
-    assert w.new_findings == []
+    # covered by SCC after CJEU C-311/18, the hop now needs a transfer impact assessment
+    assert rules_of(w.new_findings) == [(TIA_MISSING, "mailer-to-bouncer")]
 
 
 def test_what_if_an_invalid_proposal_is_refused(northwind):
@@ -453,5 +462,5 @@ def test_what_if_with_builder_registry_proposal_adds_an_onward_transfer():
                 "flows": [{"id": "crm-to-vendor", "from": "crm", "to": "vendor", "carries": ["c"], "role": "subprocessor"}]}
     w = add_proposal(rg, proposal, DAY)
     assert [(c.flow, c.after) for c in w.changed_hops] == [("crm-to-vendor", "uncovered")]
-    assert rules_of(w.new_findings) == [(UNCOVERED, "crm-to-vendor")]
-    assert "module 3 (processor to processor) between us and vendor" in w.new_findings[0].fix
+    assert rules_of(w.new_findings) == [(NO_DPA, "crm-to-vendor"), (UNCOVERED, "crm-to-vendor")]
+    assert "SCC 2021/914 module 3 (processor to processor) between us and vendor" in w.new_findings[1].fix

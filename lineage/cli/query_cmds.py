@@ -76,7 +76,9 @@ def findings(
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Findings on a date: uncovered or invalid transfers, routine derogations, missing
-    locations, sub-processor transparency, and every broken rule of the registry.
+    locations, sub-processor transparency, processor contracts (processor-without-dpa),
+    transfer impact assessments (tia-missing, tia-overdue, tia-suspend), special-category data
+    in transfers, and every broken rule of the registry.
 
     Example: flowreg findings --as-of 2018-12-27 --format json
     """

@@ -41,6 +41,13 @@ def _certifications(values: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+def _dpa(signed: str | None, valid_until: str | None, authorisation: str | None, document: str | None) -> dict[str, Any] | None:
+    """The DPA options as an agreement's fields, or None when none is given (a DPA option
+    without --dpa-signed is reported as its missing date)."""
+    given = {"signed": signed, "valid_until": valid_until, "authorisation": authorisation, "document": document}
+    return {k: v for k, v in given.items() if v is not None} or None
+
+
 @subprocessor_app.command("add")
 def add(
     party_id: Annotated[str, typer.Option("--id", help="Id of the new party, e.g. speechco.")],
@@ -97,6 +104,21 @@ def add(
         str | None,
         typer.Option("--source", help="Where the facts come from (a contract, a notice)."),
     ] = None,
+    dpa_signed: Annotated[
+        str | None,
+        typer.Option("--dpa-signed", metavar="DATE",
+                     help="Date the processor contract (DPA) with it was signed; records the DPA."),
+    ] = None,
+    dpa_valid_until: Annotated[
+        str | None, typer.Option("--dpa-valid-until", metavar="DATE", help="First day the DPA no longer applies.")
+    ] = None,
+    dpa_authorisation: Annotated[
+        str | None,
+        typer.Option("--dpa-authorisation", help="Sub-processor authorisation in the DPA: general or specific."),
+    ] = None,
+    dpa_document: Annotated[
+        str | None, typer.Option("--dpa-document", help="Where the signed DPA is.")
+    ] = None,
     author: AuthorOpt = None,
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="Why; default 'add sub-processor ID'.")
@@ -142,6 +164,7 @@ def add(
                 public_list=public_list,
                 flow_id=flow_id,
                 source=source,
+                dpa=_dpa(dpa_signed, dpa_valid_until, dpa_authorisation, dpa_document),
             )
         except RegistryError as exc:
             raise RegistryError(exc.issues, message="the sub-processor was not added") from None
@@ -150,6 +173,8 @@ def add(
             "parties": [party.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
             "flows": [flow.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
         }
+        if len(updated.agreements) > len(registry.agreements):
+            added["agreements"] = [updated.agreements[-1].model_dump(mode="json", exclude_defaults=True)]
         revision = None
         if not dry_run:
             # Only the new party and flow are written (the registry was read from this head).

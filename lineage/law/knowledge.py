@@ -89,6 +89,21 @@ class Instrument(_Fact):
     regime: str
 
 
+class SccRelations(_Fact):
+    """Which relations (c2c, c2p, p2p, p2c) an SCC decision's sets or modules cover, and how
+    each part is cited ("module 2", "set II", "" for a decision with one set)."""
+
+    version: str
+    relations: dict[Literal["c2c", "c2p", "p2p", "p2c"], str]
+
+
+class Obligation(_Fact):
+    """A duty that starts on a date, e.g. transfer impact assessments for transfers on `tools`."""
+
+    id: str
+    tools: list[str] = Field(default_factory=list, description="Mechanism kinds it applies to.")
+
+
 class LawFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: IsoDate
@@ -99,6 +114,9 @@ class LawFile(BaseModel):
     frameworks: list[FrameworkInfo]
     scc: list[SccRule]
     instruments: list[Instrument]
+    # The complete record's block (read by findings and fixes, not by the engine).
+    scc_relations: list[SccRelations] = Field(default_factory=list)
+    obligations: list[Obligation] = Field(default_factory=list)
 
 
 class Law:
@@ -120,6 +138,8 @@ class Law:
                 self._adequacy[(decision.regime, country)].append(decision)
         self._scc = {(rule.regime, rule.version): rule for rule in data.scc}
         self._instruments = {(i.kind, i.regime): i for i in data.instruments}
+        self._scc_relations = {r.version: r for r in data.scc_relations}
+        self._obligations = {o.id: o for o in data.obligations}
 
     def _expand(self, names: list[str]) -> list[str]:
         out: list[str] = []
@@ -130,6 +150,7 @@ class Law:
     def _check_sources(self) -> None:
         facts: list[_Fact] = [e for r in self.data.regimes.values() for e in r.area]
         facts += [*self.data.adequacy, *self.data.frameworks, *self.data.scc, *self.data.instruments]
+        facts += [*self.data.scc_relations, *self.data.obligations]
         missing = {f.source for f in facts} - set(self.data.sources)
         if missing:
             raise ValueError(f"transfer law file cites unknown sources: {sorted(missing)}")
@@ -168,6 +189,19 @@ class Law:
 
     def instrument(self, kind: str, regime: str) -> Instrument | None:
         return self._instruments.get((kind, regime))
+
+    def scc_relations(self, version: str) -> dict[str, str]:
+        """The relations an SCC version covers, each with how its part is cited ({} if unknown)."""
+        found = self._scc_relations.get(version)
+        return dict(found.relations) if found else {}
+
+    def obligation(self, obligation_id: str) -> Obligation:
+        """A dated obligation by id (KeyError when the file lacks it: findings need the date)."""
+        return self._obligations[obligation_id]
+
+    def instruments_on(self, regime: str, day: date) -> list[Instrument]:
+        """Tools with a start fixed by law (IDTA, UK Addendum) available for `regime` on `day`."""
+        return [i for i in self.data.instruments if i.regime == regime and i.valid_on(day)]
 
     def source(self, source_id: str) -> Source:
         return self.data.sources[source_id]

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 
 from lineage.api import Flowreg
+from lineage.contracts import RecordIndex
 from lineage.graph import RegistryGraph
 from lineage.law import Law
 from lineage.reports.model import Cell, make_metadata
 from lineage.status import HopStatus
-from registry.ids import PartyKind
 from registry.model import Flow, Party
 from registry.revisions import Revision, iso_utc
 
@@ -83,10 +83,12 @@ class ReportContext:
     def group(self) -> frozenset[str]:
         """The organisation's own parties: its affiliates, or (without any) the owners of its
         systems. Their nodes are 'inside' the organisation for the Art. 30 record."""
-        affiliates = {p.id for p in self.rg.registry.parties if p.kind is PartyKind.AFFILIATE}
-        if affiliates:
-            return frozenset(affiliates)
-        return frozenset(s.owner for s in self.rg.registry.systems)
+        return self.record.group
+
+    @cached_property
+    def record(self) -> RecordIndex:
+        """The registry's agreements, assessments and special categories, indexed."""
+        return RecordIndex.of(self.rg.registry)
 
     def in_group(self, node: str) -> bool:
         org = self.rg.organisation(node) if node in self.rg.graph else None

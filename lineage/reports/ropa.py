@@ -14,6 +14,11 @@ and a controller for the billing records it derives from it):
 - every other flow (intra-group hops, flows to recipients) keeps the capacity in which the
   organisation held the data at the flow's origin; data it collects itself is held as controller.
 "The organisation" is its group: parties of kind affiliate (or, without any, the systems' owners).
+
+Besides the activities, the record carries the controller block, the categories (special kind,
+condition, retention), the security measures, the processor contracts, the controllers served
+and a checklist of the Art. 30 items (`lineage.reports.ropa_record`); an item the registry lacks
+is named as missing in its row.
 """
 
 from __future__ import annotations
@@ -21,35 +26,40 @@ from __future__ import annotations
 from collections import deque
 from datetime import date
 
+from lineage.contracts import dpa_check
+from lineage.reports import ropa_record as record
 from lineage.reports.context import ReportContext
 from lineage.reports.model import Cell, Column, Report, Section, texts
+from lineage.reports.ropa_record import NO_PURPOSE, NOT_RECORDED
 from lineage.reports.tools import regime_tools
 from lineage.status import HopStatus, Status, worst
 from registry.ids import PartyKind, Role
-from registry.model import Flow, Party
+from registry.model import Category, Flow, Party
 
 CONTROLLER = "controller"
 PROCESSOR = "processor"
-NO_PURPOSE = "(purpose not recorded)"
-NOT_RECORDED = "(not recorded in the registry)"
 TRANSFER = frozenset({Status.ADEQUATE, Status.COVERED, Status.DEROGATION, Status.INVALID, Status.UNCOVERED, Status.UNKNOWN})
 
 ORG_COLUMNS = (
     Column("party", "Id"),
     Column("name", "Name"),
     Column("country", "Country"),
+    Column("contact", "Contact"),
     Column("systems", "Systems it runs"),
 )
 CONTROLLER_COLUMNS = (
     Column("activity", "Processing activity"),
     Column("categories_of_individuals", "Categories of individuals"),
     Column("categories_of_personal_data", "Categories of personal data"),
+    Column("special_categories", "Special categories (Art. 9, 10)"),
     Column("categories_of_recipients", "Categories of recipients"),
     Column("joint_controllers", "Joint controllers", brief=False),
     Column("third_countries", "Third countries"),
     Column("safeguards", "Safeguards (transfer tools)"),
     Column("retention", "Retention schedule"),
     Column("legal_basis", "Lawful basis (Art. 6)"),
+    Column("processor_contracts", "Processor contracts (Art. 28)", brief=False),
+    Column("security_measures", "Security measures", brief=False),
     Column("source", "Source of personal data", brief=False),
     Column("location", "Location of personal data", brief=False),
     Column("transfer_status", "Transfer status"),
@@ -61,11 +71,14 @@ PROCESSOR_COLUMNS = (
     Column("controllers", "On behalf of (controllers)"),
     Column("categories_of_individuals", "Categories of individuals"),
     Column("categories_of_personal_data", "Categories of personal data"),
+    Column("special_categories", "Special categories (Art. 9, 10)"),
     Column("subprocessors", "Sub-processors"),
     Column("other_recipients", "Other recipients"),
     Column("third_countries", "Third countries"),
     Column("safeguards", "Safeguards (transfer tools)"),
     Column("retention", "Retention schedule", brief=False),
+    Column("processor_contracts", "Processor contracts (Art. 28)", brief=False),
+    Column("security_measures", "Security measures", brief=False),
     Column("location", "Location of personal data", brief=False),
     Column("transfer_status", "Transfer status"),
     Column("flows", "Flows", brief=False),
@@ -197,11 +210,23 @@ def _activity(ctx: ReportContext, capacity: str, purpose: str, hops: list[HopSta
     for rule in rg.registry.rules:
         if rule.retention is not None and any(_related(ctx, f.carries, rule.retention.categories) for f in flows):
             retention.append(f"limit '{rule.id}': at most {rule.retention.max_days} days")
+    carried = texts(c for f in flows for c in f.carries)
+    for category_id in carried:
+        element = rg.registry.get(category_id)
+        kept = record.category_retention(ctx, element) if isinstance(element, Category) else None
+        if kept is not None:
+            retention.append(f"category {ctx.name(category_id)}: {kept[0]} days")
+    special = texts(
+        f"{c.name} ({c.id}): {record.SPECIAL_WORDS[c.special]}"
+        + (f", condition Art. 9(2)({c.condition.value.rsplit('-', 1)[-1]})" if c.condition else "")
+        for f in flows for c in ctx.record.special_carried(rg, f) if c.special is not None
+    )
+    checks = [c for f in flows if (c := dpa_check(rg, ctx.record, f, ctx.day)) is not None]
 
     transfers = [h.status for h in hops if not h.collection and h.regimes]
     location = texts(c for f in flows for n in (f.from_, f.to) if ctx.in_group(n) for c in rg.countries(n))
     controllers = texts(
-        _party_label(p)
+        record.party_contact(ctx, p.id)
         for f in flows
         if ctx.in_group(f.to) and not ctx.in_group(f.from_) and f.role in (Role.PROCESSOR, Role.SUBPROCESSOR)
         for p in [rg.organisation(f.from_)]
@@ -209,11 +234,16 @@ def _activity(ctx: ReportContext, capacity: str, purpose: str, hops: list[HopSta
         # sub-processors that hand data back are not the controllers of it.
         if p is not None and p.kind is PartyKind.OTHER
     )
+    served = texts(
+        record.party_contact(ctx, pid)
+        for c in checks if c.outside for a in c.in_force for pid in a.parties if pid not in ctx.group
+    )
     return {
         "activity": purpose,
-        "controllers": controllers or (NOT_RECORDED,),
+        "controllers": texts((*controllers, *served)) or (NOT_RECORDED,),
         "categories_of_individuals": subjects,
         "categories_of_personal_data": categories,
+        "special_categories": special or ("none",),
         "categories_of_recipients": texts(recipients),
         "subprocessors": texts(subprocessors),
         "other_recipients": texts(others),
@@ -223,6 +253,8 @@ def _activity(ctx: ReportContext, capacity: str, purpose: str, hops: list[HopSta
         "retention": texts(retention) or (NOT_RECORDED,),
         "legal_basis": texts(f.legal_basis.value.replace("_", " ") for f in flows if f.legal_basis)
         or ((NOT_RECORDED,) if capacity == CONTROLLER else ()),
+        "processor_contracts": texts(record.dpa_line(ctx, c) for c in checks) or ("none needed",),
+        "security_measures": record.security_of(ctx, [n for f in flows for n in (f.from_, f.to)]) or (NOT_RECORDED,),
         "source": sources,
         "location": location,
         "transfer_status": worst(transfers).value if transfers else "no transfer",
@@ -255,14 +287,24 @@ def ropa_report(ctx: ReportContext) -> Report:
     found = activities(ctx)
     rg = ctx.rg
     org_rows = tuple(
-        (p.id, p.name, p.country, texts(s.name for s in rg.registry.systems if s.owner == p.id))
+        (p.id, p.name, p.country, p.contact or NOT_RECORDED,
+         texts(s.name for s in rg.registry.systems if s.owner == p.id))
         for p in rg.registry.parties
         if p.id in ctx.group
     )
+    checks = record.dpa_checks(ctx)
+    held = {
+        "controller_details": record.controller_section(ctx),
+        "categories": record.categories_section(ctx),
+        "security": record.security_section(ctx),
+        "processor_contracts": record.contracts_section(ctx, checks),
+        "controllers_served": record.served_section(ctx, checks, bool(found[PROCESSOR])),
+    }
     sections = (
+        held["controller_details"],
         Section(
             "organisation", "Controller and group companies (Art. 30(1)(a), 30(2)(a))", ORG_COLUMNS, org_rows,
-            "Contact details, representatives and the DPO are not held in the registry.",
+            "The organisation's own parties (its affiliates, or the owners of its systems) and their contacts.",
         ),
         Section(
             "controller", "Activities as controller (Art. 30(1))", CONTROLLER_COLUMNS,
@@ -274,6 +316,11 @@ def ropa_report(ctx: ReportContext) -> Report:
             tuple(tuple(a[c.key] for c in PROCESSOR_COLUMNS) for a in found[PROCESSOR]),
             "Processing carried out on behalf of controllers (the organisation's customers).",
         ),
+        held["categories"],
+        held["security"],
+        held["processor_contracts"],
+        held["controllers_served"],
+        record.checklist_section(ctx, found, checks, held),
     )
     title = f"Record of processing activities of {rg.registry.organization}"
     return Report(
@@ -285,7 +332,8 @@ def ropa_report(ctx: ReportContext) -> Report:
         ),
         sections,
         notes=(
-            "Security measures (Art. 30(1)(g), 30(2)(d)) are not held in the registry.",
+            "An item the registry does not hold is marked as not recorded in its row; the checklist "
+            "at the end names every Art. 30 item that is missing.",
             "Capacity per flow: a flow into the organisation in the role controller makes it a controller; "
             "a flow from outside in the role processor makes it a processor; other flows keep the capacity "
             "the data had where it came from.",

@@ -4,12 +4,19 @@ One section per regime (EU GDPR, UK GDPR, Swiss FADP, in the knowledge file's or
 border-crossing hops whose data no regime protects (listed so the register is complete), and a
 summary of statuses per regime. Hops whose location is missing are included: they may be
 transfers, and the register must not hide them.
+
+Each row also carries the hop's transfer impact assessment for that regime and its processor
+contract (DPA), and two sections list them in full (date, outcome, measures, review date,
+document; signature, authorisation, document). Where the registry lacks one that the hop needs,
+the row says so ("missing: ...").
 """
 
 from __future__ import annotations
 
+from lineage.contracts import TIA, DpaCheck, TiaCheck, dpa_check, tia_check, tia_text
 from lineage.reports.context import ReportContext
-from lineage.reports.model import Column, Report, Section
+from lineage.reports.model import Cell, Column, Report, Section
+from lineage.reports.ropa_record import NOT_RECORDED, dpa_line, dpa_state
 from lineage.reports.tools import regime_tools
 from lineage.status import HopStatus, Status
 
@@ -31,6 +38,30 @@ COLUMNS = (
     Column("dpv_term", "DPV term", brief=False),
     Column("reason", "Reason"),
     Column("overall_status", "Overall status", brief=False),
+    Column("assessment", "Transfer impact assessment", brief=False),
+    Column("dpa", "Processor contract (DPA)", brief=False),
+)
+TIA_COLUMNS = (
+    Column("flow", "Flow"),
+    Column("regime", "Regime"),
+    Column("tool", "Tool relied on"),
+    Column("assessment", "Assessment"),
+    Column("assessed", "Assessed"),
+    Column("outcome", "Outcome"),
+    Column("measures", "Supplementary measures"),
+    Column("review_by", "Review by"),
+    Column("document", "Document"),
+)
+DPA_COLUMNS = (
+    Column("flow", "Flow"),
+    Column("exporter", "Sent by"),
+    Column("importer", "Processor"),
+    Column("role", "Role"),
+    Column("agreement", "Contract (Art. 28(3))"),
+    Column("term", "In force"),
+    Column("authorisation", "Sub-processor authorisation"),
+    Column("document", "Signed copy"),
+    Column("state", "State on the date"),
 )
 SUMMARY_COLUMNS = (Column("regime", "Regime"), Column("status", "Status"), Column("hops", "Hops"))
 NO_REGIME = "none"
@@ -53,11 +84,19 @@ def transfer_report(ctx: ReportContext) -> Report:
     hops = [h for h in ctx.hops() if is_transfer_candidate(h)]
     per_regime: dict[str, list[tuple]] = {r: [] for r in ctx.law.regimes}
     per_regime[NO_REGIME] = []
+    tia_rows: list[tuple[Cell, ...]] = []
+    dpa_rows: list[tuple[Cell, ...]] = []
     for hop in hops:
+        dpa = dpa_check(ctx.rg, ctx.record, ctx.flow(hop.flow), ctx.day)
+        if dpa is not None:
+            dpa_rows.append(_dpa_row(ctx, hop, dpa))
         if not hop.regimes:
-            per_regime[NO_REGIME].append(_row(ctx, hop, None))
+            per_regime[NO_REGIME].append(_row(ctx, hop, None, None, dpa))
         for regime in hop.regimes:
-            per_regime.setdefault(regime, []).append(_row(ctx, hop, regime))
+            tia = tia_check(ctx.rg, ctx.law, ctx.record, hop, regime, ctx.day)
+            if tia.required or tia.assessment is not None:
+                tia_rows.append(_tia_row(ctx, hop, tia))
+            per_regime.setdefault(regime, []).append(_row(ctx, hop, regime, tia, dpa))
 
     sections = []
     summary: list[tuple] = []
@@ -77,6 +116,14 @@ def transfer_report(ctx: ReportContext) -> Report:
         for status in Status:
             if status.value in counts:
                 summary.append((title, status.value, counts[status.value]))
+    duty = ctx.law.obligation(TIA)
+    sections.append(Section(
+        "assessments", "Transfer impact assessments", TIA_COLUMNS, tuple(tia_rows),
+        f"Each hop covered for a regime by a tool of kind {', '.join(duty.tools)} (an assessment is required "
+        f"from {duty.valid_from}: {ctx.law.source(duty.source).title}), and each hop with an assessment on record."))
+    sections.append(Section(
+        "dpas", "Processor contracts (DPA) of these hops", DPA_COLUMNS, tuple(dpa_rows),
+        "Each hop whose recipient acts as processor or sub-processor for the organisation that sends the data."))
     sections.append(Section("summary", "Summary", SUMMARY_COLUMNS, tuple(summary), "Hops per regime and status."))
     title = f"Transfer register of {ctx.rg.registry.organization}"
     return Report(
@@ -87,7 +134,7 @@ def transfer_report(ctx: ReportContext) -> Report:
     )
 
 
-def _row(ctx: ReportContext, hop: HopStatus, regime: str | None) -> tuple:
+def _row(ctx: ReportContext, hop: HopStatus, regime: str | None, tia: TiaCheck | None, dpa: DpaCheck | None) -> tuple:
     exporter = ctx.rg.organisation(hop.source)
     importer = ctx.rg.organisation(hop.target)
     if regime is None:
@@ -114,4 +161,30 @@ def _row(ctx: ReportContext, hop: HopStatus, regime: str | None) -> tuple:
         tuple(dict.fromkeys(t.term for t in tools)),
         reason,
         hop.status.value,
+        tia_text(ctx.law, tia, ctx.day),
+        dpa_line(ctx, dpa) if dpa is not None else "not needed (no processor role)",
+    )
+
+
+def _tia_row(ctx: ReportContext, hop: HopStatus, tia: TiaCheck) -> tuple[Cell, ...]:
+    tool = tia.tool.id if tia.tool else ", ".join(hop.regimes[tia.regime].basis) or "none"
+    a = tia.assessment
+    if a is None or tia.state != "in_force":
+        return (hop.flow, ctx.regime_name(tia.regime), tool, tia_text(ctx.law, tia, ctx.day),
+                a.assessed.isoformat() if a else "", a.outcome.value if a else "", tuple(a.measures) if a else (),
+                (a.review_by.isoformat() if a.review_by else "") if a else "", (a.document or NOT_RECORDED) if a else "")
+    return (hop.flow, ctx.regime_name(tia.regime), tool, a.id, a.assessed.isoformat(), a.outcome.value,
+            tuple(a.measures) or ("none",), a.review_by.isoformat() if a.review_by else "no review date",
+            a.document or NOT_RECORDED)
+
+
+def _dpa_row(ctx: ReportContext, hop: HopStatus, dpa: DpaCheck) -> tuple[Cell, ...]:
+    a = dpa.agreement
+    return (
+        hop.flow, dpa.counterpart_text(), f"{ctx.name(dpa.processor)} ({dpa.processor})", hop.role,
+        a.id if a else "(none in force)",
+        f"{a.signed} to {a.valid_until or 'open'}" if a else "",
+        (a.authorisation.value if a.authorisation else NOT_RECORDED) if a else "",
+        (a.document or NOT_RECORDED) if a else "",
+        dpa_state(ctx, dpa),
     )
