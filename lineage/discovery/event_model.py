@@ -1,0 +1,201 @@
+"""A decoded JSON value as an OpenLineage run event: the OpenLineage project's own Python models
+(`openlineage.client.event_v2`, `facet_v2`), built from the value and checked by their
+validators (event time, run id, event type).
+
+The client has no reader of its own, so this module hands each piece of the JSON to the model
+that describes it, and names the key when a piece does not fit (`run.runId: 'x' is not a
+UUID`). It builds the facets the check reads (`schema`, with nested fields); others are kept
+out of the model, as they change nothing here.
+
+Real producers leave out keys the spec requires but the check does not need (`schemaURL`,
+`producer`, a facet's `_producer` or `_schemaURL`): such an event is read, with a warning.
+Dataset and job events (no `run`) are valid OpenLineage but say nothing about runs; they are
+counted, not read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
+from openlineage.client.facet_v2 import schema_dataset
+
+_STATES = {state.value: state for state in RunState}
+
+
+class EventError(ValueError):
+    """The value cannot be read as a run event; the message names the key at fault."""
+
+
+class NotARunEvent(Exception):
+    """A dataset or job event: valid OpenLineage, nothing about runs. `kind` says which."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind
+
+
+@dataclass
+class ModelBuilder:
+    """Builds `RunEvent`s; datasets and schema facets that repeat (the same table in many runs)
+    are built once and shared, as the models are values."""
+
+    _datasets: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    _jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
+
+    def run_event(self, raw: Any, warnings: list[str]) -> RunEvent:
+        """`raw` as a RunEvent; EventError or NotARunEvent otherwise. Omissions of
+        spec-required keys the check does not need are added to `warnings`."""
+        if not isinstance(raw, dict):
+            raise EventError(f"an event is a JSON object, not {_json_type(raw)}")
+        run = raw.get("run")
+        if run is None:
+            if "dataset" in raw:
+                raise NotARunEvent("dataset event")
+            if "job" in raw:
+                raise NotARunEvent("job event")
+            raise EventError("run: required key is missing (not an OpenLineage run event)")
+        if not isinstance(run, dict):
+            raise EventError(f"run: expected an object, got {_json_type(run)}")
+        run_id = _text(run, "runId", "run.runId")
+        try:
+            run_model = Run(runId=run_id)
+        except ValueError:
+            raise EventError(f"run.runId: {run_id!r} is not a UUID") from None
+        job = _object(raw, "job", "job")
+        job_key = (_text(job, "namespace", "job.namespace"), _text(job, "name", "job.name"))
+        job_model = self._jobs.get(job_key)
+        if job_model is None:
+            job_model = self._jobs[job_key] = Job(namespace=job_key[0], name=job_key[1])
+        event_time = _text(raw, "eventTime", "eventTime")
+        state = raw.get("eventType")
+        if state is not None and state not in _STATES:
+            raise EventError(f"eventType: {state!r} is not one of {', '.join(_STATES)}")
+        producer = raw.get("producer")
+        if producer is None:
+            warnings.append("producer: required by the spec, missing")
+            producer = ""
+        elif not isinstance(producer, str):
+            raise EventError(f"producer: expected text, got {_json_type(producer)}")
+        if "schemaURL" not in raw:
+            warnings.append("schemaURL: required by the spec, missing")
+        inputs = [self._dataset(d, f"inputs[{i}]", InputDataset, warnings) for i, d in enumerate(_list(raw, "inputs"))]
+        outputs = [self._dataset(d, f"outputs[{i}]", OutputDataset, warnings) for i, d in enumerate(_list(raw, "outputs"))]
+        try:
+            return RunEvent(
+                eventTime=event_time, producer=producer or "", run=run_model, job=job_model,
+                eventType=_STATES[state] if state is not None else None, inputs=inputs, outputs=outputs,
+            )
+        except ValueError as exc:  # the models' own validators: the event time, the producer URI
+            raise EventError(f"eventTime: {event_time!r} is not an ISO 8601 date and time ({exc})") from None
+
+    def _dataset(self, raw: Any, where: str, model: type, warnings: list[str]) -> Any:
+        if not isinstance(raw, dict):
+            raise EventError(f"{where}: expected an object, got {_json_type(raw)}")
+        namespace, name = _text(raw, "namespace", f"{where}.namespace"), _text(raw, "name", f"{where}.name")
+        facets = raw.get("facets")
+        if facets is not None and not isinstance(facets, dict):
+            raise EventError(f"{where}.facets: expected an object, got {_json_type(facets)}")
+        schema = (facets or {}).get("schema")
+        schema_key: tuple[Any, ...] | None = None
+        if schema is not None:
+            if not isinstance(schema, dict):
+                raise EventError(f"{where}.facets.schema: expected an object, got {_json_type(schema)}")
+            for key in ("_producer", "_schemaURL"):
+                if key not in schema:
+                    warnings.append(f"{where}.facets.schema.{key}: required by the spec, missing")
+            schema_key = (_fields_key(schema.get("fields"), f"{where}.facets.schema.fields"),
+                          str(schema.get("_producer") or ""))
+        key = (model, namespace, name, schema_key)
+        dataset = self._datasets.get(key)
+        if dataset is None:
+            made = {"schema": _schema_facet(schema_key)} if schema_key is not None else {}
+            dataset = self._datasets[key] = model(namespace=namespace, name=name, facets=made)
+        return dataset
+
+
+def schema_field_names(dataset: Any) -> tuple[str, ...] | None:
+    """The names of a dataset model's schema fields, nested ones included (None without a
+    schema facet)."""
+    facets = dataset.facets or {}
+    schema = facets.get("schema")
+    if schema is None:
+        return None
+    names: list[str] = []
+    stack = list(reversed(schema.fields or []))
+    while stack:
+        item = stack.pop()
+        names.append(item.name)
+        stack.extend(reversed(item.fields or []))
+    return tuple(names)
+
+
+def _schema_facet(key: tuple[Any, ...]) -> schema_dataset.SchemaDatasetFacet:
+    fields, producer = key
+    return schema_dataset.SchemaDatasetFacet(fields=[_field_model(f) for f in fields], producer=producer)
+
+
+def _field_model(key: tuple[Any, ...]) -> schema_dataset.SchemaDatasetFacetFields:
+    name, kind, nested = key
+    return schema_dataset.SchemaDatasetFacetFields(name=name, type=kind, fields=[_field_model(n) for n in nested])
+
+
+def _fields_key(raw: Any, where: str) -> tuple[Any, ...]:
+    """A schema's fields as a hashable value: (name, type, nested fields) each."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EventError(f"{where}: expected a list, got {_json_type(raw)}")
+    out = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise EventError(f"{where}[{i}]: expected an object, got {_json_type(item)}")
+        name = _text(item, "name", f"{where}[{i}].name")
+        kind = item.get("type")
+        out.append((name, kind if isinstance(kind, str) else None, _fields_key(item.get("fields"), f"{where}[{i}].fields")))
+    return tuple(out)
+
+
+def _object(raw: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = raw.get(key)
+    if value is None:
+        raise EventError(f"{where}: required key is missing")
+    if not isinstance(value, dict):
+        raise EventError(f"{where}: expected an object, got {_json_type(value)}")
+    return value
+
+
+def _text(raw: Mapping[str, Any], key: str, where: str) -> str:
+    value = raw.get(key)
+    if value is None:
+        raise EventError(f"{where}: required key is missing")
+    if not isinstance(value, str) or not value:
+        raise EventError(f"{where}: expected non-empty text, got {_json_type(value)}")
+    return value
+
+
+def _list(raw: Mapping[str, Any], key: str) -> list[Any]:
+    value = raw.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise EventError(f"{key}: expected a list, got {_json_type(value)}")
+    return value
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "empty text" if not value else "text"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
