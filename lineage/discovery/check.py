@@ -3,8 +3,8 @@
 Findings, on movements dated up to `as_of` (and from `since` when given):
 - `flow-undeclared`: on some date of a movement A -> B no registry flow from A to B is active.
   The hop is judged by the engine as if it were registered (the what-if "add" of the proposal
-  that would declare it, `Flowreg.what_if_add`, on the last date it was seen undeclared):
-  severity high unless that status is not_required, then medium.
+  that would declare it, `Flowreg.what_if_add`, on `as_of`): severity high unless that status
+  is not_required, then medium.
 - `category-undeclared` (medium): a flow A -> B is active, but an observed category is neither
   one it carries nor an ancestor or descendant of one.
 - `flow-unobserved` (low): a flow active on `as_of` whose two ends the map knows (some dataset
@@ -49,13 +49,14 @@ class DiscoveryFinding:
     jobs: list[str] = field(default_factory=list)
     status: str | None = None  # flow-undeclared: the engine's status for the hop
     reason: str | None = None
+    judged_on: date | None = None  # the date the engine judged the hop on
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "rule": self.rule, "severity": self.severity, "from": self.source, "to": self.target,
             "flow": self.flow, "categories": self.categories, "message": self.message,
             "first_seen": _iso(self.first_seen), "last_seen": _iso(self.last_seen), "jobs": self.jobs,
-            "status": self.status, "reason": self.reason,
+            "status": self.status, "reason": self.reason, "judged_on": _iso(self.judged_on),
         }
 
 
@@ -130,7 +131,7 @@ def lineage_check(
                                      movement.first_seen, movement.last_seen, matched, movement.runs,
                                      movement.personal))
     the_plan = plan(registry, gaps)
-    found = _judged(gaps, the_plan, judge)
+    found = _judged(gaps, the_plan, judge, as_of)
     found += _unobserved(registry, lineage_map, observed.movements, as_of)
     found.sort(key=lambda f: (SEVERITY_ORDER[f.severity], RULE_ORDER[f.rule], f.source, f.target))
     return LineageCheck(as_of, since, revision, rows, found, observed.coverage, log.problem_list(), the_plan)
@@ -179,13 +180,23 @@ def _compare(movement: Movement, flows: list[Flow], gaps: list[Gap]) -> str | No
     return matched[1] if matched is not None else None
 
 
-def _judged(gaps: list[Gap], the_plan: Plan, judge: Judge) -> list[DiscoveryFinding]:
-    """The findings of the gaps; undeclared hops judged by the engine with the plan applied."""
+def _judged(gaps: list[Gap], the_plan: Plan, judge: Judge, as_of: date) -> list[DiscoveryFinding]:
+    """The findings of the gaps; undeclared hops judged by the engine with the plan applied.
+
+    A proposed flow runs from its first undeclared date on, so it is judged on `as_of`, as
+    `flowreg findings --as-of` would judge it once approved: one what-if for every hop. One
+    that ends before `as_of` (an existing flow takes over) is judged on the last date it was
+    seen undeclared.
+    """
+    by_flow = {flow["id"]: flow for flow in the_plan.document["flows"]}
+    when: dict[tuple[str, str], date] = {}
+    for gap in gaps:
+        if gap.flow is None:
+            ends = by_flow[the_plan.new_flows[(gap.source, gap.target)]].get("valid_until")
+            when[(gap.source, gap.target)] = as_of if ends is None or date.fromisoformat(ends) > as_of else gap.last_seen
     verdicts: dict[tuple[str, date], tuple[str, str]] = {}
-    days = sorted({g.last_seen for g in gaps if g.flow is None})
-    for day in days:  # one what-if per date, for every hop seen undeclared last that day
-        outcome = judge(the_plan.document, day)
-        for change in outcome.changed_hops:
+    for day in sorted(set(when.values())):
+        for change in judge(the_plan.document, day).changed_hops:
             if change.after is not None:
                 verdicts[(change.flow, day)] = (change.after, change.reason)
     out = []
@@ -193,12 +204,14 @@ def _judged(gaps: list[Gap], the_plan: Plan, judge: Judge) -> list[DiscoveryFind
         categories = list(gap.categories)
         if gap.flow is None:
             flow_id = the_plan.new_flows[(gap.source, gap.target)]
-            status, reason = verdicts.get((flow_id, gap.last_seen), ("unknown", "the engine did not judge the hop"))
+            day = when[(gap.source, gap.target)]
+            status, reason = verdicts.get((flow_id, day), ("unknown", "the engine did not judge the hop"))
             severity = "medium" if status == "not_required" else "high"
             message = (f"data moves from {gap.source} to {gap.target} with no registry flow "
-                       f"({_span(gap)}); registered, the hop would be {status}: {reason}")
+                       f"({_span(gap)}); registered, the hop would be {status} on {day}: {reason}")
             out.append(DiscoveryFinding("flow-undeclared", severity, gap.source, gap.target, None, categories,
-                                        message, gap.first_seen, gap.last_seen, list(gap.jobs), status, reason))
+                                        message, gap.first_seen, gap.last_seen, list(gap.jobs), status, reason,
+                                        day))
         else:
             message = (f"flow {gap.flow} ({gap.source} -> {gap.target}) was seen carrying "
                        f"{', '.join(categories)}, which it does not declare ({_span(gap)})")

@@ -24,17 +24,63 @@ EVENT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 
 @dataclass(frozen=True)
 class Source:
-    """One file of events: on disk (`path`) or uploaded (`data`); `name` is how it is shown."""
+    """One file of events: on disk (`path`) or uploaded (`data`); `name` is how it is shown.
+
+    A piece of a JSON-lines file on disk (`split_lines`) is the bytes from `start` to `end`;
+    its lines are numbered from 1 and the reader adds the lines of the pieces before it."""
 
     name: str
     path: Path | None = None
     data: bytes | None = None
+    start: int = 0
+    end: int | None = None
+
+    @property
+    def piece(self) -> bool:
+        return self.start > 0 or self.end is not None
 
     def read(self) -> bytes:
         if self.data is not None:
             return self.data
         assert self.path is not None
-        return self.path.read_bytes()
+        if not self.piece:
+            return self.path.read_bytes()
+        with self.path.open("rb") as file:
+            file.seek(self.start)
+            return file.read(-1 if self.end is None else self.end - self.start)
+
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        try:
+            total = self.path.stat().st_size
+        except OSError:
+            return 0
+        return (total if self.end is None else self.end) - self.start
+
+
+def split_lines(source: Source, piece_bytes: int) -> list[Source]:
+    """A JSON-lines file on disk cut at line ends into pieces of about `piece_bytes`, so that
+    several processes can read it; any other source is returned whole."""
+    if source.path is None or source.piece or source.size() <= piece_bytes:
+        return [source]
+    try:
+        with source.path.open("rb") as file:
+            head = file.read(65536)
+            if head.startswith(b"\xef\xbb\xbf") or not _looks_like_lines(head.lstrip()) or head.lstrip()[:1] == b"[":
+                return [source]
+            total = source.path.stat().st_size
+            pieces, start = [], 0
+            while start < total:
+                file.seek(min(start + piece_bytes, total))
+                file.readline()  # to the end of the line the cut falls in
+                end = min(file.tell(), total)
+                pieces.append(Source(source.name, path=source.path, start=start, end=None if end >= total else end))
+                start = end
+    except OSError:
+        return [source]
+    return pieces
 
 
 def sources_from_paths(paths: Sequence[str | Path]) -> list[Source]:
@@ -77,6 +123,7 @@ class EventFile:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.errors: list[tuple[int | None, str]] = []
+        self.lines = 0  # line ends read (a piece's lines, for numbering the pieces after it)
         self._array_text: str | None = None
         self._starts: list[int] = []  # line of each array element, found on demand
 
@@ -85,6 +132,10 @@ class EventFile:
             data = self.source.read()
         except OSError as exc:
             self.errors.append((None, f"cannot read the file: {exc.strerror or exc}"))
+            return
+        self.lines = data.count(b"\n")
+        if self.source.piece:
+            yield from self._lines(data)
             return
         if data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import schema_dataset
 
@@ -44,6 +45,9 @@ class ModelBuilder:
 
     _datasets: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     _jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
+    _runs: dict[str, Run] = field(default_factory=dict)
+    # by id() of each dataset made (kept alive by `_datasets`): its key and its field names
+    _names: dict[int, tuple[str, tuple[str, ...] | None]] = field(default_factory=dict)
 
     def run_event(self, raw: Any, warnings: list[str]) -> RunEvent:
         """`raw` as a RunEvent; EventError or NotARunEvent otherwise. Omissions of
@@ -60,10 +64,12 @@ class ModelBuilder:
         if not isinstance(run, dict):
             raise EventError(f"run: expected an object, got {_json_type(run)}")
         run_id = _text(run, "runId", "run.runId")
-        try:
-            run_model = Run(runId=run_id)
-        except ValueError:
-            raise EventError(f"run.runId: {run_id!r} is not a UUID") from None
+        run_model = self._runs.get(run_id)  # a run's events share one (validated) Run
+        if run_model is None:
+            try:
+                run_model = self._runs[run_id] = Run(runId=run_id)
+            except ValueError:
+                raise EventError(f"run.runId: {run_id!r} is not a UUID") from None
         job = _object(raw, "job", "job")
         job_key = (_text(job, "namespace", "job.namespace"), _text(job, "name", "job.name"))
         job_model = self._jobs.get(job_key)
@@ -81,8 +87,8 @@ class ModelBuilder:
             raise EventError(f"producer: expected text, got {_json_type(producer)}")
         if "schemaURL" not in raw:
             warnings.append("schemaURL: required by the spec, missing")
-        inputs = [self._dataset(d, f"inputs[{i}]", InputDataset, warnings) for i, d in enumerate(_list(raw, "inputs"))]
-        outputs = [self._dataset(d, f"outputs[{i}]", OutputDataset, warnings) for i, d in enumerate(_list(raw, "outputs"))]
+        inputs = [self._dataset(d, "inputs", i, InputDataset, warnings) for i, d in enumerate(_list(raw, "inputs"))]
+        outputs = [self._dataset(d, "outputs", i, OutputDataset, warnings) for i, d in enumerate(_list(raw, "outputs"))]
         try:
             return RunEvent(
                 eventTime=event_time, producer=producer or "", run=run_model, job=job_model,
@@ -91,29 +97,41 @@ class ModelBuilder:
         except ValueError as exc:  # the models' own validators: the event time, the producer URI
             raise EventError(f"eventTime: {event_time!r} is not an ISO 8601 date and time ({exc})") from None
 
-    def _dataset(self, raw: Any, where: str, model: type, warnings: list[str]) -> Any:
-        if not isinstance(raw, dict):
-            raise EventError(f"{where}: expected an object, got {_json_type(raw)}")
+    def _dataset(self, raw: Any, side: str, index: int, model: type, warnings: list[str]) -> Any:
+        if type(raw) is not dict:
+            raise EventError(f"{side}[{index}]: expected an object, got {_json_type(raw)}")
+        namespace, name, facets = raw.get("namespace"), raw.get("name"), raw.get("facets")
+        schema = facets.get("schema") if type(facets) is dict else None
+        # The facet's own JSON text is the cache key: a table's schema repeats run after run.
+        key = (model, namespace, name, orjson.dumps(schema) if schema is not None else None)
+        dataset = self._datasets.get(key)
+        if dataset is None:
+            dataset = self._datasets[key] = self._new_dataset(raw, f"{side}[{index}]", model)
+        if schema is not None and not ("_producer" in schema and "_schemaURL" in schema):
+            for missing in ("_producer", "_schemaURL"):
+                if missing not in schema:
+                    warnings.append(f"{side}[{index}].facets.schema.{missing}: required by the spec, missing")
+        return dataset
+
+    def _new_dataset(self, raw: dict[str, Any], where: str, model: type) -> Any:
         namespace, name = _text(raw, "namespace", f"{where}.namespace"), _text(raw, "name", f"{where}.name")
         facets = raw.get("facets")
         if facets is not None and not isinstance(facets, dict):
             raise EventError(f"{where}.facets: expected an object, got {_json_type(facets)}")
         schema = (facets or {}).get("schema")
-        schema_key: tuple[Any, ...] | None = None
+        made = {}
         if schema is not None:
             if not isinstance(schema, dict):
                 raise EventError(f"{where}.facets.schema: expected an object, got {_json_type(schema)}")
-            for key in ("_producer", "_schemaURL"):
-                if key not in schema:
-                    warnings.append(f"{where}.facets.schema.{key}: required by the spec, missing")
-            schema_key = (_fields_key(schema.get("fields"), f"{where}.facets.schema.fields"),
-                          str(schema.get("_producer") or ""))
-        key = (model, namespace, name, schema_key)
-        dataset = self._datasets.get(key)
-        if dataset is None:
-            made = {"schema": _schema_facet(schema_key)} if schema_key is not None else {}
-            dataset = self._datasets[key] = model(namespace=namespace, name=name, facets=made)
+            fields = _fields_key(schema.get("fields"), f"{where}.facets.schema.fields")
+            made["schema"] = _schema_facet((fields, str(schema.get("_producer") or "")))
+        dataset = model(namespace=namespace, name=name, facets=made)
+        self._names[id(dataset)] = (f"{namespace}/{name}", schema_field_names(dataset))
         return dataset
+
+    def describe(self, dataset: Any) -> tuple[str, tuple[str, ...] | None]:
+        """A dataset this builder made: its "namespace/name" and its schema's field names."""
+        return self._names[id(dataset)]
 
 
 def schema_field_names(dataset: Any) -> tuple[str, ...] | None:
@@ -148,6 +166,12 @@ def _fields_key(raw: Any, where: str) -> tuple[Any, ...]:
         return ()
     if not isinstance(raw, list):
         raise EventError(f"{where}: expected a list, got {_json_type(raw)}")
+    try:  # the usual shape, checked in one pass; anything else is looked at field by field
+        key = tuple((item["name"], item.get("type"), ()) for item in raw if "fields" not in item)
+        if len(key) == len(raw) and all(type(n) is str and n and (t is None or type(t) is str) for n, t, _ in key):
+            return key
+    except (TypeError, KeyError, AttributeError):
+        pass
     out = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):

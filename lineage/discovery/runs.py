@@ -8,15 +8,22 @@ that is not a run event is reported with its file and line and skipped, never fa
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 
 from openlineage.client.event_v2 import RunEvent, RunState
 
-from lineage.discovery.event_files import EventFile, RawEvent, Source
-from lineage.discovery.event_model import EventError, ModelBuilder, NotARunEvent, schema_field_names
+from lineage.discovery.event_files import EventFile, RawEvent, Source, split_lines
+from lineage.discovery.event_model import EventError, ModelBuilder, NotARunEvent
+
+# Inputs smaller than this are read in this process: starting workers costs about a second.
+PARALLEL_BYTES = 24 * 2**20
+PIECE_BYTES = 8 * 2**20
 
 Fields = tuple[str, ...] | None  # a dataset's schema field names in a run; None: no schema facet
 
@@ -48,12 +55,27 @@ class RunRecord:
 
     run_id: str
     job: str  # "namespace/name"
+    job_completed: bool = False  # `job` is the one the COMPLETE event names
     events: int = 0
     completed: datetime | None = None  # the latest COMPLETE event's time, in UTC
     failed: bool = False
     aborted: bool = False
     inputs: dict[str, Fields] = field(default_factory=dict)  # "namespace/name" -> fields
     outputs: dict[str, Fields] = field(default_factory=dict)
+
+    def joined(self, other: RunRecord) -> RunRecord:
+        """This run as read from one piece, plus what `other` (a later piece) says of it."""
+        if other.completed is not None and (self.completed is None or other.completed > self.completed):
+            self.completed = other.completed
+        if other.job_completed or not self.job_completed:
+            self.job, self.job_completed = other.job, other.job_completed or self.job_completed
+        self.events += other.events
+        self.failed |= other.failed
+        self.aborted |= other.aborted
+        for into, more in ((self.inputs, other.inputs), (self.outputs, other.outputs)):
+            for key, names in more.items():
+                into[key] = _union(into.get(key), names)
+        return self
 
     @property
     def state(self) -> str:
@@ -75,28 +97,84 @@ class EventLog:
     malformed: int = 0
     not_run_events: Counter[str] = field(default_factory=Counter)
     problems: list[Problem] = field(default_factory=list)
+    lines: int = 0  # line ends read (of one piece: to number the lines of the next)
 
     def problem_list(self) -> list[Problem]:
         return sorted(self.problems, key=lambda p: (p.file, p.line or 0, p.message))
 
 
-def read_runs(sources: Iterable[Source]) -> EventLog:
+def read_runs(sources: Iterable[Source], *, workers: int | None = None) -> EventLog:
     """Read every source into runs. Never raises on bad content: it becomes a `Problem`.
+
+    Large inputs (more than `PARALLEL_BYTES`) are read by `workers` processes (default: one per
+    core), JSON-lines files cut into pieces at line ends; the pieces' logs are merged in file
+    order, so the answer is the one a single process gives.
 
     >>> log = read_runs([Source("e.jsonl", data=b'{"run": {"runId": "x"}}\\n')])
     >>> [str(p) for p in log.problems]
-    ["e.jsonl:1: run.runId: 'x' is not a UUID"]
+    ["e.jsonl:1: skipped: run.runId: 'x' is not a UUID"]
     """
+    sources = list(sources)
+    count = workers if workers is not None else (os.cpu_count() or 1)
+    pieces = sources
+    if count > 1 and sum(s.size() for s in sources) > PARALLEL_BYTES:
+        pieces = [p for s in sources for p in split_lines(s, PIECE_BYTES)]
+    if count > 1 and len(pieces) > 1 and sum(p.size() for p in pieces) > PARALLEL_BYTES:
+        # spawn, not fork: the dashboard's server has threads, and a forked child would
+        # inherit their locks
+        with ProcessPoolExecutor(max_workers=min(count, len(pieces)), mp_context=get_context("spawn")) as pool:
+            return merge(len(sources), pieces, list(pool.map(read_piece, pieces)))
+    return merge(len(sources), pieces, [read_piece(p) for p in pieces])
+
+
+def read_piece(source: Source) -> EventLog:
+    """One source (or piece of one) read into a log of its own; problem lines count from the
+    piece's first line."""
     log = EventLog()
     builder = ModelBuilder()
     warned: dict[tuple[str, str], int] = {}  # (file, message) -> index in log.problems
-    for source in sources:
-        events = EventFile(source)
-        log.files += 1
-        for raw in events:
-            _read_one(log, builder, warned, events, raw)
-        _file_errors(log, events)
+    events = EventFile(source)
+    for raw in events:
+        _read_one(log, builder, warned, events, raw)
+    _file_errors(log, events)
+    log.files = 1
+    log.lines = events.lines
     return log
+
+
+def merge(files: int, pieces: list[Source], logs: list[EventLog]) -> EventLog:
+    """The logs of `pieces` (in file order) as one: runs joined, counts added, problem lines
+    made file-wide, and a warning counted once per file at its first line."""
+    out = EventLog(files=files)
+    warned: dict[tuple[str, str], int] = {}
+    offset: dict[str, int] = {}  # lines of a file's pieces merged so far
+    for piece, log in zip(pieces, logs, strict=True):
+        out.values += log.values
+        out.run_events += log.run_events
+        out.malformed += log.malformed
+        out.not_run_events.update(log.not_run_events)
+        for key, names in log.schemas.items():
+            out.schemas[key] = _union(out.schemas.get(key), names) or ()
+        for run_id, record in log.runs.items():
+            mine = out.runs.get(run_id)
+            out.runs[run_id] = record if mine is None else mine.joined(record)
+        for problem in log.problems:
+            shift = offset.get(problem.file, 0)
+            line = problem.line + shift if problem.line is not None else None
+            moved = Problem(problem.file, line, problem.severity, problem.message, problem.count)
+            if problem.severity != "warning":
+                out.problems.append(moved)
+                continue
+            index = warned.get((problem.file, problem.message))
+            if index is None:
+                warned[(problem.file, problem.message)] = len(out.problems)
+                out.problems.append(moved)
+            else:
+                first = out.problems[index]
+                out.problems[index] = Problem(first.file, first.line, first.severity, first.message,
+                                              first.count + problem.count)
+        offset[piece.name] = offset.get(piece.name, 0) + log.lines
+    return out
 
 
 def _read_one(
@@ -114,12 +192,12 @@ def _read_one(
         log.problems.append(Problem(events.source.name, events.line_of(raw), "error", f"skipped: {exc}"))
         return
     log.run_events += 1
-    _add(log, event, _utc(event.eventTime, warnings))
+    _add(log, builder, event, _utc(event.eventTime, warnings))
     for message in warnings:
         _warn(log, warned, events, raw, message)
 
 
-def _add(log: EventLog, event: RunEvent, when: datetime) -> None:
+def _add(log: EventLog, builder: ModelBuilder, event: RunEvent, when: datetime) -> None:
     run_id = event.run.runId
     job = f"{event.job.namespace}/{event.job.name}"
     record = log.runs.get(run_id)
@@ -128,7 +206,7 @@ def _add(log: EventLog, event: RunEvent, when: datetime) -> None:
     record.events += 1
     state = event.eventType
     if state is RunState.COMPLETE:
-        record.job = job  # the completing event names the job that ran
+        record.job, record.job_completed = job, True  # the completing event names the job that ran
         if record.completed is None or when > record.completed:
             record.completed = when
     elif state is RunState.FAIL:
@@ -137,11 +215,13 @@ def _add(log: EventLog, event: RunEvent, when: datetime) -> None:
         record.aborted = True
     for datasets, into in ((event.inputs, record.inputs), (event.outputs, record.outputs)):
         for dataset in datasets or ():
-            key = f"{dataset.namespace}/{dataset.name}"
-            names = schema_field_names(dataset)
-            into[key] = _union(into.get(key), names)
+            key, names = builder.describe(dataset)
+            old = into.get(key)
+            into[key] = names if old is None else _union(old, names)
             if names is not None:
-                log.schemas[key] = _union(log.schemas.get(key), names) or ()
+                seen = log.schemas.get(key)
+                if seen is not names:
+                    log.schemas[key] = _union(seen, names) or ()
 
 
 def _union(old: Fields, new: Fields) -> Fields:
