@@ -36,9 +36,9 @@ class Movement:
         return sorted(set().union(*self.days.values())) if self.days else []
 
     def jobs_carrying(self, categories: set[str] | frozenset[str]) -> list[str]:
-        """The jobs that moved one of `categories` (or a part or whole of one), sorted."""
+        """The jobs that moved one of `categories` (or a part of one), sorted."""
         return sorted(job for job, moved in self.jobs.items()
-                      if any(related(c, m) for c in categories for m in moved))
+                      if any(m == c or m.startswith(c + ".") for c in categories for m in moved))
 
     @property
     def personal(self) -> bool:
