@@ -114,10 +114,12 @@ def lineage_check(
     *,
     judge: Judge,
     revision: int | None = None,
+    workers: int | None = None,
 ) -> LineageCheck:
     """Read `sources`, find the movements, compare them with `registry`; `judge(document,
-    day)` answers what adding the proposed flows changes on `day` (`Flowreg.what_if_add`)."""
-    log = read_runs(sources)
+    day)` answers what adding the proposed flows changes on `day` (`Flowreg.what_if_add`).
+    `workers`: processes that read large inputs (`read_runs`; default one per core)."""
+    log = read_runs(sources, workers=workers)
     observed = observe(log, MapMatcher(lineage_map), as_of, since)
     flows_between: dict[tuple[str, str], list[Flow]] = {}
     for flow in registry.flows:
@@ -139,14 +141,14 @@ def lineage_check(
 
 def check_revision(
     fr: Any, lineage_map: LineageMap, sources: Iterable[Source], as_of: date, since: date | None = None,
-    *, rev: int | None = None,
+    *, rev: int | None = None, workers: int | None = None,
 ) -> LineageCheck:
     """`lineage_check` against a revision of a `lineage.api.Flowreg`'s store (the head by
     default), judged by its engine; the revision is pinned first, so a concurrent write cannot
     mix two revisions into one answer."""
     number = fr.revision(rev).number
     return lineage_check(
-        fr.registry(number), lineage_map, sources, as_of, since, revision=number,
+        fr.registry(number), lineage_map, sources, as_of, since, revision=number, workers=workers,
         judge=lambda document, day: fr.what_if_add(document, day, rev=number),
     )
 
