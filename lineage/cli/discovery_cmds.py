@@ -95,14 +95,15 @@ def lineage_check(
 
 def _table(result: LineageCheck) -> None:
     span = f"from {result.since} to {result.as_of}" if result.since else f"up to {result.as_of}"
-    emit_table([m.to_dict() for m in result.movements],
-               ["from", "to", "categories", "jobs", "first_seen", "last_seen", "flow", "compared"],
+    emit_table([{"movement": f"{m.source} -> {m.target}", "categories": "\n".join(m.categories) or "(none)",
+                 "jobs": "\n".join(m.jobs), "seen": _seen(m.first_seen, m.last_seen), "flow": m.flow or "-",
+                 "compared": "yes" if m.compared else "no: no category"} for m in result.movements],
+               ["movement", "categories", "jobs", "seen", "flow", "compared"],
                title=f"Observed movements {span} (revision {result.revision})")
-    rows: list[dict[str, Any]] = []
-    for f in result.findings:
-        detail = f.status if f.rule == "flow-undeclared" else ""
-        rows.append({**f.to_dict(), "engine": detail})
-    emit_table(rows, ["severity", "rule", "from", "to", "flow", "categories", "engine"],
+    rows: list[dict[str, Any]] = [
+        {"severity": f.severity, "rule": f.rule, "movement": f"{f.source} -> {f.target}", "flow": f.flow or "-",
+         "categories": "\n".join(f.categories), "engine": f.status or ""} for f in result.findings]
+    emit_table(rows, ["severity", "rule", "movement", "flow", "categories", "engine"],
                title=f"Findings ({len(result.findings)})")
     cov = result.coverage
     events, runs, datasets = cov.events, cov.runs, cov.summary()
@@ -120,6 +121,10 @@ def _table(result: LineageCheck) -> None:
         more = len(unmapped) - MAX_LISTED
         say("unmapped (not personal data as far as the map knows): " + ", ".join(unmapped[:MAX_LISTED])
             + (f" and {more} more (--format json lists all)" if more > 0 else ""))
-    quiet = [m for m in result.movements if not m.compared]
+    quiet = [m for m in result.movements if not m.compared]  # listed above; said again for the count
     if quiet:
         say(f"movements carrying no category (not compared): {len(quiet)}")
+
+
+def _seen(first: Any, last: Any) -> str:
+    return str(first) if first == last else f"{first} to {last}"
