@@ -63,19 +63,25 @@ class ModelBuilder:
             raise EventError("run: required key is missing (not an OpenLineage run event)")
         if not isinstance(run, dict):
             raise EventError(f"run: expected an object, got {_json_type(run)}")
-        run_id = _text(run, "runId", "run.runId")
+        run_id = run.get("runId")
+        if type(run_id) is not str or not run_id:  # the usual case costs one test; else say why
+            run_id = _text(run, "runId", "run.runId")
         run_model = self._runs.get(run_id)  # a run's events share one (validated) Run
         if run_model is None:
             try:
                 run_model = self._runs[run_id] = Run(runId=run_id)
             except ValueError:
                 raise EventError(f"run.runId: {run_id!r} is not a UUID") from None
-        job = _object(raw, "job", "job")
-        job_key = (_text(job, "namespace", "job.namespace"), _text(job, "name", "job.name"))
-        job_model = self._jobs.get(job_key)
+        job = raw.get("job")
+        job_key = (job.get("namespace"), job.get("name")) if type(job) is dict else None
+        job_model = self._jobs.get(job_key)  # type: ignore[arg-type]
         if job_model is None:
+            job = _object(raw, "job", "job")
+            job_key = (_text(job, "namespace", "job.namespace"), _text(job, "name", "job.name"))
             job_model = self._jobs[job_key] = Job(namespace=job_key[0], name=job_key[1])
-        event_time = _text(raw, "eventTime", "eventTime")
+        event_time = raw.get("eventTime")
+        if type(event_time) is not str or not event_time:
+            event_time = _text(raw, "eventTime", "eventTime")
         state = raw.get("eventType")
         if state is not None and state not in _STATES:
             raise EventError(f"eventType: {state!r} is not one of {', '.join(_STATES)}")

@@ -9,12 +9,14 @@ that is not a run event is reported with its file and line and skipped, never fa
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
+from typing import Any
 
 from openlineage.client.event_v2 import RunEvent, RunState
 
@@ -120,11 +122,17 @@ def read_runs(sources: Iterable[Source], *, workers: int | None = None) -> Event
     if count > 1 and sum(s.size() for s in sources) > PARALLEL_BYTES:
         pieces = [p for s in sources for p in split_lines(s, PIECE_BYTES)]
     if count > 1 and len(pieces) > 1 and sum(p.size() for p in pieces) > PARALLEL_BYTES:
-        # spawn, not fork: the dashboard's server has threads, and a forked child would
-        # inherit their locks
-        with ProcessPoolExecutor(max_workers=min(count, len(pieces)), mp_context=get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=min(count, len(pieces)), mp_context=_start_method()) as pool:
             return merge(len(sources), pieces, list(pool.map(read_piece, pieces)))
     return merge(len(sources), pieces, [read_piece(p) for p in pieces])
+
+
+def _start_method() -> Any:
+    """fork when this process has no other thread (workers then start at once, with everything
+    imported); spawn otherwise, since a forked child would inherit other threads' locks."""
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        return get_context("fork")
+    return get_context("spawn")
 
 
 def read_piece(source: Source) -> EventLog:
