@@ -17,7 +17,9 @@ is an `Issue` with its key path and line, and all of them are reported at once.
         category: customer.contact.email
 
 Beyond version 1: a dataset entry may say `personal: false` (an aggregate or other data that is
-not personal whatever its fields are called; movements into it carry nothing).
+not personal whatever its fields are called; movements into it carry nothing), and a field entry
+may match the tags producers attach (the `tags` dataset facet, on a field or the whole dataset)
+instead of field names: `{tag: "pii:email", category: customer.contact.email}`.
 """
 
 from __future__ import annotations
@@ -77,11 +79,21 @@ class DatasetEntry(_Strict):
 
 
 class FieldEntry(_Strict):
-    """Schema fields whose name matches `match` (case-insensitive) hold `category`."""
+    """Schema fields whose name matches `match`, or datasets and fields tagged as `tag` says
+    (the `tags` dataset facet), hold `category`. Both globs are case-insensitive."""
 
-    match: Pattern = Field(description='Glob on a schema field name, e.g. "*email*" (case-insensitive).')
+    match: Pattern | None = Field(None, description='Glob on a schema field name, e.g. "*email*".')
+    tag: Pattern | None = Field(
+        None, description='Or: glob on a tag written "key:value" (or "key" for a tag without value), e.g. "pii:email".'
+    )
     category: CategoryId = Field(description="The registry category such fields hold.")
     description: str | None = Field(None, description="Free text for readers.")
+
+    @model_validator(mode="after")
+    def _one_pattern(self) -> FieldEntry:
+        if (self.match is None) == (self.tag is None):
+            raise ValueError("a field entry needs exactly one of 'match' or 'tag'")
+        return self
 
 
 class LineageMap(_Strict):

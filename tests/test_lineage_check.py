@@ -312,3 +312,30 @@ def test_same_answer_on_both_backends(backend: Flowreg) -> None:
         ("category-undeclared", "medium", "orders-db", "analytics", None),
         ("flow-unobserved", "low", "orders-db", "helpdesk-vendor", None),
     ]
+
+
+def test_tags_producers_attach_map_to_categories(fr: Flowreg) -> None:
+    """Beyond version 1 of the map: a field entry may match the `tags` dataset facet. The facet
+    below is the OpenLineage spec's own example (OpenLineage/OpenLineage,
+    spec/tests/TagsDatasetFacet/1.json, Apache-2.0)."""
+    spec_example = {
+        "_producer": "https://github.com/OpenLineage/OpenLineage/tree/1.27.0/client/python",
+        "_schemaURL": "https://openlineage.io/spec/facets/1-0-0/TagsDatasetFacet.json#/$defs/TagsDatasetFacet",
+        "tags": [{"key": "test_tag", "value": "test_value", "field": "email", "source": "test_source"},
+                 {"key": "test_tag2", "value": "test_value2"}],
+    }
+    events = run("2020-02-10", "COMPLETE@2020-02-10", [("pg://nl/c", None)], [("zendesk://fd/t", None)], n=1)
+    events[0]["outputs"][0]["facets"] = {"tags": spec_example}
+    tagged_map = TEST_MAP + "  - {tag: 'test_tag:test_*', category: customer.contact.phone}\n"
+    data = "".join(json.dumps(e) + "\n" for e in events).encode()
+    lineage_map = load_lineage_map_text(tagged_map, fr.registry())
+    result = check_revision(fr, lineage_map, [Source("tags.jsonl", data=data)], date(2020, 3, 1))
+    assert [(m.source, m.target, m.categories) for m in result.movements] == [
+        ("orders-db", "helpdesk-vendor", ["customer.contact.phone"])]
+    assert [(f.rule, f.flow) for f in result.findings] == [("flow-unobserved", "orders-to-analytics")]
+    assert result.problems == []
+    bad = {**spec_example, "tags": [{"value": "x"}]}
+    events[0]["outputs"][0]["facets"] = {"tags": bad}
+    data = "".join(json.dumps(e) + "\n" for e in events).encode()
+    broken = check_revision(fr, lineage_map, [Source("tags.jsonl", data=data)], date(2020, 3, 1))
+    assert [str(p) for p in broken.problems] == ["tags.jsonl:1: skipped: outputs[0].facets.tags.tags[0].key: required key is missing"]

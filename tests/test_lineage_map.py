@@ -89,6 +89,10 @@ def test_versions_shapes_and_yaml_errors() -> None:
     assert issues("openlineage_map: 1\ndatasets:\n  - {match: 'x', system: orders-db, personal: false,"
                   " categories: [customer]}\n") == [
         "datasets[0]: 'categories' and 'personal: false' contradict each other (line 3)"]
+    assert issues("openlineage_map: 1\nfields:\n  - {match: '*', tag: pii, category: customer}\n"
+                  "  - {tag: pii, category: customer.nope}\n") == [
+        "fields[0]: a field entry needs exactly one of 'match' or 'tag' (line 3)",
+        "fields[1].category: unknown category 'customer.nope' (line 4)"]
 
 
 def test_first_match_wins_datasets_are_case_sensitive_fields_are_not() -> None:

@@ -17,13 +17,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
-from openlineage.client.facet_v2 import schema_dataset
+from openlineage.client.facet_v2 import schema_dataset, tags_dataset
 
 _STATES = {state.value: state for state in RunState}
+
+
+class Tag(NamedTuple):
+    """A tag of a dataset's `tags` facet: "key" or "key:value", and the field it is on."""
+
+    label: str
+    field: str | None = None
 
 
 class EventError(ValueError):
@@ -47,7 +54,7 @@ class ModelBuilder:
     _jobs: dict[tuple[str, str], Job] = field(default_factory=dict)
     _runs: dict[str, Run] = field(default_factory=dict)
     # by id() of each dataset made (kept alive by `_datasets`): its key and its field names
-    _names: dict[int, tuple[str, tuple[str, ...] | None]] = field(default_factory=dict)
+    _names: dict[int, tuple[str, tuple[str | Tag, ...] | None]] = field(default_factory=dict)
 
     def run_event(self, raw: Any, warnings: list[str]) -> RunEvent:
         """`raw` as a RunEvent; EventError or NotARunEvent otherwise. Omissions of
@@ -108,8 +115,10 @@ class ModelBuilder:
             raise EventError(f"{side}[{index}]: expected an object, got {_json_type(raw)}")
         namespace, name, facets = raw.get("namespace"), raw.get("name"), raw.get("facets")
         schema = facets.get("schema") if type(facets) is dict else None
-        # The facet's own JSON text is the cache key: a table's schema repeats run after run.
-        key = (model, namespace, name, orjson.dumps(schema) if schema is not None else None)
+        tags = facets.get("tags") if type(facets) is dict else None
+        # The facets' own JSON text is the cache key: a table's schema repeats run after run.
+        key = (model, namespace, name, orjson.dumps(schema) if schema is not None else None,
+               orjson.dumps(tags) if tags is not None else None)
         dataset = self._datasets.get(key)
         if dataset is None:
             dataset = self._datasets[key] = self._new_dataset(raw, f"{side}[{index}]", model)
@@ -131,12 +140,20 @@ class ModelBuilder:
                 raise EventError(f"{where}.facets.schema: expected an object, got {_json_type(schema)}")
             fields = _fields_key(schema.get("fields"), f"{where}.facets.schema.fields")
             made["schema"] = _schema_facet((fields, str(schema.get("_producer") or "")))
+        tags = (facets or {}).get("tags")
+        if tags is not None:
+            made["tags"] = _tags_facet(tags, f"{where}.facets.tags")
         dataset = model(namespace=namespace, name=name, facets=made)
-        self._names[id(dataset)] = (f"{namespace}/{name}", schema_field_names(dataset))
+        names = schema_field_names(dataset)
+        labels = dataset_tags(dataset)
+        if labels:
+            names = (names or ()) + labels
+        self._names[id(dataset)] = (f"{namespace}/{name}", names)
         return dataset
 
-    def describe(self, dataset: Any) -> tuple[str, tuple[str, ...] | None]:
-        """A dataset this builder made: its "namespace/name" and its schema's field names."""
+    def describe(self, dataset: Any) -> tuple[str, tuple[str | Tag, ...] | None]:
+        """A dataset this builder made: its "namespace/name", and its schema's field names and
+        its tags (None when it has neither facet)."""
         return self._names[id(dataset)]
 
 
@@ -154,6 +171,35 @@ def schema_field_names(dataset: Any) -> tuple[str, ...] | None:
         names.append(item.name)
         stack.extend(reversed(item.fields or []))
     return tuple(names)
+
+
+def dataset_tags(dataset: Any) -> tuple[Tag, ...]:
+    """The tags of a dataset model's `tags` facet."""
+    facet = (dataset.facets or {}).get("tags")
+    if facet is None:
+        return ()
+    return tuple(Tag(f"{t.key}:{t.value}" if t.value else t.key, t.field) for t in facet.tags or ())
+
+
+def _tags_facet(raw: Any, where: str) -> tags_dataset.TagsDatasetFacet:
+    if not isinstance(raw, dict):
+        raise EventError(f"{where}: expected an object, got {_json_type(raw)}")
+    items = raw.get("tags") or []
+    if not isinstance(items, list):
+        raise EventError(f"{where}.tags: expected a list, got {_json_type(items)}")
+    made = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise EventError(f"{where}.tags[{i}]: expected an object, got {_json_type(item)}")
+        value, on = item.get("value"), item.get("field")
+        if value is not None and not isinstance(value, str):
+            raise EventError(f"{where}.tags[{i}].value: expected text, got {_json_type(value)}")
+        if on is not None and not isinstance(on, str):
+            raise EventError(f"{where}.tags[{i}].field: expected text, got {_json_type(on)}")
+        made.append(tags_dataset.TagsDatasetFacetFields(
+            key=_text(item, "key", f"{where}.tags[{i}].key"), value=value or "",
+            source=item.get("source") if isinstance(item.get("source"), str) else None, field=on))
+    return tags_dataset.TagsDatasetFacet(tags=made, producer=str(raw.get("_producer") or ""))
 
 
 def _schema_facet(key: tuple[Any, ...]) -> schema_dataset.SchemaDatasetFacet:

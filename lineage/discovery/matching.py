@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from fnmatch import translate
 
+from lineage.discovery.event_model import Tag
 from registry.lineage_map import DatasetEntry, LineageMap
 
 
@@ -25,7 +26,11 @@ class MapMatcher:
     def __init__(self, lineage_map: LineageMap) -> None:
         self.map = lineage_map
         self._datasets = [(re.compile(translate(e.match)), e) for e in lineage_map.datasets]
-        self._fields = [(re.compile(translate(e.match), re.IGNORECASE), e.category) for e in lineage_map.fields]
+        self._fields = [(re.compile(translate(e.match), re.IGNORECASE), e.category)
+                        for e in lineage_map.fields if e.match is not None]
+        self._tags = [(re.compile(translate(e.tag), re.IGNORECASE), e.category)
+                      for e in lineage_map.fields if e.tag is not None]
+        self._category_of_tag: dict[str, str | None] = {}
         self._entry_of: dict[str, DatasetEntry | None] = {}
         self._category_of: dict[str, str | None] = {}
         self._categories: dict[tuple[str, tuple[str, ...] | None], frozenset[str]] = {}
@@ -52,9 +57,19 @@ class MapMatcher:
             self._category_of[name] = found
             return found
 
-    def categories(self, dataset: str, fields: tuple[str, ...] | None) -> frozenset[str]:
-        """What a dataset with these schema fields holds: the categories its fields match plus
-        its entry's own; nothing for an unmapped dataset or one marked `personal: false`."""
+    def tag_category(self, label: str) -> str | None:
+        """The category of the first tag entry matching a "key:value" label, or None."""
+        try:
+            return self._category_of_tag[label]
+        except KeyError:
+            found = next((c for pattern, c in self._tags if pattern.match(label)), None)
+            self._category_of_tag[label] = found
+            return found
+
+    def categories(self, dataset: str, fields: tuple[str | Tag, ...] | None) -> frozenset[str]:
+        """What a dataset with these schema fields (and tags) holds: the categories its fields
+        and tags match plus its entry's own; nothing for an unmapped dataset or one marked
+        `personal: false`."""
         key = (dataset, fields)
         cached = self._categories.get(key)
         if cached is None:
@@ -62,7 +77,8 @@ class MapMatcher:
             if entry is None or not entry.personal:
                 cached = frozenset()
             else:
-                found = {self.field_category(name) for name in fields or ()}
+                found = {self.field_category(item) if type(item) is str else self.tag_category(item.label)
+                         for item in fields or ()}
                 found.discard(None)
                 cached = frozenset(found) | frozenset(entry.categories)  # type: ignore[arg-type]
             self._categories[key] = cached

@@ -21,13 +21,14 @@ from typing import Any
 from openlineage.client.event_v2 import RunEvent, RunState
 
 from lineage.discovery.event_files import EventFile, RawEvent, Source, split_lines
-from lineage.discovery.event_model import EventError, ModelBuilder, NotARunEvent
+from lineage.discovery.event_model import EventError, ModelBuilder, NotARunEvent, Tag
 
 # Inputs smaller than this are read in this process: starting workers costs about a second.
 PARALLEL_BYTES = 24 * 2**20
 PIECE_BYTES = 8 * 2**20
 
-Fields = tuple[str, ...] | None  # a dataset's schema field names in a run; None: no schema facet
+# A dataset's schema field names and tags in a run; None: neither facet.
+Fields = tuple[str | Tag, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +93,7 @@ class EventLog:
     """Every run read from the sources, plus the accounting of what was not read."""
 
     runs: dict[str, RunRecord] = field(default_factory=dict)
-    schemas: dict[str, tuple[str, ...]] = field(default_factory=dict)  # dataset -> every field seen
+    schemas: dict[str, tuple[str | Tag, ...]] = field(default_factory=dict)  # dataset -> every field and tag seen
     files: int = 0
     values: int = 0  # JSON values read (lines, array elements, documents), malformed ones included
     run_events: int = 0
