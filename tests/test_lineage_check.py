@@ -129,7 +129,7 @@ def test_marquez_sample_gives_its_movements_and_exactly_its_findings(tmp_path: P
     assert undeclared["status"] == "uncovered" and "IN is not adequate for EU GDPR" in undeclared["reason"]
     assert undeclared["jobs"] == ["food_delivery/delivery_times_7_days"] and undeclared["judged_on"] == AS_OF
     coverage = out["coverage"]
-    assert coverage["events"] == {"read": 26, "run_events": 26, "malformed": 0}
+    assert coverage["events"] == {"read": 26, "run_events": 26, "malformed": 0, "dataset_events": 0, "job_events": 0}
     assert coverage["runs"]["compared"] == 13 and coverage["datasets"] == {
         "read": 13, "personal": 5, "not_personal": 8, "unmapped": 0}
     assert [p["message"] for p in out["problems"]] == ["read, but schemaURL: required by the spec, missing"]
@@ -237,8 +237,8 @@ def test_everything_read_is_accounted_for(fr: Flowreg) -> None:
     lineage_map = load_lineage_map_text(TEST_MAP, fr.registry())
     result = check_revision(fr, lineage_map, [Source("e.jsonl", data=data)], date(2020, 3, 1))
     ev, runs, ds = result.coverage.events, result.coverage.runs, result.coverage.summary()
-    assert ev == {"read": 5, "run_events": 2, "malformed": 2, "dataset_events": 1}
-    assert ev["read"] == ev["run_events"] + ev["malformed"] + ev["dataset_events"]
+    assert ev == {"read": 5, "run_events": 2, "malformed": 2, "dataset_events": 1, "job_events": 0}
+    assert ev["read"] == ev["run_events"] + ev["malformed"] + ev["dataset_events"] + ev["job_events"]
     assert runs["read"] == runs["completed"] + runs["failed"] + runs["aborted"] + runs["not_completed"]
     assert runs["completed"] == runs["compared"] + runs["before_since"] + runs["after_as_of"]
     assert ds["read"] == ds["personal"] + ds["not_personal"] + ds["unmapped"]

@@ -126,7 +126,7 @@ def observe(log: EventLog, matcher: MapMatcher, as_of: date, since: date | None 
             runs["compared"] += 1
             _moves(run, day, log, matcher, movements)
     events = {"read": log.values, "run_events": log.run_events, "malformed": log.malformed,
-              **{kind.replace(" ", "_") + "s": n for kind, n in sorted(log.not_run_events.items())}}
+              "dataset_events": log.not_run_events["dataset event"], "job_events": log.not_run_events["job event"]}
     run_counts = {"read": len(log.runs), "completed": runs["completed"], "compared": runs["compared"],
                   "before_since": runs["before_since"], "after_as_of": runs["after_as_of"],
                   "failed": runs["failed"], "aborted": runs["aborted"], "not_completed": runs["not_completed"]}
