@@ -188,6 +188,7 @@ def _cli(spec: dict[str, Any]) -> dict[str, Any]:
     env.pop("FLOWREG_BACKEND", None)
     command = [str(flowreg), "lineage-check", spec["events"], "--map", spec["map"],
                "--as-of", AS_OF.isoformat(), "--format", "json"]
+    load = os.getloadavg()[0]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -198,6 +199,7 @@ def _cli(spec: dict[str, Any]) -> dict[str, Any]:
     answer = json.loads(done.stdout)
     return {"wall_s": round(wall, 3), "cpu_s": round((after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), 3),
             "peak_rss_mb": round(after.ru_maxrss / 1024, 1), "findings": len(answer["findings"]),
+            "load_before": round(load, 1),
             "movements": len(answer["movements"]), "command": " ".join(["flowreg", *command[1:]])}
 
 
@@ -255,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
 def _markdown(r: dict[str, Any]) -> str:
     p = r["phases"]
     each = ", ".join(f"{x['wall_s']:.2f} s / {x['cpu_s']:.2f} s" for x in r["runs"])
+    loads = ", ".join(str(x["load_before"]) for x in r["runs"])
     lines = [
         f"# lineage-check: {r['events']:,} events against {r['registry_flows']:,} flows",
         "",
@@ -272,7 +275,8 @@ def _markdown(r: dict[str, Any]) -> str:
         "|---|---|",
         f"| wall time of the command, median of {len(r['runs'])} | **{r['median_wall_s']:.2f} s** (target < {r['target']['wall_s']:.0f} s: "
         f"{'holds' if r['target']['holds'] else 'MISSED'}) |",
-        f"| each run (wall / CPU) | {each} |",
+        f"| each run (wall / CPU of the command and its workers) | {each} |",
+        f"| machine load (1-minute average) before each run | {loads} |",
         f"| peak memory of the command | {max(x['peak_rss_mb'] for x in r['runs'])} MB |",
         f"| open the store and read the map | {p['open_s']:.2f} s |",
         f"| read the events into runs (decode, OpenLineage models) | {p['read_s']:.2f} s |",
