@@ -166,6 +166,9 @@ def _child_phases(spec: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     log = read_runs(sources)
     out["read_s"] = time.perf_counter() - t
+    t, cpu = time.perf_counter(), time.process_time()
+    read_runs(sources, workers=1)
+    out["read_one_process_s"], out["read_one_process_cpu_s"] = time.perf_counter() - t, time.process_time() - cpu
     t = time.perf_counter()
     observed = observe(log, MapMatcher(lineage_map), AS_OF)
     out["movements_s"] = time.perf_counter() - t
@@ -280,6 +283,7 @@ def _markdown(r: dict[str, Any]) -> str:
         f"| peak memory of the command | {max(x['peak_rss_mb'] for x in r['runs'])} MB |",
         f"| open the store and read the map | {p['open_s']:.2f} s |",
         f"| read the events into runs (decode, OpenLineage models) | {p['read_s']:.2f} s |",
+        f"| the same in one process (wall / CPU) | {p['read_one_process_s']:.2f} s / {p['read_one_process_cpu_s']:.2f} s |",
         f"| movements from the runs | {p['movements_s']:.2f} s |",
         f"| the whole check (read, movements, compare, engine's judgement) | {p['whole_check_s']:.2f} s |",
         f"| movements / findings | {p['movements']} / {p['findings']} |",
