@@ -198,7 +198,7 @@ def test_many_processes_read_exactly_what_one_does(tmp_path: Path, monkeypatch: 
     one = read_runs(source, workers=1)
     monkeypatch.setattr(runs_mod, "PARALLEL_BYTES", 1000)
     monkeypatch.setattr(runs_mod, "PIECE_BYTES", 20_000)
-    many = read_runs(source, workers=2)
+    many = read_runs(source, workers=3)  # three pieces: this process and two workers
     assert one.runs == many.runs and one.schemas == many.schemas
     assert one.problem_list() == many.problem_list()
     assert (one.values, one.run_events, one.malformed) == (many.values, many.run_events, many.malformed)

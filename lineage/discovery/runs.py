@@ -25,7 +25,7 @@ from lineage.discovery.event_model import EventError, ModelBuilder, NotARunEvent
 
 # Inputs smaller than this are read in this process: starting workers costs about a second.
 PARALLEL_BYTES = 24 * 2**20
-PIECE_BYTES = 8 * 2**20
+PIECE_BYTES = 8 * 2**20  # the smallest piece worth a process
 
 # A dataset's schema field names and tags in a run; None: neither facet.
 Fields = tuple[str | Tag, ...] | None
@@ -120,11 +120,17 @@ def read_runs(sources: Iterable[Source], *, workers: int | None = None) -> Event
     sources = list(sources)
     count = workers if workers is not None else (os.cpu_count() or 1)
     pieces = sources
-    if count > 1 and sum(s.size() for s in sources) > PARALLEL_BYTES:
-        pieces = [p for s in sources for p in split_lines(s, PIECE_BYTES)]
-    if count > 1 and len(pieces) > 1 and sum(p.size() for p in pieces) > PARALLEL_BYTES:
-        with ProcessPoolExecutor(max_workers=min(count, len(pieces)), mp_context=_start_method()) as pool:
-            return merge(len(sources), pieces, list(pool.map(read_piece, pieces)))
+    total = sum(s.size() for s in sources)
+    if count > 1 and total > PARALLEL_BYTES:
+        # one piece per process (each piece builds its own caches of datasets and runs)
+        share = max(PIECE_BYTES, -(-total // count))
+        pieces = [p for s in sources for p in split_lines(s, share)]
+    if count > 1 and len(pieces) > 1 and total > PARALLEL_BYTES:
+        # this process reads the first piece while the others read the rest
+        with ProcessPoolExecutor(max_workers=min(count, len(pieces)) - 1, mp_context=_start_method()) as pool:
+            rest = pool.map(read_piece, pieces[1:])
+            first = read_piece(pieces[0])
+            return merge(len(sources), pieces, [first, *rest])
     return merge(len(sources), pieces, [read_piece(p) for p in pieces])
 
 
