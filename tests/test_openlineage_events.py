@@ -130,6 +130,13 @@ def test_array_files_give_each_element_its_line() -> None:
     assert log.problems[0].line == 4 and "the rest of the file was skipped" in log.problems[0].message
 
 
+def test_two_files_of_one_name_keep_their_own_lines() -> None:
+    data = lines(event("COMPLETE"), "{broken")
+    log = read_runs([Source("events.jsonl", data=data), Source("events.jsonl", data=data)])
+    assert [(p.file, p.line) for p in log.problems if p.severity == "error"] == [
+        ("events.jsonl", 2), ("events.jsonl", 2)]
+
+
 def test_a_single_pretty_document_and_a_broken_one() -> None:
     good = json.dumps(event("COMPLETE"), indent=2)
     assert read_runs([Source("one.json", data=("\n\n" + good).encode())]).run_events == 1

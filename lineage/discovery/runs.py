@@ -162,8 +162,10 @@ def merge(files: int, pieces: list[Source], logs: list[EventLog]) -> EventLog:
     made file-wide, and a warning counted once per file at its first line."""
     out = EventLog(files=files)
     warned: dict[tuple[str, str], int] = {}
-    offset: dict[str, int] = {}  # lines of a file's pieces merged so far
+    shift = 0  # lines of the earlier pieces of the file being merged
     for piece, log in zip(pieces, logs, strict=True):
+        if piece.start == 0:  # a new file (two files may have one name: uploads from two folders)
+            shift = 0
         out.values += log.values
         out.run_events += log.run_events
         out.malformed += log.malformed
@@ -174,7 +176,6 @@ def merge(files: int, pieces: list[Source], logs: list[EventLog]) -> EventLog:
             mine = out.runs.get(run_id)
             out.runs[run_id] = record if mine is None else mine.joined(record)
         for problem in log.problems:
-            shift = offset.get(problem.file, 0)
             line = problem.line + shift if problem.line is not None else None
             moved = Problem(problem.file, line, problem.severity, problem.message, problem.count)
             if problem.severity != "warning":
@@ -188,7 +189,7 @@ def merge(files: int, pieces: list[Source], logs: list[EventLog]) -> EventLog:
                 first = out.problems[index]
                 out.problems[index] = Problem(first.file, first.line, first.severity, first.message,
                                               first.count + problem.count)
-        offset[piece.name] = offset.get(piece.name, 0) + log.lines
+        shift += log.lines
     return out
 
 
