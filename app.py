@@ -29,6 +29,7 @@ PAGES = {
     ],
     "Changes": [
         st.Page("app_pages/register.py", title="Register a sub-processor", icon=":material/add_business:"),
+        st.Page("app_pages/discovery.py", title="Discovery", icon=":material/travel_explore:"),
         st.Page("app_pages/review.py", title="Review proposals", icon=":material/fact_check:"),
         st.Page("app_pages/history.py", title="History", icon=":material/history:"),
     ],

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import typer
 
 from lineage.cli import (
+    discovery_cmds,
     interop_cmds,
     neo4j_cmds,
     query_cmds,
@@ -36,7 +37,10 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_MODULES = (registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds, interop_cmds)
+_MODULES = (
+    registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds, interop_cmds,
+    discovery_cmds,
+)
 for _module in _MODULES:
     _module.register(app)
 
