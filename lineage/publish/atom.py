@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 from lineage.publish.changes import NAMESPACE, Change
-from lineage.publish.html_pages import CHANGE_WORDS, anchor
+from lineage.publish.html_pages import CHANGE_WORDS, anchor, missing_notice
 from lineage.publish.publication import Publication
 from lineage.publish.safe import clean, country_name, esc
 
@@ -96,7 +96,7 @@ def _content(change: Change, pub: Publication) -> str:
         ("Change", CHANGE_WORDS[change.kind]),
         ("Sub-processor", change.name + (" (affiliate)" if entry.affiliate else "")),
         ("What changed", change.what),
-        ("Notice given", change.notice.isoformat() if change.notice else "not recorded"),
+        ("Notice given", change.notice.isoformat() if change.notice else missing_notice(change)),
         ("Earliest start allowed", change.earliest.isoformat() if change.earliest else "not applicable"),
         ("Country", country_name(entry.country)),
         ("Processing locations", ", ".join(country_name(c) for c in entry.locations) or "none"),

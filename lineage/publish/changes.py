@@ -29,7 +29,6 @@ from lineage.publish.listing import PublicEntry, SubprocessorHistory
 from lineage.reports.changes import FIELD_TITLES, differences
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
-TITLES = {**FIELD_TITLES, "tools": "transfer tools"}
 # Entry ids are UUIDs made from this namespace and what identifies a change, so the same change
 # keeps its Atom id from one publication to the next (feed readers show it once).
 NAMESPACE = uuid.UUID("5b0c6f0e-3e53-4f4e-9a51-6a3f0c1d2e7b")
@@ -68,11 +67,17 @@ class Change:
         return uuid.uuid5(NAMESPACE, "\x1f".join([organization, self.party, self.kind, self.day.isoformat()]))
 
 
-def comparable(entry: PublicEntry, regime_names: dict[str, str]) -> dict[str, Any]:
-    """An entry's fields as `differences` compares them, tools as 'EU GDPR: words'."""
+def comparable(entry: PublicEntry) -> dict[str, Any]:
+    """An entry's fields as `differences` compares them: one field per regime's tool."""
     fields = entry.comparable()
-    fields["tools"] = tuple(f"{regime_names.get(r, r)}: {w}" for r, w in entry.tools)
+    tools = fields.pop("tools")
+    fields.update({f"tool:{regime}": words for regime, words in tools})
     return fields
+
+
+def titles(regime_names: dict[str, str]) -> dict[str, str]:
+    """The field titles of `comparable`'s fields, tools per regime in the law file's order."""
+    return {**FIELD_TITLES, **{f"tool:{r}": f"{name} transfer tool" for r, name in regime_names.items()}}
 
 
 def list_changes(history: SubprocessorHistory, until: date | None = None) -> list[Change]:
@@ -81,7 +86,7 @@ def list_changes(history: SubprocessorHistory, until: date | None = None) -> lis
     With `until`, only the changes announced on or before it (a change due later but already
     announced is included; see `Change.announced`).
     """
-    names = {r: history.law.regime_name(r) for r in history.law.regimes}
+    fields = titles({r: history.law.regime_name(r) for r in history.law.regimes})
     start = history.record_start
     days = [d for d in history.boundaries() if d >= start]
     if until is not None:
@@ -93,7 +98,7 @@ def list_changes(history: SubprocessorHistory, until: date | None = None) -> lis
     before = history.entries(start - timedelta(days=1))
     for day in days:
         after = history.entries(day)
-        for change in _compare(history, day, before, after, names, removed_on):
+        for change in _compare(history, day, before, after, fields, removed_on):
             if change.kind == REMOVED:
                 removed_on[change.party] = day
             out.append(change)
@@ -105,7 +110,7 @@ def list_changes(history: SubprocessorHistory, until: date | None = None) -> lis
 
 def _compare(
     history: SubprocessorHistory, day: date, before: dict[str, PublicEntry], after: dict[str, PublicEntry],
-    names: dict[str, str], removed_on: dict[str, date],
+    fields: dict[str, str], removed_on: dict[str, date],
 ) -> list[Change]:
     out = []
     for party in [*after, *(p for p in before if p not in after)]:
@@ -115,7 +120,7 @@ def _compare(
         elif new is None:
             kind, what = REMOVED, "no longer a sub-processor"
         else:
-            kind, what = CHANGED, differences(comparable(old, names), comparable(new, names), TITLES)
+            kind, what = CHANGED, differences(comparable(old), comparable(new), fields, " \u2192 ")
             if not what:
                 continue
         revision = _recorded_by(history, party, day)

@@ -203,6 +203,15 @@ def anchor(change: Change, pub: Publication) -> str:
     return f"change-{change.uid(pub.organization).hex}"
 
 
+def missing_notice(change: Change) -> str:
+    """What the notice column says when a change has no notice date."""
+    if change.kind == REMOVED:
+        return "not needed"
+    if change.revision is None:
+        return "none: the law or a tool's dates changed"
+    return "not recorded"
+
+
 def _status(change: Change, pub: Publication) -> str:
     if change.day > pub.day:
         text = "announced"
@@ -222,7 +231,7 @@ def _change_row(change: Change, pub: Publication) -> str:
         f'{" (affiliate)" if entry.affiliate else ""}</th>',
         f"<td>{esc(change.what)}</td>",
         f'<td data-sort="{change.notice.isoformat() if change.notice else "0000"}">'
-        f"{_time(change.notice, 'not recorded' if change.kind != REMOVED else 'not needed')}</td>",
+        f"{_time(change.notice, missing_notice(change))}</td>",
         f'<td data-sort="{change.earliest.isoformat() if change.earliest else "0000"}">'
         f"{_time(change.earliest, 'not applicable')}</td>",
         f"<td>{_status(change, pub)}</td>",

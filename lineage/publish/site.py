@@ -12,15 +12,22 @@ import io
 import os
 import tempfile
 import zipfile
-from datetime import UTC
+from datetime import UTC, date
 from pathlib import Path
 
+from lineage.api import Flowreg
 from lineage.publish import atom, html_pages, machine
-from lineage.publish.publication import Publication
+from lineage.publish.publication import Publication, publication
 from registry.errors import FlowregError
 
 SCHEMA_FILE = Path(__file__).with_name("subprocessors.schema.json")
 FILES = ("index.html", "changes.html", "changes.atom", "subprocessors.json", "subprocessors.schema.json")
+
+
+def site_archive(fr: Flowreg, day: date, *, rev: int | None = None) -> bytes:
+    """The site of revision `rev` (default the head) on `day`, as a zip (the dashboard's download)."""
+    pub = publication(fr, day, rev=rev)
+    return site_zip(site_files(pub), pub)
 
 
 def site_files(pub: Publication) -> dict[str, bytes]:

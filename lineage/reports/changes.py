@@ -124,9 +124,13 @@ def _row(
     )
 
 
-def differences(old: Mapping[str, object], new: Mapping[str, object], titles: Mapping[str, str] = FIELD_TITLES) -> str:
+def differences(
+    old: Mapping[str, object], new: Mapping[str, object], titles: Mapping[str, str] = FIELD_TITLES,
+    arrow: str = " to ",
+) -> str:
     """What changed between two entries' fields, in words: 'categories: added a, b; removed c',
-    one part per field of `titles` that differs, joined by ' | '. Empty when nothing did.
+    'country: DE to US' (`arrow` between old and new), one part per field of `titles` that
+    differs, joined by ' | '. Empty when nothing did.
 
     >>> differences({"country": "DE", "categories": ("a",)}, {"country": "US", "categories": ("a", "b")},
     ...             {"country": "country", "categories": "categories"})
@@ -149,5 +153,5 @@ def differences(old: Mapping[str, object], new: Mapping[str, object], titles: Ma
             )
             parts.append(f"{title}: {detail}")
         else:
-            parts.append(f"{title}: {a or 'none'} to {b or 'none'}")
+            parts.append(f"{title}: {a or 'none'}{arrow}{b or 'none'}")
     return " | ".join(parts)
