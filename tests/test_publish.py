@@ -38,7 +38,7 @@ from lineage.api import Flowreg
 from lineage.graph import build_graph
 from lineage.publish.html_pages import SORT_JS
 from lineage.publish.publication import Publication, publication
-from lineage.publish.site import FILES, SCHEMA_FILE, site_files, site_zip, write_site
+from lineage.publish.site import FILES, SCHEMA_FILE, site_archive, site_files, site_zip, write_site
 from lineage.reports.subprocessors import subprocessor_entries
 from registry.errors import FlowregError
 from registry.loader import load_registry_data, load_registry_file
@@ -403,6 +403,11 @@ def test_write_site_and_zip(acme: Flowreg, tmp_path: Path) -> None:
             f"subprocessors-2024-06-01/{n}": data for n, data in files.items()}
     with pytest.raises(FlowregError, match="exists and is not a folder"):
         write_site(files, tmp_path / "site" / "keep.txt")
+    # the dashboard's download: the same files for the revision and day
+    with zipfile.ZipFile(io.BytesIO(site_archive(acme, date(2024, 6, 1), rev=3))) as archive:
+        names = sorted(n.split("/", 1)[1] for n in archive.namelist())
+        assert names == sorted(FILES)
+        assert archive.read("subprocessors-2024-06-01/changes.atom") == files["changes.atom"]
 
 
 def test_a_base_url_must_be_http(acme: Flowreg) -> None:
@@ -450,3 +455,16 @@ def test_publish_on_an_empty_store_or_into_a_file(tmp_path: Path) -> None:
     assert (tmp_path / "file").read_text() == "x"
     missing = flowreg("publish", db=db)
     assert missing.code == 1 and "--output" in missing.stderr
+
+
+@pytest.mark.neo4j
+def test_neo4j_publishes_the_same_site(acme: Flowreg, neo4j_settings) -> None:
+    """The same history copied into Neo4j (`flowreg neo4j push`'s path) gives the same files."""
+    from registry.history_copy import copy_history
+    from registry.neo4j_store import Neo4jStore
+
+    with Neo4jStore(neo4j_settings) as store:
+        copy_history(acme.store, store)
+        on_neo4j = Flowreg(store)
+        for day in (date(2019, 6, 20), date(2024, 6, 1)):
+            assert publish(on_neo4j, day)[1] == publish(acme, day)[1]

@@ -22,7 +22,7 @@ from lineage.publish.words import hop_words
 from lineage.reports.model import texts
 from registry.ids import PartyKind
 from registry.model import Party, Registry
-from registry.revisions import Revision, RevisionInfo
+from registry.revisions import RevisionInfo
 
 
 @dataclass(frozen=True)
@@ -60,24 +60,41 @@ class PublicEntry:
 
 
 class SubprocessorHistory:
-    """The sub-processor flows of revisions 1..`revision.number`, dated, ready to list any day."""
+    """The sub-processor flows of a registry's revisions up to one, dated, ready to list any day.
 
-    def __init__(self, revisions: list[tuple[RevisionInfo, RegistryGraph]], law: Law) -> None:
+    `versions` come from `flow_versions`; `graphs` holds the graph of every revision a version
+    is read from (and of the last revision, whose registry is the one published).
+    """
+
+    def __init__(self, infos: list[RevisionInfo], versions: list[Version], graphs: dict[int, RegistryGraph],
+                 law: Law) -> None:
         self.law = law
-        self.infos = {info.number: info for info, _ in revisions}
-        self.revision = revisions[-1][0]
-        self.registry: Registry = revisions[-1][1].registry
-        self.versions: list[Version] = flow_versions(revisions)
-        wanted = {v.revision for v in self.versions} | {self.revision.number}
-        # Only the graphs some version is read from stay in memory.
-        self.graphs = {info.number: rg for info, rg in revisions if info.number in wanted}
+        self.infos = {info.number: info for info in infos}
+        self.revision = infos[-1]
+        self.registry: Registry = graphs[self.revision.number].registry
+        self.versions = versions
+        self.graphs = graphs
         self._evaluations: dict[tuple[int, date], Evaluation] = {}
 
     @classmethod
     def load(cls, fr: Flowreg, rev: int | None = None) -> SubprocessorHistory:
-        """Revisions 1..`rev` (default the head) of `fr`'s store; NotFoundError when missing."""
+        """Revisions 1..`rev` (default the head) of `fr`'s store; NotFoundError when missing.
+
+        Two passes, so memory holds one revision's graph at a time while the flows are dated:
+        then only the graphs of the revisions some version is read from are built again."""
         head = fr.revision(rev)
-        return cls(list(_graphs(fr, head)), fr.law)
+        infos = [info for info in fr.store.history() if info.number <= head.number]
+        last = fr.graph(head.number)
+
+        def graphs() -> Iterator[tuple[RevisionInfo, RegistryGraph]]:
+            for info in infos:
+                yield info, (last if info.number == head.number else _graph(fr, info.number))
+
+        versions = flow_versions(graphs())
+        wanted = {v.revision for v in versions} - {head.number}
+        kept = {number: _graph(fr, number) for number in sorted(wanted)}
+        kept[head.number] = last
+        return cls(infos, versions, kept, fr.law)
 
     # --- dates -------------------------------------------------------------------------------
     @property
@@ -187,9 +204,7 @@ def _dated_facts(rg: RegistryGraph) -> Iterator[date]:
             yield flow.valid_until + timedelta(days=keep)
 
 
-def _graphs(fr: Flowreg, head: Revision) -> Iterator[tuple[RevisionInfo, RegistryGraph]]:
-    for info in fr.store.history():
-        if info.number > head.number:
-            break
-        revision = head if info.number == head.number else fr.store.get(info.number)
-        yield info, build_graph(Registry.from_content(revision.content))
+def _graph(fr: Flowreg, number: int) -> RegistryGraph:
+    """An older revision's graph, built here rather than through `fr.graph`, whose small cache
+    serves the dashboard's current revisions."""
+    return build_graph(Registry.from_content(fr.store.get(number).content))
