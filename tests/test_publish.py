@@ -37,6 +37,7 @@ from report_support import twilio_store
 from lineage.api import Flowreg
 from lineage.graph import build_graph
 from lineage.publish.html_pages import SORT_JS
+from lineage.publish.listing import SubprocessorHistory
 from lineage.publish.publication import Publication, publication
 from lineage.publish.site import FILES, SCHEMA_FILE, site_archive, site_files, site_zip, write_site
 from lineage.reports.subprocessors import subprocessor_entries
@@ -207,6 +208,25 @@ def test_undated_edits_take_effect_on_their_revision_day(tmp_path: Path) -> None
     assert [c.day for c in pub.changes if c.party == "mailer"] == [date(2020, 3, 1)]
     # The undated host was there before the record began: no addition, no start.
     assert pub.since["host"] is None and pub.record_start == date(2020, 1, 1)
+
+
+def test_data_arriving_upstream_changes_the_tool_that_day(tmp_path: Path) -> None:
+    """Regimes travel with the data: when EEA customers' data first reaches the US system that
+    feeds a US sub-processor, the sub-processor's EU GDPR tool becomes due on that very day."""
+    doc = registry(party("me", "US", "affiliate"), subjects("us-users", "US"), subjects("eu-users", "NL"),
+                   system("crm", "US", "me"), party("sub", "IN", "subprocessor", name="Sub Pvt. Ltd."),
+                   system("hr", "US", "me"), flow("collect-us", "us-users", "crm"),
+                   flow("to-sub", "crm", "sub", valid_from="2020-01-01"),
+                   flow("collect-eu", "eu-users", "crm", valid_from="2022-03-01"),
+                   flow("unrelated", "eu-users", "hr", valid_from="2021-05-05"), organization="Me")
+    fr = dated_store(tmp_path / "db", ("2019-01-01T00:00:00+00:00", doc))
+    pub = publish(fr, date(2023, 1, 1))[0]
+    sub = [(c.day, c.kind, c.what) for c in pub.changes if c.party == "sub"]
+    assert sub == [(date(2020, 1, 1), "added", "new sub-processor"),
+                   (date(2022, 3, 1), "changed", "EU GDPR transfer tool: does not apply \u2192 no transfer tool")]
+    # the HR flow cannot bring data to the sub-processor's source: its date is no boundary
+    boundaries = SubprocessorHistory.load(fr).boundaries()
+    assert date(2022, 3, 1) in boundaries and date(2021, 5, 5) not in boundaries
 
 
 def test_a_dropped_subprocessor_is_removed_on_the_revision_day(acme: Flowreg) -> None:

@@ -20,6 +20,7 @@ is announced: its notice date when that comes first, else the day it takes effec
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -67,11 +68,12 @@ class Change:
         return uuid.uuid5(NAMESPACE, "\x1f".join([organization, self.party, self.kind, self.day.isoformat()]))
 
 
-def comparable(entry: PublicEntry) -> dict[str, Any]:
-    """An entry's fields as `differences` compares them: one field per regime's tool."""
+def comparable(entry: PublicEntry, regimes: Iterable[str]) -> dict[str, Any]:
+    """An entry's fields as `differences` compares them: one field per regime's tool ('does not
+    apply' when none of the data it receives carries that regime)."""
     fields = entry.comparable()
-    tools = fields.pop("tools")
-    fields.update({f"tool:{regime}": words for regime, words in tools})
+    tools = dict(fields.pop("tools"))
+    fields.update({f"tool:{r}": tools.get(r, "does not apply") for r in [*regimes, *tools]})
     return fields
 
 
@@ -113,6 +115,7 @@ def _compare(
     fields: dict[str, str], removed_on: dict[str, date],
 ) -> list[Change]:
     out = []
+    regimes = list(history.law.regimes)
     for party in [*after, *(p for p in before if p not in after)]:
         old, new = before.get(party), after.get(party)
         if old is None:
@@ -120,7 +123,7 @@ def _compare(
         elif new is None:
             kind, what = REMOVED, "no longer a sub-processor"
         else:
-            kind, what = CHANGED, differences(comparable(old), comparable(new), fields, " \u2192 ")
+            kind, what = CHANGED, differences(comparable(old, regimes), comparable(new, regimes), fields, " \u2192 ")
             if not what:
                 continue
         revision = _recorded_by(history, party, day)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import networkx as nx
+
 from lineage.api import Flowreg
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph, build_graph
@@ -21,7 +23,7 @@ from lineage.publish.timeline import Version, flow_versions, revision_day
 from lineage.publish.words import hop_words
 from lineage.reports.model import texts
 from registry.ids import PartyKind
-from registry.model import Party, Registry
+from registry.model import Flow, Mechanism, Party, Registry
 from registry.revisions import RevisionInfo
 
 
@@ -117,14 +119,14 @@ class SubprocessorHistory:
         return min([self.first_day, *starts])
 
     def boundaries(self) -> list[date]:
-        """Every day the list may change on: a version starts or ends, a dated fact of a
-        revision some version is read from begins or ends (mechanisms, certifications, flows
-        upstream, and the end of what a recipient keeps), or the law changes."""
+        """Every day the list may change on: a version starts or ends, the law changes, or a
+        dated fact that a sub-processor hop's verdict reads begins or ends (`_dated_facts`)."""
         days = set(self.law.boundary_dates())
         for v in self.versions:
             days.update(d for d in (v.start, v.end) if d is not None)
-        for rg in self.graphs.values():
-            days.update(_dated_facts(rg))
+        for number, rg in self.graphs.items():
+            flows = [rg.flows[v.flow] for v in self.versions if v.revision == number]
+            days.update(_dated_facts(rg, flows))
         return sorted(days)
 
     # --- the list ----------------------------------------------------------------------------
@@ -188,20 +190,31 @@ def _category_name(graphs: dict[int, RegistryGraph], versions: list[Version], ca
     return category
 
 
-def _dated_facts(rg: RegistryGraph) -> Iterator[date]:
-    registry = rg.registry
-    for element in (*registry.flows, *registry.mechanisms):
-        yield from (d for d in (element.valid_from, element.valid_until) if d is not None)
-    for party in registry.parties:
-        for cert in party.certifications:
+def _dated_facts(rg: RegistryGraph, flows: list[Flow]) -> Iterator[date]:
+    """The dates on which the engine's verdict on one of `flows` may change besides the law's:
+    the windows of the tools they claim and of their recipients' certifications, and those of
+    every flow that can bring data to their sources (regimes travel along flows), with the end
+    of what such a flow's recipient keeps (DESIGN.md: data stays where it went for its
+    retention). Other flows cannot reach these hops, so their dates change nothing here."""
+    sources = {f.from_ for f in flows if f.from_ in rg.graph}
+    upstream = set(sources)
+    for node in sources:
+        upstream |= nx.ancestors(rg.graph, node)
+    for flow in flows:
+        for claimed in flow.under:
+            mechanism = rg.registry.get(claimed)
+            if isinstance(mechanism, Mechanism):
+                yield from (d for d in (mechanism.valid_from, mechanism.valid_until) if d is not None)
+        party = rg.organisation(flow.to)
+        for cert in party.certifications if party is not None else ():
             yield from (d for d in (cert.valid_from, cert.valid_until) if d is not None)
-    for flow in registry.flows:
-        # Data stays where it went for its retention (DESIGN.md): the regimes held downstream
-        # may end that many days after the flow does.
-        element = rg.element(flow.to) if flow.to in rg.graph else None
-        keep = flow.retention_days if flow.retention_days is not None else getattr(element, "retention_days", None)
-        if flow.valid_until is not None and keep:
-            yield flow.valid_until + timedelta(days=keep)
+    for node in upstream:
+        for flow in rg.in_flows(node):
+            yield from (d for d in (flow.valid_from, flow.valid_until) if d is not None)
+            element = rg.element(flow.to)
+            keep = flow.retention_days if flow.retention_days is not None else getattr(element, "retention_days", None)
+            if flow.valid_until is not None and keep:
+                yield flow.valid_until + timedelta(days=keep)
 
 
 def _graph(fr: Flowreg, number: int) -> RegistryGraph:
