@@ -135,11 +135,13 @@ def _entry_row(entry: PublicEntry, pub: Publication) -> str:
     return "<tr>" + "".join(cells) + "</tr>"
 
 
-def _entry_table(entries: tuple[PublicEntry, ...], pub: Publication, caption: str, empty: str) -> list[str]:
+def _entry_table(entries: tuple[PublicEntry, ...], pub: Publication, caption: str, empty: str,
+                 first: str = ENTRY_COLUMNS[0]) -> list[str]:
     if not entries:
         return [f"<p>{esc(empty)}</p>"]
     heads = "".join(
-        f'<th scope="col"{SORTED if i == 0 else ""}>{title}</th>' for i, title in enumerate(ENTRY_COLUMNS)
+        f'<th scope="col"{SORTED if i == 0 else ""}>{first if i == 0 else title}</th>'
+        for i, title in enumerate(ENTRY_COLUMNS)
     )
     return [
         f'<table class="sortable"><caption>{esc(caption)}</caption>',
@@ -168,7 +170,8 @@ def index_page(pub: Publication) -> bytes:
         '<section aria-labelledby="affiliates"><h2 id="affiliates">Affiliates that process customer data</h2>',
         f"<p>Companies of the {esc(org)} group that process customer data as sub-processors.</p>",
         *_entry_table(affiliates, pub, f"{len(affiliates)} affiliate{'s' if len(affiliates) != 1 else ''} "
-                      f"processing customer data on {day}", f"No affiliate processes customer data on {day}."),
+                      f"processing customer data on {day}", f"No affiliate processes customer data on {day}.",
+                      "Affiliate"),
         "</section>",
     ]
     if pub.announced:

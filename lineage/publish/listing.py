@@ -174,10 +174,12 @@ class SubprocessorHistory:
         )
 
     def _evaluation(self, number: int, day: date) -> Evaluation:
+        # Days are asked in order, each about once: a few evaluations suffice, and each holds
+        # the regime state of a whole revision (large for large registries).
         key = (number, day)
         if key not in self._evaluations:
-            if len(self._evaluations) > 64:
-                self._evaluations.clear()
+            while len(self._evaluations) >= 4:
+                del self._evaluations[next(iter(self._evaluations))]
             self._evaluations[key] = Evaluation(self.graphs[number], day, self.law)
         return self._evaluations[key]
 

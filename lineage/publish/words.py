@@ -55,7 +55,7 @@ def verdict_words(rg: RegistryGraph, law: Law, hop: HopStatus, regime: str, verd
     if status in (Status.ADEQUATE, Status.COVERED, Status.DEROGATION):
         return tools
     if status is Status.INVALID:
-        return f"no valid transfer tool ({tools} claimed, but it does not hold)"
+        return f"no valid transfer tool ({tools} claimed, but not valid for this transfer)"
     if status is Status.UNCOVERED:
         return "no transfer tool"
     return f"cannot be judged: {verdict.reason}"
