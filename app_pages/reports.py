@@ -3,10 +3,13 @@ date, plus the graph exports. Files are built when a button is clicked (not on p
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from app_pages import _common as c
 from app_pages._downloads import GRAPH_FORMATS, cached_build, cached_graph, cached_report
+from lineage.publish.site import site_archive
 from lineage.reports import KINDS
 from lineage.reports.render import FORMATS, MEDIA_TYPES, SUFFIXES
 from registry.errors import FlowregError
@@ -65,6 +68,22 @@ with st.container(border=True):
             file_name=f"flow-graph-r{rev}-{snap.day.isoformat()}{suffix}", mime=mime, on_click="ignore",
             key=f"dl_graph_{fmt}", width="stretch",
         )
+
+# --- the public sub-processor site (flowreg publish) as one zip; built on click -------------
+@st.cache_data(ttl=600, max_entries=16, show_spinner=False)
+def _site_zip(store_key: str, rev_hash: str, rev: int, day: date) -> bytes:
+    return site_archive(c.flowreg(), day, rev=rev)
+
+
+with st.container(border=True):
+    text_col, button_col = st.columns([3, 1], vertical_alignment="center")
+    text_col.markdown("**Public sub-processor site**  \nThe list as of the date, its changes and Atom feed, "
+                      "and JSON, as `flowreg publish` writes them (one zip).")
+    button_col.download_button(
+        "ZIP", data=lambda: _site_zip(c.store_key(), rev_hash, rev, snap.day),
+        file_name=f"subprocessors-r{rev}-{snap.day.isoformat()}.zip", mime="application/zip",
+        on_click="ignore", key="dl_site", width="stretch",
+    )
 
 st.subheader("Preview")
 kind = st.selectbox("Report", [k for k in KINDS if k != "changes" or (from_rev and from_rev != rev)],

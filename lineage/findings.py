@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 
 from lineage import record_findings
 from lineage.contracts import RecordIndex
+from lineage.early_start import early_start_findings
 from lineage.evaluation import Evaluation
 from lineage.finding import SEVERITY_ORDER, Finding, Severity
 from lineage.fixes import tool_fix
@@ -53,6 +54,7 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     out += record_findings.dpa_findings(rg, day, index, (rg.flows[hop.flow] for hop in hops))
     out += _location_findings(rg, day)
     out += _subprocessor_findings(rg, day)
+    out += early_start_findings(rg, day)
     for rule in rg.registry.rules:
         if rule.deny is not None:
             out += _deny_findings(rg, day, rule, rule.deny)
@@ -132,19 +134,12 @@ def _subprocessor_findings(rg: RegistryGraph, day: date) -> list[Finding]:
                 f"{party.name} receives personal data as a sub-processor but {state} the public sub-processor list (Art. 28(2)).",
                 f"Add {party.name} to the public sub-processor list (and set public_list: true).",
                 flow=evidence[0], node=party_id, evidence=evidence))
-        starts = [f.valid_from for f in flows if f.valid_from]
+        # A notice given too late is `subprocessor-early-start` (lineage/early_start.py).
         if party.notice_given is None:
             out.append(Finding(
                 NO_NOTICE, Severity.LOW, f"No notice recorded for sub-processor '{party_id}'",
                 f"No date is recorded on which customers were told about {party.name}; they must be able to object before it is used.",
                 f"Record notice_given, or notify customers at least {notice} days before {party.name} receives data.",
-                flow=evidence[0], node=party_id, evidence=evidence))
-        elif starts and min(starts) < party.notice_given + timedelta(days=notice):
-            first = min(starts)
-            out.append(Finding(
-                NO_NOTICE, Severity.MEDIUM, f"Sub-processor '{party_id}' used before the notice period ended",
-                f"Customers were told on {party.notice_given}, but data flowed from {first}; the notice period is {notice} days.",
-                f"Start flows to {party.name} no earlier than {party.notice_given + timedelta(days=notice)}.",
                 flow=evidence[0], node=party_id, evidence=evidence))
     return out
 

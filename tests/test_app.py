@@ -136,7 +136,7 @@ def test_history_verifies_the_chain_and_diffs(db: Path) -> None:
 def test_reports_page_offers_every_kind_and_format(db: Path) -> None:
     at = open_app("viewer", "reports")
     buttons = at.get("download_button")
-    assert len(buttons) == 5 * 6 + 3  # changes needs two revisions
+    assert len(buttons) == 5 * 6 + 3 + 1  # changes needs two revisions; + the published site (zip)
     fr = Flowreg(SqliteStore(db))
     try:
         for kind in ("flows", "ropa", "transfers", "subprocessors", "findings"):

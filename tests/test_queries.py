@@ -23,6 +23,7 @@ from registry_builders import (
 )
 
 from lineage import queries
+from lineage.early_start import EARLY_START
 from lineage.findings import (
     INVALID,
     NO_NOTICE,
@@ -334,10 +335,11 @@ def subprocessor_registry(**extra):
      {(UNLISTED, Severity.MEDIUM, "Sub-processor 'sub' is not on the public list")}),
     ({"public_list": True, "notice_given": "2023-01-30"}, set()),          # 30 days before: in time
     ({"public_list": True, "notice_given": "2023-01-31"},                  # 29 days before: too late
-     {(NO_NOTICE, Severity.MEDIUM, "Sub-processor 'sub' used before the notice period ended")}),
+     {(EARLY_START, Severity.HIGH, "Sub-processor 'sub' receives data before its notice period has run")}),
 ])
 def test_subprocessor_findings(extra, expected):
-    found = [f for f in findings(graph_of(subprocessor_registry(**extra)), DAY) if f.rule in (UNLISTED, NO_NOTICE)]
+    found = [f for f in findings(graph_of(subprocessor_registry(**extra)), DAY)
+             if f.rule in (UNLISTED, NO_NOTICE, EARLY_START)]
     assert {(f.rule, f.severity, f.title) for f in found} == expected
     assert all(f.node == "sub" and f.flow == "to-sub" and f.evidence == ("to-sub",) for f in found)
 

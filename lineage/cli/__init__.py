@@ -18,6 +18,7 @@ from lineage.cli import (
     discovery_cmds,
     interop_cmds,
     neo4j_cmds,
+    publish_cmds,
     query_cmds,
     registry_cmds,
     report_cmds,
@@ -39,7 +40,7 @@ app = typer.Typer(
 
 _MODULES = (
     registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds, interop_cmds,
-    discovery_cmds,
+    discovery_cmds, publish_cmds,
 )
 for _module in _MODULES:
     _module.register(app)

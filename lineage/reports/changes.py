@@ -9,9 +9,11 @@ date, counting announced flows that start later (see `lineage.reports.subprocess
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime
 
 from lineage.api import Flowreg
+from lineage.notice import earliest_start
 from lineage.reports.context import ReportContext
 from lineage.reports.model import Column, Report, Section
 from lineage.reports.subprocessors import SubprocessorEntry, subprocessor_entries
@@ -63,7 +65,7 @@ def change_report(
     day = notice_date or max(old.created_at, new.created_at).date()
     ctx = ReportContext.open(fr, day, rev=to_rev, generated_at=generated_at)
     period = ctx.rg.registry.notice_days if notice_days is None else notice_days
-    deadline = day + timedelta(days=period)
+    deadline = earliest_start(day, period)
 
     before = {e.party: e for e in subprocessor_entries(fr.graph(from_rev), day)}
     after = {e.party: e for e in subprocessor_entries(ctx.rg, day)}
@@ -72,7 +74,7 @@ def change_report(
         if party not in before:
             rows.append(_row(ctx, "new", entry, "new sub-processor", day, deadline))
         else:
-            what = _differences(ctx, before[party], entry)
+            what = differences(before[party].comparable(), entry.comparable())
             if what:
                 rows.append(_row(ctx, "changed", entry, what, day, deadline))
     for party, entry in before.items():
@@ -122,16 +124,27 @@ def _row(
     )
 
 
-def _differences(ctx: ReportContext, old: SubprocessorEntry, new: SubprocessorEntry) -> str:
-    """What changed, in words: 'categories: added a, b; removed c'. Empty when nothing did."""
-    a, b = old.comparable(), new.comparable()
+def differences(
+    old: Mapping[str, object], new: Mapping[str, object], titles: Mapping[str, str] = FIELD_TITLES,
+    arrow: str = " to ",
+) -> str:
+    """What changed between two entries' fields, in words: 'categories: added a, b; removed c',
+    'country: DE to US' (`arrow` between old and new), one part per field of `titles` that
+    differs, joined by ' | '. Empty when nothing did.
+
+    >>> differences({"country": "DE", "categories": ("a",)}, {"country": "US", "categories": ("a", "b")},
+    ...             {"country": "country", "categories": "categories"})
+    'country: DE to US | categories: added b'
+    """
     parts = []
-    for key, title in FIELD_TITLES.items():
-        if a[key] == b[key]:
+    for key, title in titles.items():
+        a, b = old.get(key), new.get(key)
+        if a == b:
             continue
-        if isinstance(a[key], tuple):
-            added = [x for x in b[key] if x not in a[key]]  # type: ignore[operator, union-attr]
-            removed = [x for x in a[key] if x not in b[key]]  # type: ignore[operator, union-attr]
+        if isinstance(a, tuple) or isinstance(b, tuple):
+            a, b = a or (), b or ()
+            added = [str(x) for x in b if x not in a]  # type: ignore[union-attr]
+            removed = [str(x) for x in a if x not in b]  # type: ignore[union-attr]
             detail = "; ".join(
                 p for p in (
                     f"added {', '.join(added)}" if added else "",
@@ -140,5 +153,5 @@ def _differences(ctx: ReportContext, old: SubprocessorEntry, new: SubprocessorEn
             )
             parts.append(f"{title}: {detail}")
         else:
-            parts.append(f"{title}: {a[key] or 'none'} to {b[key] or 'none'}")
+            parts.append(f"{title}: {a or 'none'}{arrow}{b or 'none'}")
     return " | ".join(parts)

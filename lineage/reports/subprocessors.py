@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from lineage.graph import RegistryGraph
+from lineage.notice import subprocessor_of
 from lineage.reports.context import ReportContext
 from lineage.reports.model import Column, Report, Section, texts
-from registry.ids import PartyKind, Role
 from registry.model import Flow, Party
 
 
@@ -58,8 +58,8 @@ def subprocessor_entries(rg: RegistryGraph, day: date) -> list[SubprocessorEntry
     for flow in rg.flows.values():
         if not _current_or_upcoming(flow, day):
             continue
-        party = rg.organisation(flow.to)
-        if party is not None and (party.kind is PartyKind.SUBPROCESSOR or flow.role is Role.SUBPROCESSOR):
+        party = subprocessor_of(rg, flow)
+        if party is not None:
             flows.setdefault(party.id, []).append(flow)
     out = []
     for party in rg.registry.parties:

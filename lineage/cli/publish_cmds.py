@@ -1,0 +1,69 @@
+"""`flowreg publish`: the public sub-processor site, written into a folder.
+
+    flowreg publish --as-of 2024-06-01 -o site/
+    flowreg publish -o site/ --base-url https://example.com/subprocessors/
+
+The folder gets index.html (the list), changes.html and changes.atom (the change history and
+its Atom feed), subprocessors.json and its JSON Schema. Everything is built before anything is
+written, and each file is replaced atomically; other files in the folder are left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import typer
+
+from lineage.api import Flowreg
+from lineage.cli import context
+from lineage.cli.output import note
+from lineage.publish.publication import publication
+from lineage.publish.site import site_files, write_site
+from registry.errors import FlowregError
+
+OUTPUT_OPTION = typer.Option(..., "--output", "-o", help="Folder to write the site into (created if missing).")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `publish` to the `flowreg` app."""
+    app.command("publish")(publish)
+
+
+def _day(value: str | None) -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise FlowregError(f"--as-of: '{value}' is not a date (YYYY-MM-DD)") from None
+
+
+def publish(
+    output: Path = OUTPUT_OPTION,
+    as_of: str | None = typer.Option(None, "--as-of", help="The day the list holds on (YYYY-MM-DD); default today (UTC)."),
+    rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Registry revision to publish; default the head."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Where the site will be served (http or https); makes the feed's links absolute."
+    ),
+) -> None:
+    """Write the public sub-processor site: the list, its changes and an Atom feed, and JSON.
+
+    The list holds the sub-processors receiving personal data on the day (affiliates acting as
+    sub-processors in a section of their own), with what each does, the categories it receives,
+    where, the transfer tool relied on per regime and since when. The changes come from the
+    registry's windows and revisions, each with its notice date and the earliest start the
+    notice period (notice_days) allows.
+
+    Example: flowreg publish --as-of 2018-12-27 -o site/
+    """
+    day = _day(as_of)
+    with context.store() as store:
+        pub = publication(Flowreg(store), day, rev=rev, base_url=base_url)
+        files = site_files(pub)
+    written = write_site(files, output)
+    note(
+        f"published {len(pub.subprocessors)} sub-processor(s), {len(pub.affiliates)} affiliate(s) and "
+        f"{len(pub.changes)} change(s) as of {day} (revision {pub.revision.number}) to {output}: "
+        + ", ".join(p.name for p in written)
+    )
