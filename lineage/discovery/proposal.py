@@ -20,7 +20,7 @@ from datetime import date
 from typing import Any
 
 from registry.model import Flow, Registry
-from registry.registration import _free_id, apply_change  # one rule for free ids, not a copy
+from registry.registration import apply_change, free_id
 from registry.revisions import Proposal
 
 SOURCE = "OpenLineage run events (flowreg lineage-check)"
@@ -76,11 +76,11 @@ def plan(registry: Registry, gaps: Sequence[Gap]) -> Plan:
         if gap.flow is not None:
             extra.setdefault(gap.flow, set()).update(gap.categories)
             continue
-        flow_id = _free_id(registry, f"{gap.source}-to-{gap.target}")
+        flow_id = free_id(registry, f"{gap.source}-to-{gap.target}")
         n = 1
         while flow_id in taken:
             n += 1
-            flow_id = _free_id(registry, f"{gap.source}-to-{gap.target}-{n}")
+            flow_id = free_id(registry, f"{gap.source}-to-{gap.target}-{n}")
         taken.add(flow_id)
         new: dict[str, Any] = {
             "id": flow_id, "from": gap.source, "to": gap.target,
