@@ -233,6 +233,11 @@ class Span:
     detail: str
 
 
+TIMELINE_WORDS = {
+    "framework": "Framework", "bcr": "BCR", "scc": "SCC contracts", "scc version": "SCC version (law)",
+    "derogation": "Derogation", "idta": "IDTA", "uk-addendum": "UK Addendum", "ad-hoc": "Ad hoc clauses",
+    "code-of-conduct": "Code of conduct", "certification": "Certification",
+}
 TIMELINE_COLOURS = {
     "framework": "#2F6FD0", "bcr": "#2F9E62", "scc": "#0B7285", "scc version": "#63A4A8",
     "derogation": "#E8A317", "idta": "#5F3DC4", "uk-addendum": "#845EF7",
@@ -251,7 +256,7 @@ def timeline(spans: Sequence[Span], day: date, height: int | None = None) -> go.
         starts = [s.start or left for s in chosen]
         ends = [s.end or right for s in chosen]
         fig.add_trace(go.Bar(
-            name=esc(kind), orientation="h", y=[esc(s.label) for s in chosen],
+            name=esc(TIMELINE_WORDS.get(kind, kind)), orientation="h", y=[esc(s.label) for s in chosen],
             base=[d.isoformat() for d in starts],
             x=[(e - s).days * 86_400_000 for s, e in zip(starts, ends, strict=True)],
             marker_color=TIMELINE_COLOURS.get(kind, "#868E96"),

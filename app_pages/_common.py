@@ -23,6 +23,8 @@ import streamlit as st
 from app_pages._words import (  # noqa: F401  (re-exported)
     KIND_SINGULAR,
     KIND_TITLES,
+    MECHANISM_WORDS,
+    SECTION_WORDS,
     SEVERITY_TINTS,
     SEVERITY_WORDS,
     STATUS_COLOURS,
@@ -311,11 +313,11 @@ HOP_COLUMNS = {
     "reason": st.column_config.TextColumn("reason", width=330),
 }
 FINDING_COLUMNS = {
-    "severity": st.column_config.TextColumn("severity", width=80),
-    "check": st.column_config.TextColumn("check", width=190),
-    "where": st.column_config.TextColumn("where", width=240),
-    "regime": st.column_config.TextColumn("regime", width=90),
-    "finding": st.column_config.TextColumn("finding", width=330),
+    "severity": st.column_config.TextColumn("severity", width=76),
+    "check": st.column_config.TextColumn("check", width=170),
+    "where": st.column_config.TextColumn("where", width=220),
+    "regime": st.column_config.TextColumn("regime", width=84),
+    "finding": st.column_config.TextColumn("finding", width=300),
     "fix": None,
 }
 

@@ -153,7 +153,7 @@ def hop_detail(snap: c.Snapshot, hop: HopStatus, key: str, *, hop_key: str | Non
                     st.text(f.fix)
                     if f.evidence:
                         st.caption("Evidence")
-                        st.text("\n".join(_evidence(snap, e) for e in f.evidence))
+                        st.text("\n".join(evidence_text(snap, e) for e in f.evidence))
 
 
 _BADGE = {"invalid": "red", "uncovered": "red", "unknown": "violet", "derogation": "orange",
@@ -202,7 +202,7 @@ def _findings_about(snap: c.Snapshot, hop: HopStatus) -> list[Finding]:
     return found
 
 
-def _evidence(snap: c.Snapshot, item: str) -> str:
+def evidence_text(snap: c.Snapshot, item: str) -> str:
     rg = snap.graph()
     flow = rg.flows.get(item)
     if flow is not None:

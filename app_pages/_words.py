@@ -104,13 +104,15 @@ LEGAL_BASIS_WORDS = {
     "public_interest": "Public interest",
     "legitimate_interest": "Legitimate interest",
 }
+SECTION_WORDS = {"categories": "category", "subjects": "subject group", "parties": "party", "systems": "system",
+                 "mechanisms": "mechanism", "flows": "flow", "rules": "rule"}
 RULE_WORDS = {
     "transfer-uncovered": "Transfer without a tool",
     "transfer-invalid": "Transfer on an invalid tool",
-    "derogation-routine": "Derogation used routinely",
+    "derogation-routine": "Routine derogation",
     "location-unknown": "Location unknown",
-    "subprocessor-unlisted": "Sub-processor not on the public list",
-    "subprocessor-no-notice": "Sub-processor without notice",
+    "subprocessor-unlisted": "Not on the public list",
+    "subprocessor-no-notice": "No notice given",
 }
 
 

@@ -158,7 +158,7 @@ def register(b: Browser, party_id: str, name: str, purpose: str, message: str) -
     b.fill("Name", name)
     b.choose("Country of its seat", "Finland")
     b.choose("Categories it receives", "Call recordings")
-    b.choose("From system", "comms-records")
+    b.choose("From system", "Stored communication records")
     b.fill("Purpose", purpose)
     b.click("Check and preview impact")
     b.settle("Impact on the as-of date")
