@@ -25,6 +25,9 @@ from lineage.status import HopStatus
 from registry.model import Flow
 
 ROW_HEIGHT = 76  # three lines of a wrapped reason
+# A page holds the hops of any group of a 10k-flow registry's default chart, so a drilled-down
+# group's hop is one click away (scrolling inside the table is not a click).
+PAGE_ROWS = 500
 EMPTY_SELECTION = {"selection": {"rows": [], "columns": [], "cells": []}}
 
 
@@ -62,7 +65,7 @@ def hops_section(snap: c.Snapshot, hops: Sequence[HopStatus], key: str, *, noun:
     summary = " · ".join(f"{counts[s.value]:,} {c.status_word(s)}" for s in PROBLEM_ORDER if counts.get(s.value))
     st.caption(f"{len(ordered):,} {noun}" + (f" of {len(hops):,}" if len(ordered) != len(hops) else "")
                + (f": {summary}" if summary else "") + ". Problems first; click a row for its details.")
-    page = list(c.paged(ordered, f"{key}_page", noun=noun))
+    page = list(c.paged(ordered, f"{key}_page", page_rows=PAGE_ROWS, noun=noun))
     flows = [h.flow for h in page]
     if flows != shown_before:
         clear_selection(table_key)  # the rows changed: an old row number would point elsewhere

@@ -186,5 +186,17 @@ def tool_names(registry: Registry, law: Law, names: dict[str, str]) -> dict[str,
     return out
 
 
+_CELL_WORDS: dict[str, str] = {
+    **STATUS_WORDS, **KIND_SINGULAR, **ROLE_WORDS, **LEGAL_BASIS_WORDS, **RULE_WORDS,
+    "continuous": "Continuous", "occasional": "Occasional",
+}
+
+
+def cell_words(value: str) -> str:
+    """A table cell that is exactly an enum value or a built-in check id, in words; any other
+    text as it is (for previews of reports, whose files keep the registry format's values)."""
+    return _CELL_WORDS.get(value, value)
+
+
 def joined_words(values: Iterable[str], words: dict[str, str]) -> str:
     return ", ".join(words.get(v, v) for v in values)

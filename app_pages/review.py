@@ -119,8 +119,14 @@ with st.container(border=True):
         st.info("Only a privacy officer can approve or reject proposals.")
     elif own:
         st.info("You made this proposal: another privacy officer must decide on it.")
-    # Keyed by proposal: a note typed for one proposal never shows up under the next one.
-    note = st.text_input("Note for the record", key=f"rv_note_{proposal.id}", disabled=not may_decide)
+    # Keyed by proposal: a note typed for one proposal never shows up under the next one, and
+    # comes back when that proposal is shown again.
+    notes: dict[int, str] = st.session_state.setdefault("rv_notes", {})
+    note_key = f"rv_note_{proposal.id}"
+    if note_key not in st.session_state and proposal.id in notes:
+        st.session_state[note_key] = notes[proposal.id]
+    note = st.text_input("Note for the record", key=note_key, disabled=not may_decide,
+                         on_change=lambda: notes.__setitem__(proposal.id, st.session_state[note_key]))
     approve_col, reject_col, _ = st.columns([1, 1, 4])
     approve = approve_col.button("Approve", type="primary", icon=":material/check:", key=f"rv_approve_{proposal.id}",
                                  disabled=not may_decide or own or stale,
@@ -137,4 +143,5 @@ if approve or reject:
         st.session_state[LAST_KEY] = (decided.id, decided.status == "approved", decided.base_revision,
                                       decided.applied_revision)
         st.session_state.pop(f"rv_note_{decided.id}", None)
+        st.session_state.get("rv_notes", {}).pop(decided.id, None)
         st.rerun()
