@@ -22,9 +22,9 @@ import plotly.graph_objects as go
 from app_pages._words import STATUS_COLOURS, STATUS_MEANINGS, status_word
 from lineage.aggregate import Aggregate, Link, severity_rank
 
-NODE_COLOUR = "#52606D"  # a group of organisations: neutral, so that colour always means status
+NODE_COLOUR = "#7B8794"  # a group of organisations: neutral, so that colour always means status
 BUCKET_COLOUR = "#B8C2CC"  # "other" and "further on" buckets
-FOCUS_COLOUR = "#102A43"
+FOCUS_COLOUR = "#0B1F33"  # the picked group: drawn dark, outlined
 FONT = dict(family="Source Sans Pro, sans-serif", size=13, color="#1F2933")
 LABEL_CHARS = 30
 
@@ -79,7 +79,7 @@ def sankey(agg: Aggregate, texts: Sequence[NodeText], focus: frozenset[int] = fr
         arrangement="snap",
         node=dict(
             label=[esc(label) for label in labels],
-            color=[t.colour for t in texts],
+            color=[FOCUS_COLOUR if i in focus else t.colour for i, t in enumerate(texts)],
             customdata=[esc(t.hover) for t in texts],
             hovertemplate="%{customdata}<extra></extra>",
             pad=22, thickness=16, align="left", sort="input",
@@ -163,7 +163,8 @@ def graph_elements(
             "border-width": 0, "color": "#1F2933", "text-background-color": "#FFFFFF",
             "text-background-opacity": 0.9, "text-background-padding": 2,
         }),
-        GraphStyle('node[tone = "focus"]', {"border-width": 4, "border-color": FOCUS_COLOUR, "font-weight": "bold"}),
+        GraphStyle('node[tone = "focus"]', {"border-width": 4, "border-color": FOCUS_COLOUR, "font-weight": "bold",
+                                             "background-color": FOCUS_COLOUR}),
         GraphStyle('node[tone = "other"], node[tone = "further"]', {"shape": "round-rectangle"}),
     ]
     edge_styles = [
@@ -268,8 +269,10 @@ def timeline(spans: Sequence[Span], day: date, height: int | None = None) -> go.
     fig.add_annotation(x=day.isoformat(), y=1, yref="paper", text=f"as of {day.isoformat()}",
                        showarrow=False, yanchor="bottom", font=dict(color="#D64545"))
     fig.update_layout(
-        barmode="overlay", height=height or max(260, 34 * len(spans) + 90), font=FONT,
-        margin=dict(l=8, r=8, t=36, b=8), legend=dict(orientation="h", y=-0.08),
+        barmode="overlay", height=height or max(280, 34 * len(spans) + 130), font=FONT,
+        margin=dict(l=8, r=8, t=36, b=70),
+        # in the bottom margin, below the axis: never over the last bars
+        legend=dict(orientation="h", yanchor="bottom", y=0, x=0, yref="container"),
         xaxis=dict(type="date", range=[left.isoformat(), right.isoformat()]),
         yaxis=dict(autorange="reversed", type="category"),
     )

@@ -305,21 +305,23 @@ def hop_rows(snap: Snapshot, hops: Iterable[HopStatus]) -> list[dict[str, Any]]:
 
 # Widths that fit the main column at 1440 px (sidebar open) without scrolling sideways; the
 # reason takes what is left and wraps (tables of hops use a three-line row height).
+# (No labels: a config is reused for other columns, e.g. "before" and "after" are statuses.)
 HOP_COLUMNS = {
-    "status": st.column_config.TextColumn("status", width=92),
-    "from": st.column_config.TextColumn("from", width=170),
-    "to": st.column_config.TextColumn("to", width=170),
-    "relies on": st.column_config.TextColumn("relies on", width=170),
-    "reason": st.column_config.TextColumn("reason", width=330),
+    "status": st.column_config.TextColumn(width=92),
+    "from": st.column_config.TextColumn(width=170),
+    "to": st.column_config.TextColumn(width=170),
+    "relies on": st.column_config.TextColumn(width=170),
+    "reason": st.column_config.TextColumn(width=330),
 }
 FINDING_COLUMNS = {
-    "severity": st.column_config.TextColumn("severity", width=76),
-    "check": st.column_config.TextColumn("check", width=170),
-    "where": st.column_config.TextColumn("where", width=220),
-    "regime": st.column_config.TextColumn("regime", width=84),
-    "finding": st.column_config.TextColumn("finding", width=300),
+    "severity": st.column_config.TextColumn(width=76),
+    "check": st.column_config.TextColumn(width=170),
+    "where": st.column_config.TextColumn(width=220),
+    "regime": st.column_config.TextColumn(width=84),
+    "finding": st.column_config.TextColumn(width=300),
     "fix": None,
 }
+FINDING_ROW_HEIGHT = 66  # titles wrap onto a second line
 
 
 def finding_rows(findings: Iterable[Finding], snap: Snapshot | None = None) -> list[dict[str, Any]]:

@@ -82,8 +82,10 @@ def date_controls() -> None:
     if AS_OF_KEY not in st.session_state:
         st.session_state[AS_OF_KEY] = date.today()
     current = st.session_state[AS_OF_KEY]
-    if not st.session_state.get(ERROR_KEY) and st.session_state.get(TEXT_KEY) != current.isoformat():
-        st.session_state[TEXT_KEY] = current.isoformat()  # the date was set elsewhere (a link, a test)
+    if not st.session_state.get(ERROR_KEY):
+        # Always set (not only when it differs): text typed but not applied before a page link
+        # was followed is then replaced by the date the pages answer for.
+        st.session_state[TEXT_KEY] = current.isoformat()
     with st.form("as_of_form", border=False, enter_to_submit=True):
         field, button = st.columns([3, 2], vertical_alignment="bottom")
         field.text_input(

@@ -107,20 +107,28 @@ def _close(hop_key: str) -> None:
 
 
 def hop_detail(snap: c.Snapshot, hop: HopStatus, key: str, *, hop_key: str | None = None,
-               heading: str = "Hop details") -> None:
+               heading: str = "Hop details", compact: bool = False) -> None:
     """One hop on the snapshot's date: each regime's verdict, the flow's facts, findings.
-    With `hop_key` (the session key that holds the hop shown), a Close button clears it."""
+    With `hop_key` (the session key that holds the hop shown), a Close button clears it;
+    `compact` lays it out for half the page (two dates side by side)."""
     rg = snap.graph()
     flow: Flow | None = rg.flows.get(hop.flow)
     with st.container(border=True):
-        head, badge, close = st.columns([6, 2, 2], vertical_alignment="center")
+        head, badge, close = st.columns([6, 2, 2] if not compact else [3, 2, 1], vertical_alignment="center")
         head.subheader(heading)
         badge.badge(c.status_word(hop.status), color=_BADGE.get(hop.status.value, "gray"))
         if hop_key:
             close.button("Close", key=f"{key}_close", on_click=_close, args=(hop_key,), icon=":material/close:")
         st.text(f"{snap.node_label(hop.source)}  →  {snap.node_label(hop.target)}")
         st.caption(c.STATUS_MEANINGS[hop.status.value].capitalize() + f" · on {snap.day:%d %b %Y}")
-        if hop.regimes:
+        if not hop.regimes:
+            st.text(hop.reason)
+        elif compact:  # words wrap in half a page; a four-column table would not fit
+            for r, v in hop.regimes.items():
+                relied = snap.tools(v.basis)
+                st.markdown(f"**{c.literal(snap.regime(r))}**: {c.literal(c.status_word(v.status))}. "
+                            f"{c.literal(v.reason)}" + (f"  \n*Relies on*: {c.literal(relied)}" if relied else ""))
+        else:
             c.table([{
                 "regime": snap.regime(r),
                 "status": c.status_word(v.status),
@@ -132,31 +140,35 @@ def hop_detail(snap: c.Snapshot, hop: HopStatus, key: str, *, hop_key: str | Non
                                "status": st.column_config.TextColumn(width=92),
                                "reason": st.column_config.TextColumn(width=330),
                                "decision or mechanism": st.column_config.TextColumn(width=220)})
+        if compact:
+            facts, findings_col = st.container(), st.container()
         else:
-            st.text(hop.reason)
-        facts, findings_col = st.columns([2, 3], gap="large")
+            facts, findings_col = st.columns([2, 3], gap="large")
         with facts:
             st.caption("The flow")
             st.markdown("  \n".join(f"**{name}**: {c.literal(value)}" for name, value in _facts(snap, hop, flow)))
         with findings_col:
-            found = _findings_about(snap, hop)
-            st.caption("Findings on this hop, with evidence and fix")
-            if not found:
-                if hop.status.is_problem:
-                    st.info("No finding names this hop; see the reason above.")
-                else:
-                    st.success("No finding: nothing to fix on this hop on this date.")
-            for f in found:
-                with st.container(border=True):
-                    left, right = st.columns([5, 1])
-                    left.text(f"{c.rule_word(f.rule, snap.registry())}: {f.title}")
-                    right.badge(c.SEVERITY_WORDS[f.severity.value], color=_SEVERITY_BADGE[f.severity.value])
-                    st.text(f.message)
-                    st.caption("Fix")
-                    st.text(f.fix)
-                    if f.evidence:
-                        st.caption("Evidence")
-                        st.text("\n".join(evidence_text(snap, e) for e in f.evidence))
+            _finding_cards(snap, hop)
+
+
+def _finding_cards(snap: c.Snapshot, hop: HopStatus) -> None:
+    found = _findings_about(snap, hop)
+    st.caption("Findings on this hop, with evidence and fix")
+    if not found:
+        if hop.status.is_problem:
+            st.info("No finding names this hop; see the reason above.")
+        else:
+            st.success("No finding: nothing to fix on this hop on this date.")
+    for f in found:
+        with st.container(border=True):
+            st.badge(c.SEVERITY_WORDS[f.severity.value], color=_SEVERITY_BADGE[f.severity.value])
+            st.text(f"{c.rule_word(f.rule, snap.registry())}: {f.title}")
+            st.text(f.message)
+            st.caption("Fix")
+            st.text(f.fix)
+            if f.evidence:
+                st.caption("Evidence")
+                st.text("\n".join(evidence_text(snap, e) for e in f.evidence))
 
 
 _BADGE = {"invalid": "red", "uncovered": "red", "unknown": "violet", "derogation": "orange",

@@ -85,7 +85,7 @@ def side_by_side(snap: c.Snapshot, before: date, after: date, category: str | No
         with column:
             st.markdown(f"**On {day:%d %b %Y}**: {len(hops):,} active hops, "
                         f"{sum(1 for f in at.findings() if f.severity.value == 'high'):,} high findings")
-            st.plotly_chart(_charts.status_bar(counts), width="stretch", config={"displayModeBar": False},
+            st.plotly_chart(_charts.status_bar(counts, height=160), width="stretch", config={"displayModeBar": False},
                             key=f"cmp_bar_{day}")
 
 
@@ -114,11 +114,9 @@ def changed_table(snap: c.Snapshot, diff: DateComparison) -> None:
     c.table(rows, status=["before", "after"], key=TABLE_KEY, on_select="rerun",
             selection_mode=["single-row", "single-cell"], row_height=ROW_HEIGHT,
             height=min(len(rows), 8) * ROW_HEIGHT + 40,
-            column_config={"before": st.column_config.TextColumn(width=100),
-                           "after": st.column_config.TextColumn(width=100),
-                           "from": st.column_config.TextColumn(width=220),
-                           "to": st.column_config.TextColumn(width=220),
-                           "reason now": st.column_config.TextColumn(width="large")})
+            column_config={"before": c.HOP_COLUMNS["status"], "after": c.HOP_COLUMNS["status"],
+                           "from": c.HOP_COLUMNS["from"], "to": c.HOP_COLUMNS["to"],
+                           "reason now": st.column_config.TextColumn(width=300)})
     picked = next((ch for ch in diff.changed if ch.flow == st.session_state.get("cmp_hop")), None)
     if picked is not None:
         left, right = st.columns(2)
@@ -129,7 +127,7 @@ def changed_table(snap: c.Snapshot, diff: DateComparison) -> None:
                         st.subheader(f"On {day:%d %b %Y}")
                         st.info("This flow is not active on this date.")
                 else:
-                    hop_detail(snap.at(day), hop, f"cmp_detail_{day}", heading=f"On {day:%d %b %Y}")
+                    hop_detail(snap.at(day), hop, f"cmp_detail_{day}", heading=f"On {day:%d %b %Y}", compact=True)
 
 
 def findings_tables(snap: c.Snapshot, diff: DateComparison) -> None:
@@ -138,7 +136,7 @@ def findings_tables(snap: c.Snapshot, diff: DateComparison) -> None:
         st.subheader(f"{title} ({len(found):,})")
         rows = c.finding_rows(found, snap.at(day))
         c.table(c.paged(rows, f"{key}_page", noun="findings"), severity=["severity"], key=key,
-                column_config=c.FINDING_COLUMNS)
+                column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
 
 
 def main() -> None:

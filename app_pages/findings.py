@@ -88,7 +88,7 @@ def main() -> None:
         st.success("No finding matches these filters on this date.")
         st.stop()
     c.table(c.finding_rows(c.paged(shown, "fd_table_page", noun="findings"), snap), severity=["severity"],
-            key="fd_table", column_config=c.FINDING_COLUMNS)
+            key="fd_table", column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
     st.subheader("Evidence and fixes")
     evidence_cards(snap, shown)
 

@@ -77,4 +77,4 @@ with right:
         {"field": "message", "value": head.message},
         {"field": "legal knowledge", "value": snap.fr.law.data.version.isoformat()},
     ])
-    st.code(head.hash, language=None)
+    st.code(head.hash, language=None, wrap_lines=True)

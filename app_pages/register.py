@@ -157,7 +157,7 @@ c.table([{"status": c.status_word(h.after or "-"),
 if result.new_findings:
     st.caption("Findings this change would add")
     c.table(c.finding_rows(result.new_findings, snap), severity=["severity"], key="reg_findings",
-            column_config=c.FINDING_COLUMNS)
+            column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
 else:
     st.success("No new finding.")
 with st.expander("What would be added to the registry"):

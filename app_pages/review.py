@@ -111,7 +111,7 @@ with st.container(border=True):
                                    "reason": c.HOP_COLUMNS["reason"]})
         if impact.new_findings:
             c.table(c.finding_rows(impact.new_findings, snap), severity=["severity"], key="rv_findings",
-                    column_config=c.FINDING_COLUMNS)
+                    column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
 
     may_decide = user is not None and user.may("decide")
     own = user is not None and user.username == proposal.author

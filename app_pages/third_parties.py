@@ -54,11 +54,7 @@ def party_row(snap: c.Snapshot, p: Party, data: Parties) -> dict[str, Any]:
         "country": c.country_name(p.country),
         "worst status": c.status_word(worst) if worst else "not receiving",
         "receives": "; ".join(sorted({snap.name(cat) for h in got for cat in h.carries})),
-        "from": "; ".join(sorted({snap.name(h.source) for h in got})),
         "tools": "; ".join(sorted({snap.tool(t) for t in data.members.get(p.id, [])} | {snap.tool(b) for h in got for b in h.basis})),
-        "certifications": "; ".join(f"{snap.tool(x.framework.value)} from {x.valid_from or '?'}" for x in p.certifications),
-        "public list": {True: "yes", False: "no", None: ""}[p.public_list],
-        "notice given": p.notice_given.isoformat() if p.notice_given else "",
     }
 
 
@@ -76,10 +72,14 @@ def party_list(snap: c.Snapshot, data: Parties) -> list[Party]:
     st.caption(f"{len(parties):,} part{'y' if len(parties) == 1 else 'ies'} · hops and statuses on the as-of date · "
                "the most urgent status first")
     page = c.paged(parties, "tp_page", noun="parties")
-    c.table([party_row(snap, p, data) for p in page], status=["worst status"], key="tp_table",
-            column_config={"name": st.column_config.TextColumn(width=180),
-                           "receives": st.column_config.TextColumn(width="medium"),
-                           "tools": st.column_config.TextColumn(width="medium")})
+    c.table([party_row(snap, p, data) for p in page], status=["worst status"], key="tp_table", row_height=66,
+            height=min(len(page), 10) * 66 + 40,
+            column_config={"name": st.column_config.TextColumn(width=200),
+                           "kind": st.column_config.TextColumn(width=110),
+                           "country": st.column_config.TextColumn(width=140),
+                           "worst status": st.column_config.TextColumn(width=100),
+                           "receives": st.column_config.TextColumn(width=210),
+                           "tools": st.column_config.TextColumn(width=200)})
     return parties
 
 
@@ -89,6 +89,10 @@ def party_detail(snap: c.Snapshot, party: Party, data: Parties) -> None:
         st.text(f"{party.name}  ({c.kind_word(party.kind.value)}, {c.country_name(party.country)})")
         if party.description:
             st.text(party.description)
+        listed = {True: "on the public sub-processor list", False: "not on the public sub-processor list",
+                  None: "public list: not stated"}[party.public_list]
+        notice = f"customers notified on {party.notice_given}" if party.notice_given else "no notice recorded"
+        st.caption(f"{listed.capitalize()} · {notice}")
         cols = st.columns(4)
         cols[0].metric("Categories", f"{len(impact.categories):,}")
         cols[1].metric("Whose data (subject groups)", f"{len(impact.subjects):,}")

@@ -124,13 +124,14 @@ with tab_whatif:
         run = st.form_submit_button("Run what-if", type="primary")
     if run:
         try:
-            st.session_state["wi_result"] = (snap.head.hash, snap.fr.what_if_invalidate(tool, from_day, day, rev=snap.rev))
+            st.session_state["wi_result"] = (snap.head.hash, tool, from_day,
+                                             snap.fr.what_if_invalidate(tool, from_day, day, rev=snap.rev))
         except FlowregError as exc:
             c.show_error(exc)
     stored = st.session_state.get("wi_result")
     if stored and stored[0] == snap.head.hash:
-        result = stored[1]
-        st.text(f"Scenario: {result.scenario}, evaluated on {result.day.isoformat()}")
+        _, tool_asked, from_asked, result = stored
+        st.text(f"If {snap.tool(tool_asked)} is invalid from {from_asked:%d %b %Y}: what changes on {result.day:%d %b %Y}")
         cols = st.columns(3)
         cols[0].metric("Hops that change", f"{len(result.changed_hops):,}")
         cols[1].metric("New findings", f"{len(result.new_findings):,}")
@@ -152,8 +153,8 @@ with tab_whatif:
         if result.new_findings:
             st.caption("New findings")
             c.table(c.finding_rows(c.paged(result.new_findings, "wi_new_page", noun="findings"), snap),
-                    severity=["severity"], key="wi_new", column_config=c.FINDING_COLUMNS)
+                    severity=["severity"], key="wi_new", column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
         if result.resolved_findings:
             st.caption("Findings that go away")
             c.table(c.finding_rows(c.paged(result.resolved_findings, "wi_resolved_page", noun="findings"), snap),
-                    severity=["severity"], key="wi_resolved", column_config=c.FINDING_COLUMNS)
+                    severity=["severity"], key="wi_resolved", column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
