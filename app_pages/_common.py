@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
@@ -93,17 +94,19 @@ def store_key() -> str:
     return _settings_key(settings_from_env())
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+# Sizes: a 100k-flow registry's hops or findings of one date take about 100 MB; these hold a
+# few dates per revision (shared by every session), category answers a few dozen.
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _hops(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[HopStatus]:
     return _fr.hops(day, rev=rev)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _findings(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[Finding]:
     return _fr.findings(day, rev=rev)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _flows(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date, category: str,
            start: str | None) -> list[HopStatus]:
     return _fr.flows(category, day, from_node=start, rev=rev)
@@ -124,7 +127,7 @@ def _tools(_fr: Flowreg, key: str, rev_hash: str, rev: int, _names: dict[str, st
     return tool_names(_fr.registry(rev), _fr.law, _names)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _findings_by_flow(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date,
                       _findings: list[Finding]) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {}
@@ -173,16 +176,26 @@ class Snapshot:
         """The hops carrying `category` (from `start`), with that category's statuses."""
         return _flows(self.fr, self.key, self.head.hash, self.rev, self.day, category, start)
 
-    def names(self) -> dict[str, str]:
+    # Read once per run: a page names thousands of things, and every call of a cached function
+    # hashes its arguments again.
+    @cached_property
+    def _name_map(self) -> dict[str, str]:
         return _names(self.fr, self.key, self.head.hash, self.rev)
 
+    @cached_property
+    def _tool_map(self) -> dict[str, str]:
+        return _tools(self.fr, self.key, self.head.hash, self.rev, self._name_map)
+
+    def names(self) -> dict[str, str]:
+        return self._name_map
+
     def name(self, element_id: str | None) -> str:
-        return "" if element_id is None else self.names().get(element_id, element_id)
+        return "" if element_id is None else self._name_map.get(element_id, element_id)
 
     def tool(self, basis: str) -> str:
         """A transfer tool (mechanism, framework) by its readable name; adequacy decisions are
         relied on by their title already."""
-        return _tools(self.fr, self.key, self.head.hash, self.rev, self.names()).get(basis, basis)
+        return self._tool_map.get(basis, basis)
 
     def tools(self, bases: Iterable[str]) -> str:
         return "; ".join(dict.fromkeys(self.tool(b) for b in bases))

@@ -67,7 +67,7 @@ class View:
                                   self.by, self.top, self.depth)))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@st.cache_resource(max_entries=32, show_spinner=False)
 def _aggregate(_snap: c.Snapshot, key: str, rev_hash: str, day: date, category: str, start: str | None,
                collection: bool, by: GroupBy, top: int, depth: int) -> tuple[list[HopStatus], Aggregate]:
     hops = [h for h in _snap.flows(category, start) if collection or not h.collection]

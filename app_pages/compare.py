@@ -17,7 +17,7 @@ from lineage.between import DateComparison, compare_dates
 TABLE_KEY = "cmp_table"
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _compare(_snap: c.Snapshot, key: str, rev_hash: str, before: date, after: date,
              category: str | None) -> DateComparison:
     early, late = _snap.at(before), _snap.at(after)

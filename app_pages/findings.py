@@ -15,7 +15,7 @@ from lineage.findings import Finding
 PAGE_SIZE = 20
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _involved(_snap: c.Snapshot, key: str, rev_hash: str, day: date) -> dict[str, frozenset[str]]:
     """Finding id -> the organisations it is about: its node, its flow's ends, its evidence."""
     rg = _snap.graph()

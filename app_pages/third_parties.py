@@ -29,7 +29,7 @@ class Parties:
     members: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _parties(_snap: c.Snapshot, key: str, rev_hash: str, day: date) -> Parties:
     rg = _snap.graph()
     out = Parties()
