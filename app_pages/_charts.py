@@ -203,8 +203,9 @@ def legend(statuses: Iterable[str], nodes: Sequence[tuple[str, str]] = ()) -> st
     return "".join(parts)
 
 
-def crossing_matrix(pairs: Iterable[tuple[str, str]], height: int = 420) -> go.Figure:
-    """Origin country x destination country, the number of border-crossing hops in each cell."""
+def crossing_matrix(pairs: Iterable[tuple[str, str]]) -> go.Figure:
+    """Origin country x destination country, the number of border-crossing hops in each cell;
+    one row per origin tall enough for its label and count, and a colour scale."""
     counts = Counter(pairs)
     origins = sorted({o for o, _ in counts})
     destinations = sorted({d for _, d in counts})
@@ -213,10 +214,12 @@ def crossing_matrix(pairs: Iterable[tuple[str, str]], height: int = 420) -> go.F
         z=z, x=[esc(d) for d in destinations], y=[esc(o) for o in origins],
         colorscale=[[0, "#F5F7FA"], [0.001, "#DDE9FB"], [1, "#1C4E9E"]],
         text=[[str(v) if v else "" for v in row] for row in z], texttemplate="%{text}",
-        hovertemplate="%{y} → %{x}: %{z} hop(s)<extra></extra>", showscale=False, xgap=2, ygap=2,
+        textfont=dict(size=10 if len(destinations) > 25 else 12),
+        hovertemplate="%{y} → %{x}: %{z} hop(s)<extra></extra>", xgap=2, ygap=2,
+        showscale=True, colorbar=dict(title=dict(text="hops", side="top"), thickness=12, len=0.6),
     ))
     fig.update_layout(
-        height=height, margin=dict(l=8, r=8, t=30, b=8), font=FONT,
+        height=max(320, 24 * len(origins) + 90), margin=dict(l=8, r=8, t=30, b=8), font=FONT,
         xaxis=dict(title="destination", side="top", type="category"),
         yaxis=dict(title="origin", autorange="reversed", type="category"),
     )

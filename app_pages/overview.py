@@ -41,15 +41,18 @@ with left:
 with right:
     st.subheader("Findings")
     f_cols = st.columns(3)
-    f_cols[0].metric("High", severity.get("high", 0))
-    f_cols[1].metric("Medium", severity.get("medium", 0))
-    f_cols[2].metric("Low", severity.get("low", 0))
+    f_cols[0].metric("High", f"{severity.get('high', 0):,}")
+    f_cols[1].metric("Medium", f"{severity.get('medium', 0):,}")
+    f_cols[2].metric("Low", f"{severity.get('low', 0):,}")
     by_rule = Counter((f.severity.value, f.rule) for f in findings)
     if by_rule:
         rank = {"high": 0, "medium": 1, "low": 2}
         c.table([{"severity": c.SEVERITY_WORDS[s], "check": c.rule_word(r, reg), "count": n}
                  for (s, r), n in sorted(by_rule.items(), key=lambda x: (rank[x[0][0]], -x[1]))],
-                severity=["severity"])
+                severity=["severity"], row_height=c.FINDING_ROW_HEIGHT, height=min(len(by_rule), 8) * 66 + 40,
+                column_config={"severity": st.column_config.TextColumn(width=72),
+                               "check": st.column_config.TextColumn(width=210),
+                               "count": st.column_config.NumberColumn(width=60)})
     st.page_link("app_pages/findings.py", label="Open findings", icon=":material/arrow_forward:")
 
 if problems:
