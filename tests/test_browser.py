@@ -231,6 +231,8 @@ def test_walk_register_approve_offline(app_url: str) -> None:
             b.fill("Why (the proposal's message)", "second transcription vendor")
             b.click("Submit for approval")
             b.settle("Proposal #1 saved")
+            for field in ("Id", "Name", "Purpose"):  # an empty form: a second click cannot file it again
+                assert page.get_by_role("textbox", name=field).input_value() == "", field
             b.shot("10-register-proposed")
             b.go("Review proposals")
             assert page.get_by_role("button", name="Approve").is_disabled()  # engineers cannot approve
