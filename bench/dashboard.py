@@ -237,10 +237,11 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines += ["", f"## Real browser ({browser['size']}, Chromium via Playwright, 1440 px)", "",
                   "From the click (or Enter) to the end of the script run and the page settled "
                   "(no stale element): server, network and rendering.", "",
-                  "| | first | p50 | **p95** | n |", "|---|---:|---:|---:|---:|"]
+                  "| | first | p50 (of which server) | **p95** | n, load |", "|---|---:|---:|---:|---:|"]
         for name, e in browser["results"].items():
-            lines.append(f"| {name.replace('_', ' ')} | {e.get('first_ms', '—')} | {e.get('p50_ms', '—')} | "
-                         f"**{verdict(e.get('p95_ms'), TARGET_MS[browser['size']])}** | {e.get('n', 0)} |")
+            lines.append(f"| {name.replace('_', ' ')} | {e.get('first_ms', '—')} | {e.get('p50_ms', '—')} "
+                         f"({e.get('server_p50_ms', '—')}) | **{verdict(e.get('p95_ms'), TARGET_MS[browser['size']])}** | "
+                         f"{e.get('n', 0)}, {e.get('load_avg', '—')} |")
     return "\n".join(lines) + "\n"
 
 

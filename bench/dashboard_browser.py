@@ -44,6 +44,7 @@ class Runs:
 
         self.message = ForwardMsg
         self.finished = 0
+        self.last = 0.0  # perf_counter() when the last run finished
 
     def frame(self, payload: Any) -> None:
         if isinstance(payload, bytes | bytearray):
@@ -53,6 +54,7 @@ class Runs:
                 return
             if msg.WhichOneof("type") == "script_finished" and msg.script_finished != 2:  # 2: early, for a rerun
                 self.finished += 1
+                self.last = time.perf_counter()
 
 
 def browser_child(db: str, probes: dict[str, Any], reps: int) -> dict[str, Any]:
@@ -94,12 +96,18 @@ def _walk(page: Any, url: str, runs: Runs, probes: dict[str, Any], reps: int) ->
             page.wait_for_timeout(10)
         page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')", timeout=timeout * 1000)
 
-    def timed(action: Callable[[], None], expected_runs: int = 1) -> float:
+    server: dict[str, list[float]] = {}
+
+    def timed(action: Callable[[], None], expected_runs: int = 1, name: str = "") -> float:
+        """ms from the action to a settled page; the part until the server's last run finished
+        (script, transfer of its messages) is kept per `name` for the report."""
         runs.finished = 0
         started = time.perf_counter()
         action()
         settled(expected_runs)
-        return (time.perf_counter() - started) * 1000
+        took = (time.perf_counter() - started) * 1000
+        server.setdefault(name, []).append((runs.last - started) * 1000)
+        return took
 
     def nav(title: str) -> None:
         page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
@@ -116,14 +124,14 @@ def _walk(page: Any, url: str, runs: Runs, probes: dict[str, Any], reps: int) ->
         box.press("Enter")
 
     out: dict[str, Any] = {}
-    out["sign_in_and_overview"] = _summary([timed(lambda: page.get_by_role("button", name="Sign in").click())])
-    out["set_as_of_first"] = _summary([timed(lambda: set_day(day))])
+    out["sign_in_and_overview"] = _summary([timed(lambda: page.get_by_role("button", name="Sign in").click(), name="sign_in_and_overview")])
+    out["set_as_of_first"] = _summary([timed(lambda: set_day(day), name="set_as_of_first")])
     for name, title in TITLES.items():
         samples = []
         for _ in range(reps + 1):
             nav("Overview" if name != "overview" else "History")
             settled()
-            samples.append(timed(lambda t=title: nav(t)))
+            samples.append(timed(lambda t=title: nav(t), name=f"page_{name}"))
         out[f"page_{name}"] = _summary(samples[1:], samples[0])
 
     nav("Flow explorer")
@@ -137,15 +145,16 @@ def _walk(page: Any, url: str, runs: Runs, probes: dict[str, Any], reps: int) ->
         page.get_by_role("option").filter(has_text=re.compile(rf"·\s+{re.escape(cid)}$")).first.click()
 
     picks = [roots[i % len(roots)] for i in range(1, reps + 1)]
-    out["pick_category"] = _summary([timed(lambda r=r: category(r)) for r in picks])
+    out["pick_category"] = _summary([timed(lambda r=r: category(r), name="pick_category") for r in picks])
     new_days = [day - timedelta(days=53 * k) for k in range(1, reps + 1)]
-    out["change_date_new"] = _summary([timed(lambda d=d: set_day(d)) for d in new_days])
-    out["change_date_seen"] = _summary([timed(lambda d=(day, new_days[0])[i % 2]: set_day(d)) for i in range(reps)])
+    out["change_date_new"] = _summary([timed(lambda d=d: set_day(d), name="change_date_new") for d in new_days])
+    out["change_date_seen"] = _summary([timed(lambda d=(day, new_days[0])[i % 2]: set_day(d), name="change_date_seen")
+                                        for i in range(reps)])
     set_day(day)
     settled()
     graph = []
     for _ in range(reps):
-        graph.append(timed(lambda: page.get_by_text("Graph", exact=True).first.click()))
+        graph.append(timed(lambda: page.get_by_text("Graph", exact=True).first.click(), name="open_graph"))
         page.frame_locator("iframe").first.locator("canvas").first.wait_for(timeout=60_000)
         runs.finished = 0
         page.get_by_text("Sankey", exact=True).first.click()
@@ -164,6 +173,7 @@ def _walk(page: Any, url: str, runs: Runs, probes: dict[str, Any], reps: int) ->
         page.mouse.click(x, y)
         settled()
         clicks.append((time.perf_counter() - started) * 1000)
+        server.setdefault("drill_group" if table == 0 else "drill_hop", []).append((runs.last - started) * 1000)
 
     groups: list[float] = []
     hops: list[float] = []
@@ -180,7 +190,7 @@ def _walk(page: Any, url: str, runs: Runs, probes: dict[str, Any], reps: int) ->
     nav("Transfers")
     settled()
     page.get_by_role("tab", name="What if a tool falls?").click()
-    out["what_if"] = _summary([timed(lambda: page.get_by_role("button", name="Run what-if").click())
+    out["what_if"] = _summary([timed(lambda: page.get_by_role("button", name="Run what-if").click(), name="what_if")
                                for _ in range(reps)])
 
     nav("Compare dates")
@@ -192,8 +202,11 @@ def _walk(page: Any, url: str, runs: Runs, probes: dict[str, Any], reps: int) ->
         page.get_by_role("button", name="Compare").click()
 
     fresh = [day - timedelta(days=31 * k + 5) for k in range(1, reps + 1)]
-    out["compare_new"] = _summary([timed(lambda d=d: compare(d)) for d in fresh])
-    out["compare_seen"] = _summary([timed(lambda d=fresh[i % 2]: compare(d)) for i in range(reps)])
+    out["compare_new"] = _summary([timed(lambda d=d: compare(d), name="compare_new") for d in fresh])
+    out["compare_seen"] = _summary([timed(lambda d=fresh[i % 2]: compare(d), name="compare_seen") for i in range(reps)])
+    for name, samples in server.items():  # the server's share: script runs and their messages
+        if name in out and samples:
+            out[name]["server_p50_ms"] = round(sorted(samples)[len(samples) // 2], 1)
     return out
 
 
