@@ -203,10 +203,9 @@ def legend(statuses: Iterable[str], nodes: Sequence[tuple[str, str]] = ()) -> st
     return "".join(parts)
 
 
-def crossing_matrix(pairs: Iterable[tuple[str, str]]) -> go.Figure:
+def crossing_matrix(counts: Counter[tuple[str, str]]) -> go.Figure:
     """Origin country x destination country, the number of border-crossing hops in each cell;
     one row per origin tall enough for its label and count, and a colour scale."""
-    counts = Counter(pairs)
     origins = sorted({o for o, _ in counts})
     destinations = sorted({d for _, d in counts})
     z = [[counts.get((o, d), 0) for d in destinations] for o in origins]

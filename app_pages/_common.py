@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from app_pages import _heap
 from app_pages._words import (  # noqa: F401  (re-exported)
     KIND_SINGULAR,
     KIND_TITLES,
@@ -98,18 +99,24 @@ def store_key() -> str:
 # few dates per revision (shared by every session), category answers a few dozen.
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _hops(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[HopStatus]:
-    return _fr.hops(day, rev=rev)
+    out = _fr.hops(day, rev=rev)
+    _heap.freeze()
+    return out
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _findings(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[Finding]:
-    return _fr.findings(day, rev=rev)
+    out = _fr.findings(day, rev=rev)
+    _heap.freeze()
+    return out
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
 def _flows(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date, category: str,
            start: str | None) -> list[HopStatus]:
-    return _fr.flows(category, day, from_node=start, rev=rev)
+    out = _fr.flows(category, day, from_node=start, rev=rev)
+    _heap.freeze()
+    return out
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -134,6 +141,7 @@ def _findings_by_flow(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date
     for f in _findings:
         if f.flow:
             out.setdefault(f.flow, []).append(f)
+    _heap.freeze()
     return out
 
 
@@ -227,6 +235,7 @@ def snapshot() -> Snapshot:
             "with `flowreg apply FILE`), then reload this page."
         )
         st.stop()
+    _heap.seen_revision(head.hash)
     return Snapshot(fr, store_key(), head, as_of())
 
 

@@ -18,7 +18,7 @@ import streamlit as st
 from st_link_analysis import st_link_analysis
 from st_link_analysis.component.events import Event
 
-from app_pages import _charts
+from app_pages import _charts, _heap
 from app_pages import _common as c
 from app_pages._hops import clear_selection, selected_row
 from lineage.aggregate import (
@@ -71,7 +71,9 @@ class View:
 def _aggregate(_snap: c.Snapshot, key: str, rev_hash: str, day: date, category: str, start: str | None,
                collection: bool, by: GroupBy, top: int, depth: int) -> tuple[list[HopStatus], Aggregate]:
     hops = [h for h in _snap.flows(category, start) if collection or not h.collection]
-    return hops, aggregate_by(_snap.graph(), hops, by, top=top, depth=depth)
+    out = hops, aggregate_by(_snap.graph(), hops, by, top=top, depth=depth)
+    _heap.freeze()
+    return out
 
 
 def view_hops(snap: c.Snapshot, view: View) -> tuple[list[HopStatus], Aggregate]:

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _heap
 from lineage.aggregate import PROBLEM_ORDER, filter_hops, problems_first
 from lineage.findings import Finding
 from lineage.status import HopStatus
@@ -50,17 +52,49 @@ def clear_selection(key: str) -> None:
     st.session_state[key] = {"selection": {"rows": [], "columns": [], "cells": []}}
 
 
-def hops_section(snap: c.Snapshot, hops: Sequence[HopStatus], key: str, *, noun: str = "hops") -> HopStatus | None:
+@dataclass(frozen=True)
+class Choices:
+    """What the filters offer for a list of hops, and the list problems first."""
+
+    ordered: list[HopStatus]
+    statuses: list[str]
+    regimes: list[str]
+    kinds: list[str]
+    tools: Counter[str]
+
+
+def choices(hops: Sequence[HopStatus]) -> Choices:
+    return Choices(
+        problems_first(hops),
+        [s.value for s in PROBLEM_ORDER if any(h.status is s for h in hops)],
+        sorted({r for h in hops for r in h.regimes}),
+        sorted({h.recipient_kind for h in hops if h.recipient_kind}, key=c.kind_word),
+        Counter(b for h in hops for b in h.basis),
+    )
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _choices(scope: str, _hops: Sequence[HopStatus]) -> Choices:
+    out = choices(_hops)
+    _heap.freeze()
+    return out
+
+
+def hops_section(snap: c.Snapshot, hops: Sequence[HopStatus], key: str, *, noun: str = "hops",
+                 scope: str | None = None) -> HopStatus | None:
     """Filters, the problems-first table of `hops` (a page at a time) and, for the row clicked,
-    the hop's details. Returns the hop shown in detail, if any."""
+    the hop's details. Returns the hop shown in detail, if any.
+
+    `scope` names the list (store, revision, date and what it is of) so that its order and
+    filter options are computed once for every session; without it they are computed each run."""
     table_key, shown_key, hop_key = f"{key}_table", f"{key}_shown", f"{key}_hop"
     row = selected_row(table_key)
     shown_before: list[str] = st.session_state.get(shown_key, [])
     if row is not None and row < len(shown_before):
         st.session_state[hop_key] = shown_before[row]
 
-    chosen = filters(snap, hops, key)
-    ordered = problems_first(chosen)
+    offered = _choices(scope, hops) if scope is not None else choices(hops)
+    ordered = filters(snap, offered, key)
     counts = Counter(h.status.value for h in ordered)
     summary = " · ".join(f"{counts[s.value]:,} {c.status_word(s)}" for s in PROBLEM_ORDER if counts.get(s.value))
     st.caption(f"{len(ordered):,} {noun}" + (f" of {len(hops):,}" if len(ordered) != len(hops) else "")
@@ -81,12 +115,10 @@ def hops_section(snap: c.Snapshot, hops: Sequence[HopStatus], key: str, *, noun:
     return hop
 
 
-def filters(snap: c.Snapshot, hops: Sequence[HopStatus], key: str) -> list[HopStatus]:
-    """Status, regime, party kind and tool pickers over the values `hops` have."""
-    statuses = [s.value for s in PROBLEM_ORDER if any(h.status is s for h in hops)]
-    regimes = sorted({r for h in hops for r in h.regimes})
-    kinds = sorted({h.recipient_kind for h in hops if h.recipient_kind}, key=c.kind_word)
-    tools = Counter(b for h in hops for b in h.basis)
+def filters(snap: c.Snapshot, offered: Choices, key: str) -> list[HopStatus]:
+    """Status, regime, party kind and tool pickers over the values the hops have; the hops that
+    pass, problems first."""
+    statuses, regimes, kinds, tools = offered.statuses, offered.regimes, offered.kinds, offered.tools
     cols = st.columns(4)
     chosen_status = cols[0].multiselect("Status", statuses, key=f"{key}_status", format_func=c.status_word,
                                         placeholder="every status")
@@ -99,7 +131,10 @@ def filters(snap: c.Snapshot, hops: Sequence[HopStatus], key: str) -> list[HopSt
     chosen_tools = cols[3].multiselect("Relies on", [t for t, _ in tools.most_common()], key=f"{key}_tool",
                                        format_func=lambda t: f"{snap.tool(t)} ({tools[t]:,})",
                                        placeholder="any tool or none")
-    return filter_hops(hops, statuses=chosen_status, regimes=chosen_regimes, kinds=chosen_kinds, tools=chosen_tools)
+    if not (chosen_status or chosen_regimes or chosen_kinds or chosen_tools):
+        return offered.ordered
+    return filter_hops(offered.ordered, statuses=chosen_status, regimes=chosen_regimes, kinds=chosen_kinds,
+                       tools=chosen_tools)
 
 
 def _close(hop_key: str) -> None:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from app_pages import _charts, _dates
+from app_pages import _charts, _dates, _heap
 from app_pages import _common as c
 from app_pages._hops import ROW_HEIGHT, clear_selection, hop_detail, selected_row
 from lineage.between import DateComparison, compare_dates
@@ -22,10 +22,13 @@ def _compare(_snap: c.Snapshot, key: str, rev_hash: str, before: date, after: da
              category: str | None) -> DateComparison:
     early, late = _snap.at(before), _snap.at(after)
     if category is None:
-        return compare_dates(before, after, early.hops(), late.hops(), early.findings(), late.findings())
-    a, b = early.flows(category), late.flows(category)
-    return compare_dates(before, after, a, b, early.findings(), late.findings(),
-                         flows={h.flow for h in a} | {h.flow for h in b})
+        out = compare_dates(before, after, early.hops(), late.hops(), early.findings(), late.findings())
+    else:
+        a, b = early.flows(category), late.flows(category)
+        out = compare_dates(before, after, a, b, early.findings(), late.findings(),
+                            flows={h.flow for h in a} | {h.flow for h in b})
+    _heap.freeze()
+    return out
 
 
 def _use_key_date() -> None:

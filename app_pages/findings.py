@@ -8,6 +8,7 @@ from datetime import date
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _heap
 from app_pages._dates import compare_link
 from app_pages._hops import evidence_text
 from lineage.findings import Finding
@@ -27,6 +28,7 @@ def _involved(_snap: c.Snapshot, key: str, rev_hash: str, day: date) -> dict[str
         nodes += [e for e in f.evidence if e in rg.graph]
         parties = {p.id for p in (rg.organisation(n) for n in nodes if n in rg.graph) if p is not None}
         out[f.id] = frozenset(parties)
+    _heap.freeze()
     return out
 
 

@@ -81,7 +81,7 @@ def main() -> None:
 
     texts = [ex.node_text(snap, by, node, depth) for node in agg.nodes]
     picked = ex.drill(snap, view, agg, GRAPH_KEY)
-    ex.chart(snap, view, agg, texts, chart_kind, picked, f"{GRAPH_KEY}")
+    ex.chart(snap, view, agg, texts, chart_kind, picked, GRAPH_KEY)
     st.subheader("Groups")
     st.caption("Click a group to list its hops below.")
     ex.groups_table(agg, texts)
@@ -97,7 +97,7 @@ def main() -> None:
         st.text(names)
         wanted = set(drilled)
         shown = [h for h in hops if h.flow in wanted]
-    hops_section(snap, shown, "fx_hops")
+    hops_section(snap, shown, "fx_hops", scope=f"{snap.key}|{view.signature(snap)}|{sorted(picked)}")
 
 
 main()

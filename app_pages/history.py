@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _heap
 from lineage.api import Flowreg
 from registry.errors import FlowregError
 from registry.revisions import Change, diff_contents
@@ -20,7 +21,9 @@ def _diff(_fr: Flowreg, key: str, older: int, newer: int, older_hash: str, newer
     names = {(section, str(e.get("id"))): str(e.get("name") or "") for content in (a or {}, b)
              for section in ("categories", "subjects", "parties", "systems", "mechanisms")
              for e in content.get(section) or [] if isinstance(e, dict)}
-    return diff_contents(a, b), names
+    out = diff_contents(a, b), names
+    _heap.freeze()
+    return out
 
 
 snap = c.snapshot()

@@ -14,6 +14,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _heap
 from app_pages._hops import hops_section
 from lineage.aggregate import severity_rank
 from lineage.status import HopStatus
@@ -42,6 +43,7 @@ def _parties(_snap: c.Snapshot, key: str, rev_hash: str, day: date) -> Parties:
     for m in _snap.registry().mechanisms:
         for member in m.members:
             out.members[member].append(m.id)
+    _heap.freeze()
     return out
 
 
@@ -134,10 +136,10 @@ def main() -> None:
     party = by_id[pid]
     party_detail(snap, party, data)
     st.subheader("Hops into this party")
-    hops_section(snap, data.inbound.get(pid, []), "tp_in")
+    hops_section(snap, data.inbound.get(pid, []), "tp_in", scope=f"{snap.key}|{snap.head.hash}|{snap.day}|in|{pid}")
     if data.outbound.get(pid):
         st.subheader("Hops onward from this party")
-        hops_section(snap, data.outbound[pid], "tp_out")
+        hops_section(snap, data.outbound[pid], "tp_out", scope=f"{snap.key}|{snap.head.hash}|{snap.day}|out|{pid}")
 
 
 main()

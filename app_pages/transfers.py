@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter, defaultdict
+from datetime import date
 
 import streamlit as st
 
-from app_pages import _charts
+from app_pages import _charts, _heap
 from app_pages import _common as c
 from app_pages._dates import compare_link
 from app_pages._hops import hops_section
 from lineage.aggregate import severity_rank
-from lineage.status import HopStatus, Status
+from lineage.status import HopStatus
 from registry.errors import FlowregError
 from registry.ids import FRAMEWORK_IDS, MechanismKind
 from registry.model import Mechanism
@@ -26,25 +27,39 @@ reg = snap.registry()
 law = snap.fr.law
 c.page_header("Transfers", "Border crossings, the tools they rely on, and what-if scenarios", snap)
 
-crossings = [h for h in snap.hops() if h.crosses_border and not h.collection]
-regimes = sorted({r for h in crossings for r in h.regimes})
-regime = st.selectbox("Regime", [None, *regimes], key="tr_regime",
-                      format_func=lambda r: "all regimes" if r is None else law.regime_name(r))
-compare_link("tr")
-
-
-def status_of(h: HopStatus) -> Status:
-    return h.regimes[regime].status if regime else h.status
-
-
 def regime_view(h: HopStatus, regime: str) -> HopStatus:
     """The hop as one regime judges it: that regime's status, reason and basis."""
     verdict = h.regimes[regime]
     return dataclasses.replace(h, status=verdict.status, reason=verdict.reason, regimes={regime: verdict})
 
 
-shown = [h for h in crossings if regime is None or regime in h.regimes]
-statuses = Counter(status_of(h).value for h in shown)
+@dataclasses.dataclass(frozen=True)
+class Crossings:
+    """The border crossings of one date (as one regime judges them, or overall)."""
+
+    hops: list[HopStatus]
+    statuses: Counter[str]
+    pairs: Counter[tuple[str, str]]
+    regimes: list[str]
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _crossings(_snap: c.Snapshot, key: str, rev_hash: str, day: date, regime: str | None) -> Crossings:
+    every = [h for h in _snap.hops() if h.crosses_border and not h.collection]
+    hops = every if regime is None else [regime_view(h, regime) for h in every if regime in h.regimes]
+    pairs = Counter((o, d) for h in hops for o in (h.source_countries or ("?",)) for d in (h.target_countries or ("?",)))
+    out = Crossings(hops, Counter(h.status.value for h in hops), pairs, sorted({r for h in every for r in h.regimes}))
+    _heap.freeze()
+    return out
+
+
+overall = _crossings(snap, snap.key, snap.head.hash, snap.day, None)
+regimes = overall.regimes
+regime = st.selectbox("Regime", [None, *regimes], key="tr_regime",
+                      format_func=lambda r: "all regimes" if r is None else law.regime_name(r))
+compare_link("tr")
+view = _crossings(snap, snap.key, snap.head.hash, snap.day, regime)
+crossings, shown, statuses = overall.hops, view.hops, view.statuses
 row = st.columns(4)
 row[0].metric("Border crossings", f"{len(shown):,}")
 row[1].metric("Adequate or no tool needed", f"{statuses.get('adequate', 0) + statuses.get('not_required', 0):,}")
@@ -55,13 +70,17 @@ row[3].metric("Invalid, uncovered or unknown",
 tab_map, tab_time, tab_whatif = st.tabs(["Origin × destination", "Tools over time", "What if a tool falls?"])
 
 with tab_map:
-    pairs = [(o, d) for h in shown for o in (h.source_countries or ("?",)) for d in (h.target_countries or ("?",))]
-    if pairs:
-        st.plotly_chart(_charts.crossing_matrix(pairs), width="stretch", config={"displaylogo": False})
+    if view.pairs:
+        st.plotly_chart(_charts.crossing_matrix(view.pairs), width="stretch", config={"displaylogo": False})
     st.caption("Every border crossing on the as-of date" + (f", judged for {law.regime_name(regime)}" if regime else "")
                + ". Filter by status, regime, recipient kind or tool; click a hop for its details.")
-    hops_section(snap, shown if regime is None else [regime_view(h, regime) for h in shown], "tr_hops",
-                 noun="border crossings")
+    hops_section(snap, shown, "tr_hops",
+                 noun="border crossings", scope=f"{snap.key}|{snap.head.hash}|{snap.day}|crossings|{regime}")
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _tool_spans(_snap: c.Snapshot, key: str, rev_hash: str, day: date) -> list[_charts.Span]:
+    return tool_spans()
+
 
 def tool_spans() -> list[_charts.Span]:
     """The bars of the timeline: each of the organisation's own mechanisms (contracts grouped
@@ -104,7 +123,7 @@ def tool_spans() -> list[_charts.Span]:
 with tab_time:
     st.caption("The organisation's own mechanisms, the frameworks and SCC versions its flows rely on. "
                "The dotted line is the as-of date.")
-    spans = tool_spans()
+    spans = _tool_spans(snap, snap.key, snap.head.hash, snap.day)
     if spans:
         st.plotly_chart(_charts.timeline(spans, snap.day), width="stretch", config={"displaylogo": False})
     else:
