@@ -15,6 +15,7 @@ from app_pages._dates import compare_link
 from app_pages._hops import hops_section
 from lineage.aggregate import severity_rank
 from lineage.status import HopStatus
+from lineage.whatif import WhatIf
 from registry.errors import FlowregError
 from registry.ids import FRAMEWORK_IDS, MechanismKind
 from registry.model import Mechanism
@@ -76,6 +77,14 @@ with tab_map:
                + ". Filter by status, regime, recipient kind or tool; click a hop for its details.")
     hops_section(snap, shown, "tr_hops",
                  noun="border crossings", scope=f"{snap.key}|{snap.head.hash}|{snap.day}|crossings|{regime}")
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _what_if(_snap: c.Snapshot, key: str, rev_hash: str, tool: str, from_day: date, day: date) -> WhatIf:
+    """A scenario's answer, computed once per revision for every session that asks it."""
+    out = _snap.fr.what_if_invalidate(tool, from_day, day, rev=_snap.rev)
+    _heap.freeze()
+    return out
+
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _tool_spans(_snap: c.Snapshot, key: str, rev_hash: str, day: date) -> list[_charts.Span]:
@@ -144,7 +153,7 @@ with tab_whatif:
     if run:
         try:
             st.session_state["wi_result"] = (snap.head.hash, tool, from_day,
-                                             snap.fr.what_if_invalidate(tool, from_day, day, rev=snap.rev))
+                                             _what_if(snap, snap.key, snap.head.hash, tool, from_day, day))
         except FlowregError as exc:
             c.show_error(exc)
     stored = st.session_state.get("wi_result")
