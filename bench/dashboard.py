@@ -211,7 +211,7 @@ def to_markdown(report: dict[str, Any]) -> str:
              "Command: `" + report["command"] + "`", "",
              f"Machine: {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB; {m['os']}; Python {m['python']}; "
              f"code {m['git']}. **The machine was shared** with other engineers' work (load average per row); "
-             "rows that looked noisy were run again (see NOTES).", "",
+             "see dashboard-NOTES.md for what was optimised, what misses and why, and re-runs.", "",
              "Server side: Streamlit AppTest in a fresh process per size (wall-clock ms of one session's run; "
              "`first` = the first session to open the page, which fills the caches shared per revision and "
              "date; p50 / p95 over the new sessions after it). ✔ under the target (p95 < 1 s at 10k, < 3 s at "
@@ -236,9 +236,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     browser = report.get("browser")
     if browser:
         lines += ["", f"## Real browser ({browser['size']}, Chromium via Playwright, 1440 px)", "",
-                  "From the click (or Enter) to the end of the script run and the page settled "
-                  "(no stale element): server, network and rendering.", "",
-                  "| | first | p50 (of which server) | **p95** | n, load |", "|---|---:|---:|---:|---:|"]
+                  "From the click (or Enter) to the page settled (no stale element): server, network and "
+                  "rendering. In brackets, p50 until the run's last message reached the page's renderer "
+                  "(Chromium reports websocket frames from its main thread, so this includes the time "
+                  "the page spent rendering the messages before it).", "",
+                  "| | first | p50 (last message in) | **p95** | n, load |", "|---|---:|---:|---:|---:|"]
         for name, e in browser["results"].items():
             lines.append(f"| {name.replace('_', ' ')} | {e.get('first_ms', '—')} | {e.get('p50_ms', '—')} "
                          f"({e.get('server_p50_ms', '—')}) | **{verdict(e.get('p95_ms'), TARGET_MS[browser['size']])}** | "
