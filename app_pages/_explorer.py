@@ -193,7 +193,7 @@ def chart(snap: c.Snapshot, view: View, agg: Aggregate, texts: list[_charts.Node
     if any(n.bucket != "group" for n in agg.nodes):
         node_keys.append((_charts.BUCKET_COLOUR, "other groups / further on"))
     if picked:
-        node_keys.append((_charts.FOCUS_COLOUR, "picked for drill-down (outlined)"))
+        node_keys.append((_charts.FOCUS_COLOUR, "picked for drill-down (its hops are listed below)"))
     st.html(_charts.legend(statuses, node_keys))
     if kind == "Sankey":
         st.plotly_chart(_charts.sankey(agg, texts, picked, headers(agg, view)), width="stretch",
