@@ -43,6 +43,8 @@ if done is not None:
     st.session_state.update(EMPTY_FORM)  # an empty form for the next one
     st.success(f"Proposal #{done} saved for review. A privacy officer approves or rejects it "
                "on **Review proposals**; nothing changes in the registry until then.")
+for form_key, empty in EMPTY_FORM.items():  # the defaults live here, not in the widgets (one source)
+    st.session_state.setdefault(form_key, empty)
 
 countries = sorted((country.alpha_2 for country in pycountry.countries),
                    key=lambda code: pycountry.countries.get(alpha_2=code).name)
@@ -97,14 +99,14 @@ with st.form("register", border=True):
         st.text_input("Name", key="reg_name", placeholder="e.g. SpeechCo Oy")
         field_errors("name")
         kinds = [k.value for k in PartyKind]
-        st.selectbox("Kind", kinds, index=kinds.index("subprocessor"), key="reg_kind",
+        st.selectbox("Kind", kinds, key="reg_kind",
                      format_func=lambda k: c.KIND_SINGULAR.get(k, k))
         field_errors("kind")
         st.selectbox("From system", senders, index=None, key="reg_from", placeholder="The system that sends the data",
                      format_func=snap.node_label)
         field_errors("from_system")
         roles = [r.value for r in Role]
-        st.selectbox("Its role", roles, index=roles.index("subprocessor"), key="reg_role", format_func=c.role_word)
+        st.selectbox("Its role", roles, key="reg_role", format_func=c.role_word)
         field_errors("role")
         st.selectbox("On the public sub-processor list", ["not stated", "yes", "no"], key="reg_public")
         st.text_input("Source", key="reg_source", placeholder="e.g. DPA signed 2024-03-01")

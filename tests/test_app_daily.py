@@ -158,9 +158,11 @@ def test_the_date_applies_from_the_form_and_a_bad_one_is_refused(db: Path) -> No
 # --- register and review ---------------------------------------------------------------------------------
 def test_the_register_form_resets_after_a_proposal_and_warns_about_a_duplicate(db: Path) -> None:
     at = open_app("engineer", "register")
+    assert not at.success  # nothing was saved yet
     fill_register(at)
     submit_proposal(at)
-    assert any("Proposal #1 saved" in s.value for s in at.success)
+    saved = [s.value for s in at.success if "saved for review" in s.value]
+    assert len(saved) == 1 and "Proposal #1 saved" in saved[0]
     # values set back (not deleted: a deleted key leaves the browser showing the old values)
     for key, empty in (("reg_id", ""), ("reg_name", ""), ("reg_purpose", ""), ("reg_categories", [])):
         assert key in at.session_state and at.session_state[key] == empty, key
