@@ -334,6 +334,7 @@ def test_date_on_enter_drill_down_and_two_dates(app_url: str) -> None:
             b.click_row(1, 0, 76)  # click 2: its first hop
             b.settle("Hop details")
             page.get_by_text("EU GDPR", exact=True).first.wait_for(state="attached")  # a grid cell
+            page.get_by_role("heading", name="Hop details").first.scroll_into_view_if_needed()
             b.shot("21-explorer-drill-down-hop")
 
             b.click("Compare with another date")
@@ -344,6 +345,7 @@ def test_date_on_enter_drill_down_and_two_dates(app_url: str) -> None:
             b.click_row(0, 0, 76)
             b.settle("On 15 Jul 2020")
             page.get_by_text("On 16 Jul 2020").first.wait_for()
+            page.get_by_role("heading", name="On 15 Jul 2020").first.scroll_into_view_if_needed()
             b.shot("22-compare-dates")
         except Exception:
             b.shot("failure-2")
