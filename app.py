@@ -26,6 +26,7 @@ PAGES = {
         st.Page("app_pages/third_parties.py", title="Third parties", icon=":material/handshake:"),
         st.Page("app_pages/transfers.py", title="Transfers", icon=":material/public:"),
         st.Page("app_pages/findings.py", title="Findings", icon=":material/report:"),
+        st.Page("app_pages/compare.py", title="Compare dates", icon=":material/compare_arrows:"),
     ],
     "Changes": [
         st.Page("app_pages/register.py", title="Register a sub-processor", icon=":material/add_business:"),

@@ -166,6 +166,36 @@ def propose_subprocessor(fr: Flowreg, user: User | None, draft: SubprocessorDraf
     return fr.store.propose(updated.content(), author=author.username, message=text, base_revision=head.number)
 
 
+@dataclass(frozen=True)
+class OpenOverlap:
+    """A pending proposal that adds the same party as a draft: `identical` when it adds exactly
+    the draft's party and flows (filing the draft again would be a duplicate)."""
+
+    proposal: Proposal
+    identical: bool
+
+
+def open_overlaps(fr: Flowreg, added: dict[str, list[dict[str, Any]]]) -> list[OpenOverlap]:
+    """Pending proposals that add the party of `added` (a preview's `added`), oldest first."""
+    party = added["parties"][0]
+    out = []
+    for proposal in fr.store.proposals("pending"):
+        theirs = {(section, str(e.get("id"))): e for section in ("parties", "flows")
+                  for e in proposal.content.get(section) or [] if isinstance(e, dict)}
+        mine = theirs.get(("parties", str(party["id"])))
+        if mine is None:
+            continue
+        same = all(_same(theirs.get((section, str(e["id"]))), e) for section, items in added.items() for e in items)
+        out.append(OpenOverlap(proposal, same))
+    return out
+
+
+def _same(stored: dict[str, Any] | None, added: dict[str, Any]) -> bool:
+    """Whether a stored element says what an added one says (defaults left out of both)."""
+    return stored is not None and {k: v for k, v in stored.items() if v not in (None, [], "")} == {
+        k: v for k, v in added.items() if v not in (None, [], "")}
+
+
 def decide_proposal(fr: Flowreg, user: User | None, proposal_id: int, *, approve: bool, note: str = "") -> Proposal:
     """Approve (a new revision) or reject a pending proposal. Privacy officers only, and never
     their own proposal (four eyes)."""

@@ -1,5 +1,5 @@
-"""Figures: the Sankey of a category's hops, the interactive graph's elements, the border-crossing
-matrix and the transfer-tool timeline.
+"""Figures: the aggregated Sankey of a category's hops, the interactive graph's elements, colour
+legends, the border-crossing matrix and the transfer-tool timeline.
 
 Plotly renders a subset of HTML in its text (links, bold, spans); every registry value given to
 a figure goes through `esc` (html.escape), which Plotly shows as the literal characters. The graph
@@ -10,7 +10,8 @@ component shows node and edge properties as HTML, so `graph_elements` escapes ev
 from __future__ import annotations
 
 import html
-from collections import Counter, defaultdict, deque
+import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -18,28 +19,23 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from app_pages._common import STATUS_COLOURS, Snapshot, joined, status_word
-from lineage.status import HopStatus
-from registry.model import Party
+from app_pages._words import STATUS_COLOURS, STATUS_MEANINGS, status_word
+from lineage.aggregate import Aggregate, Link, severity_rank
 
-KIND_COLOURS = {
-    "subject": "#5B7DB1",
-    "system": "#3E4C59",
-    "affiliate": "#486581",
-    "subprocessor": "#0B7285",
-    "service_provider": "#5F3DC4",
-    "carrier": "#C2255C",
-    "ott_provider": "#E8590C",
-    "addon_partner": "#2B8A3E",
-    "authority": "#862E9C",
-    "data_source": "#845EF7",
-    "other": "#868E96",
-}
+NODE_COLOUR = "#7B8794"  # a group of organisations: neutral, so that colour always means status
+BUCKET_COLOUR = "#B8C2CC"  # "other" and "further on" buckets
+FOCUS_COLOUR = "#0B1F33"  # the picked group: drawn dark, outlined
 FONT = dict(family="Source Sans Pro, sans-serif", size=13, color="#1F2933")
+LABEL_CHARS = 30
 
 
 def esc(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def short(text: str, limit: int = LABEL_CHARS) -> str:
+    """`text` cut to `limit` characters with an ellipsis (the full text is in the hover)."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _rgba(hex_colour: str, alpha: float) -> str:
@@ -48,68 +44,65 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     return f"rgba({r},{g},{b},{alpha})"
 
 
-def node_kind(snap: Snapshot, node: str) -> str:
-    """subject, system, or the party's kind."""
-    rg = snap.graph()
-    kind = rg.node_kind(node) or "other"
-    element = rg.element(node) if kind == "party" else None
-    return element.kind.value if isinstance(element, Party) else kind
+@dataclass(frozen=True)
+class NodeText:
+    """What a chart shows for one aggregated node: its label, its hover text, its colour."""
+
+    label: str
+    hover: str
+    colour: str = NODE_COLOUR
+    full: str = ""  # the label uncut, for tables
 
 
-def _unrolled(hops: Sequence[HopStatus]) -> list[tuple[str, tuple[str, bool], HopStatus]]:
-    """(source, (target, is_return), hop) per hop, acyclic: nodes get a depth by breadth-first
-    search from where the data enters; a hop back to a node no deeper than its source (data
-    returning, e.g. a carrier's inbound leg) ends at a separate "returns to" copy of that node,
-    so the Sankey has no loops."""
-    targets = {h.target for h in hops}
-    roots = [n for n in dict.fromkeys(h.source for h in hops) if n not in targets] or [hops[0].source]
-    out: dict[str, list[HopStatus]] = defaultdict(list)
-    for h in hops:
-        out[h.source].append(h)
-    depth = dict.fromkeys(roots, 0)
-    queue = deque(roots)
-    while queue:
-        node = queue.popleft()
-        for h in out[node]:
-            if h.target not in depth:
-                depth[h.target] = depth[node] + 1
-                queue.append(h.target)
-    links = []
-    for h in hops:
-        d_source = depth.setdefault(h.source, 0)
-        d_target = depth.setdefault(h.target, d_source + 1)
-        links.append((h.source, (h.target, d_target <= d_source), h))
-    return links
+def sankey(agg: Aggregate, texts: Sequence[NodeText], focus: frozenset[int] = frozenset(),
+           headers: Sequence[str] = (), width: int = 1000) -> go.Figure:
+    """The aggregated view as a Sankey: one node per group and step (in the aggregate's order,
+    most problems on top), one band per status between two nodes, its width the number of hops.
+    Nodes in `focus` are outlined and their bands drawn strong, the others faint.
 
+    Labels cannot collide: a column's labels are cut to the room before the next column
+    (`width` is the chart's width in pixels), nodes are at least `pad` apart, and the rightmost
+    column ("further on", which plotly would label leftwards into the column before) is named
+    by its header instead. `headers` name the columns from the left."""
+    per_column = Counter(n.column for n in agg.nodes)
+    columns = max(per_column, default=0) + 1
+    height = max(460, 58 * max(per_column.values(), default=1) + 90)
+    room = int((width - 40) / max(columns - 1, 1) / 7.2)  # characters that fit between columns
+    limit = max(12, min(LABEL_CHARS + 6, room))
+    labels = ["" if node.bucket == "further" else short(text.label, limit)
+              for node, text in zip(agg.nodes, texts, strict=True)]
 
-def sankey(snap: Snapshot, hops: Sequence[HopStatus]) -> go.Figure:
-    """Where the data goes: one band per hop, coloured by its status."""
-    links = _unrolled(hops)
-    nodes = list(dict.fromkeys(n for s, t, _ in links for n in ((s, False), t)))
-    index = {n: i for i, n in enumerate(nodes)}
-    height = min(max(420, 32 * len(nodes)), 1600)
+    def strong(link: Link) -> bool:
+        return not focus or link.source in focus or link.target in focus
+
     fig = go.Figure(go.Sankey(
         arrangement="snap",
         node=dict(
-            label=[esc(("↩ returns to " if back else "") + snap.node_label(n)) for n, back in nodes],
-            color=[KIND_COLOURS.get(node_kind(snap, n), "#868E96") for n, _ in nodes],
-            customdata=[esc(f"{n} · {node_kind(snap, n).replace('_', ' ')}") for n, _ in nodes],
-            hovertemplate="%{label}<br>%{customdata}<extra></extra>",
-            pad=18, thickness=14, line=dict(width=0),
+            label=[esc(label) for label in labels],
+            color=[FOCUS_COLOUR if i in focus else t.colour for i, t in enumerate(texts)],
+            customdata=[esc(t.hover) for t in texts],
+            hovertemplate="%{customdata}<extra></extra>",
+            pad=22, thickness=16, align="left", sort="input",
+            line=dict(color=[FOCUS_COLOUR if i in focus else "rgba(0,0,0,0)" for i in range(len(texts))],
+                      width=[3 if i in focus else 0 for i in range(len(texts))]),
         ),
         link=dict(
-            source=[index[(s, False)] for s, _, _ in links],
-            target=[index[t] for _, t, _ in links],
-            value=[1] * len(links),
-            color=[_rgba(STATUS_COLOURS[h.status.value], 0.45) for _, _, h in links],
-            customdata=[
-                esc(f"{h.flow}: {status_word(h.status)}" + (f" · relies on {joined(h.basis)}" if h.basis else ""))
-                for _, _, h in links
-            ],
+            source=[link.source for link in agg.links],
+            target=[link.target for link in agg.links],
+            value=[link.value for link in agg.links],
+            color=[_rgba(STATUS_COLOURS[link.status.value], 0.55 if strong(link) else 0.12) for link in agg.links],
+            customdata=[esc(f"{texts[link.source].label} → {texts[link.target].label}: "
+                            f"{link.value:,} hop{'s' if link.value != 1 else ''} {status_word(link.status)}")
+                        for link in agg.links],
             hovertemplate="%{customdata}<extra></extra>",
         ),
     ))
-    fig.update_layout(height=height, margin=dict(l=8, r=8, t=8, b=8), font=FONT)
+    for column, header in enumerate(headers[:columns]):
+        x = column / max(columns - 1, 1)
+        anchor = "left" if column == 0 else "right" if column == columns - 1 else "center"
+        fig.add_annotation(x=x, y=1, xref="paper", yref="paper", yanchor="bottom", xanchor=anchor, yshift=14,
+                           text=f"<b>{esc(header)}</b>", showarrow=False, font=dict(size=12, color="#52606D"))
+    fig.update_layout(height=height, margin=dict(l=8, r=8, t=48, b=8), font=dict(FONT, size=12))
     return fig
 
 
@@ -124,61 +117,95 @@ class GraphStyle:
         return {"selector": self.selector, "style": self.style}
 
 
-GRAPH_LAYOUT = {
-    "name": "breadthfirst", "directed": True, "spacingFactor": 1.15, "padding": 24, "fit": True,
-    "animate": False, "nodeDimensionsIncludeLabels": True,
-}
+GRAPH_LAYOUT = {"name": "preset", "fit": True, "padding": 30, "animate": False}
+_COLUMN_GAP, _ROW_GAP = 280, 96
 
 
-def graph_elements(snap: Snapshot, hops: Sequence[HopStatus]) -> tuple[dict[str, Any], list[GraphStyle], list[GraphStyle]]:
-    """Nodes and edges for st_link_analysis, and their styles (colour by node kind and hop status)."""
-    nodes = list(dict.fromkeys(n for h in hops for n in (h.source, h.target)))
-    ids = {n: f"n{i}" for i, n in enumerate(nodes)}
-    rg = snap.graph()
+def graph_elements(
+    agg: Aggregate, texts: Sequence[NodeText], focus: frozenset[int] = frozenset()
+) -> tuple[dict[str, Any], list[GraphStyle], list[GraphStyle]]:
+    """Nodes and edges of the aggregated view for st_link_analysis, laid out in columns by step
+    (so labels never overlap), and their styles.
+
+    Element ids are `g<node>` and `l<source>-<target>`: the page maps a tap back to a group.
+    Elements are not selectable: the component's own selection would paint them red (its
+    highlight colour, which reads as INVALID) and show raw properties; the page shows the
+    details instead. Every property but `label` is escaped; `label` is drawn as plain text."""
+    rows: Counter[int] = Counter()
     node_data = []
-    for n in nodes:
-        kind = node_kind(snap, n)
-        node_data.append({"data": {
-            "id": ids[n],
-            "label": snap.name(n),  # shown as plain text (innerText, canvas)
-            "kind": kind,
-            "registry id": esc(n),
-            "type": esc(kind.replace("_", " ")),
-            "country": esc(joined(rg.countries(n)) or "unknown"),
-        }})
-    edge_data = []
-    for i, h in enumerate(hops):
-        edge_data.append({"data": {
-            "id": f"e{i}",
-            "source": ids[h.source],
-            "target": ids[h.target],
-            "label": status_word(h.status),
-            "status": h.status.value,
-            "flow": esc(h.flow),
-            "carries": esc(joined(h.carries)),
-            "relies on": esc(joined(h.basis) or "nothing"),
-            "reason": esc(h.reason),
-        }})
-    node_styles = [
-        GraphStyle(f'node[kind = "{kind}"]', {
-            "background-color": colour, "label": "data(label)", "font-size": 11, "min-zoomed-font-size": 0,
-            "text-wrap": "wrap", "text-max-width": "140px", "text-valign": "bottom", "text-margin-y": 4,
+    for i, (node, text) in enumerate(zip(agg.nodes, texts, strict=True)):
+        node_data.append({
+            "data": {"id": f"g{i}", "label": text.label, "tone": "focus" if i in focus else node.bucket,
+                     "colour": text.colour},
+            "position": {"x": node.column * _COLUMN_GAP, "y": rows[node.column] * _ROW_GAP},
+            "selectable": False,
         })
-        for kind, colour in KIND_COLOURS.items()
+        rows[node.column] += 1
+    pairs: dict[tuple[int, int], list[Link]] = {}
+    for link in agg.links:
+        pairs.setdefault((link.source, link.target), []).append(link)
+    edge_data = []
+    for (source, target), links in pairs.items():
+        worst = min((link.status for link in links), key=severity_rank)
+        count = sum(link.value for link in links)
+        edge_data.append({
+            "data": {"id": f"l{source}-{target}", "source": f"g{source}", "target": f"g{target}",
+                     "label": f"{count:,}", "status": worst.value,
+                     "weight": round(1.5 + min(6.0, math.log2(count + 1)), 1),
+                     "tone": "focus" if source in focus or target in focus or not focus else "faint"},
+            "selectable": False,
+        })
+    node_styles = [
+        GraphStyle("node", {
+            "background-color": "data(colour)", "label": "data(label)", "font-size": 15,
+            "min-zoomed-font-size": 0, "text-wrap": "wrap", "text-max-width": "220px",
+            "text-valign": "bottom", "text-margin-y": 5, "width": 30, "height": 30,
+            "border-width": 0, "color": "#1F2933", "text-background-color": "#FFFFFF",
+            "text-background-opacity": 0.9, "text-background-padding": 2,
+        }),
+        GraphStyle('node[tone = "focus"]', {"border-width": 4, "border-color": FOCUS_COLOUR, "font-weight": "bold",
+                                             "background-color": FOCUS_COLOUR}),
+        GraphStyle('node[tone = "other"], node[tone = "further"]', {"shape": "round-rectangle"}),
     ]
     edge_styles = [
-        GraphStyle(f'edge[status = "{status}"]', {
-            "line-color": colour, "target-arrow-color": colour, "target-arrow-shape": "triangle",
-            "curve-style": "bezier", "width": 3 if status in ("invalid", "uncovered", "unknown") else 2,
-        })
-        for status, colour in STATUS_COLOURS.items()
+        GraphStyle("edge", {"width": "data(weight)", "curve-style": "bezier", "target-arrow-shape": "triangle",
+                            "arrow-scale": 1.0, "label": "data(label)", "font-size": 12, "color": "#3E4C59",
+                            "text-background-color": "#FFFFFF", "text-background-opacity": 0.85,
+                            "text-background-padding": 2, "min-zoomed-font-size": 0}),
+        *(GraphStyle(f'edge[status = "{status}"]', {"line-color": colour, "target-arrow-color": colour})
+          for status, colour in STATUS_COLOURS.items()),
+        GraphStyle('edge[tone = "faint"]', {"opacity": 0.18}),
     ]
     return {"nodes": node_data, "edges": edge_data}, node_styles, edge_styles
 
 
-def crossing_matrix(pairs: Iterable[tuple[str, str]], height: int = 420) -> go.Figure:
-    """Origin country x destination country, the number of border-crossing hops in each cell."""
-    counts = Counter(pairs)
+def legend(statuses: Iterable[str], nodes: Sequence[tuple[str, str]] = ()) -> str:
+    """HTML of a colour legend: a swatch and the word for each status present (with what it
+    means on hover), then the node swatches given as (colour, words). Fixed words only."""
+    items = [
+        f'<span title="{esc(STATUS_MEANINGS[s])}" style="white-space:nowrap;margin-right:14px">'
+        f'<span style="display:inline-block;width:22px;height:10px;border-radius:2px;vertical-align:middle;'
+        f'margin-right:5px;background:{STATUS_COLOURS[s]}"></span>{esc(status_word(s))}</span>'
+        for s in STATUS_COLOURS if s in set(statuses)
+    ]
+    shapes = [
+        f'<span style="white-space:nowrap;margin-right:14px"><span style="display:inline-block;width:12px;'
+        f'height:12px;border-radius:3px;vertical-align:middle;margin-right:5px;background:{colour}"></span>'
+        f'{esc(words)}</span>'
+        for colour, words in nodes
+    ]
+    parts = ['<div style="font-size:0.9rem;line-height:1.9;color:#3E4C59">']
+    if items:
+        parts.append('<b style="margin-right:10px">Hops by status</b>' + "".join(items))
+    if shapes:
+        parts.append('<br><b style="margin-right:10px">Nodes</b>' + "".join(shapes))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def crossing_matrix(counts: Counter[tuple[str, str]]) -> go.Figure:
+    """Origin country x destination country, the number of border-crossing hops in each cell;
+    one row per origin tall enough for its label and count, and a colour scale."""
     origins = sorted({o for o, _ in counts})
     destinations = sorted({d for _, d in counts})
     z = [[counts.get((o, d), 0) for d in destinations] for o in origins]
@@ -186,10 +213,12 @@ def crossing_matrix(pairs: Iterable[tuple[str, str]], height: int = 420) -> go.F
         z=z, x=[esc(d) for d in destinations], y=[esc(o) for o in origins],
         colorscale=[[0, "#F5F7FA"], [0.001, "#DDE9FB"], [1, "#1C4E9E"]],
         text=[[str(v) if v else "" for v in row] for row in z], texttemplate="%{text}",
-        hovertemplate="%{y} → %{x}: %{z} hop(s)<extra></extra>", showscale=False, xgap=2, ygap=2,
+        textfont=dict(size=10 if len(destinations) > 25 else 12),
+        hovertemplate="%{y} → %{x}: %{z} hop(s)<extra></extra>", xgap=2, ygap=2,
+        showscale=True, colorbar=dict(title=dict(text="hops", side="top"), thickness=12, len=0.6),
     ))
     fig.update_layout(
-        height=height, margin=dict(l=8, r=8, t=30, b=8), font=FONT,
+        height=max(320, 24 * len(origins) + 90), margin=dict(l=8, r=8, t=30, b=8), font=FONT,
         xaxis=dict(title="destination", side="top", type="category"),
         yaxis=dict(title="origin", autorange="reversed", type="category"),
     )
@@ -207,6 +236,11 @@ class Span:
     detail: str
 
 
+TIMELINE_WORDS = {
+    "framework": "Framework", "bcr": "BCR", "scc": "SCC contracts", "scc version": "SCC version (law)",
+    "derogation": "Derogation", "idta": "IDTA", "uk-addendum": "UK Addendum", "ad-hoc": "Ad hoc clauses",
+    "code-of-conduct": "Code of conduct", "certification": "Certification",
+}
 TIMELINE_COLOURS = {
     "framework": "#2F6FD0", "bcr": "#2F9E62", "scc": "#0B7285", "scc version": "#63A4A8",
     "derogation": "#E8A317", "idta": "#5F3DC4", "uk-addendum": "#845EF7",
@@ -225,7 +259,7 @@ def timeline(spans: Sequence[Span], day: date, height: int | None = None) -> go.
         starts = [s.start or left for s in chosen]
         ends = [s.end or right for s in chosen]
         fig.add_trace(go.Bar(
-            name=esc(kind), orientation="h", y=[esc(s.label) for s in chosen],
+            name=esc(TIMELINE_WORDS.get(kind, kind)), orientation="h", y=[esc(s.label) for s in chosen],
             base=[d.isoformat() for d in starts],
             x=[(e - s).days * 86_400_000 for s, e in zip(starts, ends, strict=True)],
             marker_color=TIMELINE_COLOURS.get(kind, "#868E96"),
@@ -237,8 +271,10 @@ def timeline(spans: Sequence[Span], day: date, height: int | None = None) -> go.
     fig.add_annotation(x=day.isoformat(), y=1, yref="paper", text=f"as of {day.isoformat()}",
                        showarrow=False, yanchor="bottom", font=dict(color="#D64545"))
     fig.update_layout(
-        barmode="overlay", height=height or max(260, 34 * len(spans) + 90), font=FONT,
-        margin=dict(l=8, r=8, t=36, b=8), legend=dict(orientation="h", y=-0.08),
+        barmode="overlay", height=height or max(280, 34 * len(spans) + 130), font=FONT,
+        margin=dict(l=8, r=8, t=36, b=70),
+        # in the bottom margin, below the axis: never over the last bars
+        legend=dict(orientation="h", yanchor="bottom", y=0, x=0, yref="container"),
         xaxis=dict(type="date", range=[left.isoformat(), right.isoformat()]),
         yaxis=dict(autorange="reversed", type="category"),
     )

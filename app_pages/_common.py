@@ -15,15 +15,36 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from app_pages import _heap
+from app_pages._words import (  # noqa: F401  (re-exported)
+    KIND_SINGULAR,
+    KIND_TITLES,
+    MECHANISM_WORDS,
+    SECTION_WORDS,
+    SEVERITY_TINTS,
+    SEVERITY_WORDS,
+    STATUS_COLOURS,
+    STATUS_MEANINGS,
+    STATUS_TINTS,
+    STATUS_WORDS,
+    country_name,
+    kind_word,
+    regime_name,
+    role_word,
+    rule_word,
+    status_word,
+    tool_names,
+)
 from lineage.api import Flowreg
 from lineage.findings import Finding
 from lineage.graph import RegistryGraph
-from lineage.status import HopStatus, Status
+from lineage.status import HopStatus
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError, RegistryError
 from registry.model import Registry
@@ -31,58 +52,9 @@ from registry.revisions import RevisionInfo
 
 AS_OF_KEY = "as_of"
 
-# Solid colours for charts, light tints for table cells; best to worst.
-STATUS_COLOURS: dict[str, str] = {
-    "not_required": "#98A2B3",
-    "adequate": "#2F9E62",
-    "covered": "#2F6FD0",
-    "derogation": "#E8A317",
-    "invalid": "#D64545",
-    "uncovered": "#9C1C4A",
-    "unknown": "#7B5CD6",
-}
-STATUS_TINTS: dict[str, str] = {
-    "not_required": "#F2F4F7",
-    "adequate": "#DCF3E5",
-    "covered": "#DDE9FB",
-    "derogation": "#FDF0D2",
-    "invalid": "#FBDADA",
-    "uncovered": "#F6D3DF",
-    "unknown": "#E9E2FA",
-}
-STATUS_WORDS: dict[str, str] = {
-    "not_required": "no transfer",
-    "adequate": "adequate",
-    "covered": "covered",
-    "derogation": "derogation",
-    "invalid": "INVALID",
-    "uncovered": "UNCOVERED",
-    "unknown": "unknown",
-}
-SEVERITY_TINTS = {"high": "#FBDADA", "medium": "#FDF0D2", "low": "#F2F4F7"}
-KIND_TITLES = {
-    "affiliate": "Affiliates",
-    "subprocessor": "Sub-processors",
-    "service_provider": "Service providers",
-    "carrier": "Carriers",
-    "ott_provider": "OTT providers",
-    "addon_partner": "Add-on partners",
-    "authority": "Authorities",
-    "data_source": "Data sources",
-    "other": "Other recipients",
-}
-KIND_SINGULAR = {
-    "affiliate": "Affiliate",
-    "subprocessor": "Sub-processor",
-    "service_provider": "Service provider",
-    "carrier": "Carrier",
-    "ott_provider": "OTT provider",
-    "addon_partner": "Add-on partner",
-    "authority": "Authority",
-    "data_source": "Data source",
-    "other": "Other",
-}
+# The colour and word tables live in _words; re-exported because every page reads them here.
 STYLE_ROW_LIMIT = 3000  # colouring more cells than this costs more time than it is worth
+PAGE_ROWS = 50  # rows per page of a long table: every page is coloured, whatever the total
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~:$&=\"'/^%@;,?])")
 
@@ -123,20 +95,28 @@ def store_key() -> str:
     return _settings_key(settings_from_env())
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+# Sizes: a 100k-flow registry's hops or findings of one date take about 100 MB; these hold a
+# few dates per revision (shared by every session), category answers a few dozen.
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _hops(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[HopStatus]:
-    return _fr.hops(day, rev=rev)
+    out = _fr.hops(day, rev=rev)
+    _heap.freeze()
+    return out
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _findings(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[Finding]:
+    out = _fr.findings(day, rev=rev)
+    _heap.freeze()
+    return out
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def _findings(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date) -> list[Finding]:
-    return _fr.findings(day, rev=rev)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
 def _flows(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date, category: str,
            start: str | None) -> list[HopStatus]:
-    return _fr.flows(category, day, from_node=start, rev=rev)
+    out = _fr.flows(category, day, from_node=start, rev=rev)
+    _heap.freeze()
+    return out
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -149,9 +129,26 @@ def _names(_fr: Flowreg, key: str, rev_hash: str, rev: int) -> dict[str, str]:
     return out
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _tools(_fr: Flowreg, key: str, rev_hash: str, rev: int, _names: dict[str, str]) -> dict[str, str]:
+    return tool_names(_fr.registry(rev), _fr.law, _names)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _findings_by_flow(_fr: Flowreg, key: str, rev_hash: str, rev: int, day: date,
+                      _findings: list[Finding]) -> dict[str, list[Finding]]:
+    out: dict[str, list[Finding]] = {}
+    for f in _findings:
+        if f.flow:
+            out.setdefault(f.flow, []).append(f)
+    _heap.freeze()
+    return out
+
+
 @dataclass(frozen=True)
 class Snapshot:
-    """One page run's view: the head revision read once at the start, and the as-of date."""
+    """One page run's view: the head revision read once at the start, and the as-of date.
+    Every answer is cached per store, revision hash and date, shared by all sessions."""
 
     fr: Flowreg
     key: str
@@ -161,6 +158,10 @@ class Snapshot:
     @property
     def rev(self) -> int:
         return self.head.number
+
+    def at(self, day: date) -> Snapshot:
+        """The same revision on another date."""
+        return Snapshot(self.fr, self.key, self.head, day)
 
     def graph(self) -> RegistryGraph:
         return self.fr.graph(self.rev)
@@ -174,21 +175,49 @@ class Snapshot:
     def findings(self) -> list[Finding]:
         return _findings(self.fr, self.key, self.head.hash, self.rev, self.day)
 
+    def findings_of(self, flow: str) -> list[Finding]:
+        """The findings on this date whose subject is `flow`."""
+        found = self.findings()
+        return _findings_by_flow(self.fr, self.key, self.head.hash, self.rev, self.day, found).get(flow, [])
+
     def flows(self, category: str, start: str | None = None) -> list[HopStatus]:
         """The hops carrying `category` (from `start`), with that category's statuses."""
         return _flows(self.fr, self.key, self.head.hash, self.rev, self.day, category, start)
 
-    def names(self) -> dict[str, str]:
+    # Read once per run: a page names thousands of things, and every call of a cached function
+    # hashes its arguments again.
+    @cached_property
+    def _name_map(self) -> dict[str, str]:
         return _names(self.fr, self.key, self.head.hash, self.rev)
 
+    @cached_property
+    def _tool_map(self) -> dict[str, str]:
+        return _tools(self.fr, self.key, self.head.hash, self.rev, self._name_map)
+
+    def names(self) -> dict[str, str]:
+        return self._name_map
+
     def name(self, element_id: str | None) -> str:
-        return "" if element_id is None else self.names().get(element_id, element_id)
+        return "" if element_id is None else self._name_map.get(element_id, element_id)
+
+    def tool(self, basis: str) -> str:
+        """A transfer tool (mechanism, framework) by its readable name; adequacy decisions are
+        relied on by their title already."""
+        return self._tool_map.get(basis, basis)
+
+    def tools(self, bases: Iterable[str]) -> str:
+        return "; ".join(dict.fromkeys(self.tool(b) for b in bases))
+
+    def regime(self, regime: str) -> str:
+        return regime_name(self.fr.law, regime)
+
+    def countries(self, node: str) -> str:
+        rg = self.graph()
+        return ", ".join(rg.countries(node)) if node in rg.graph else ""
 
     def node_label(self, node: str) -> str:
         """'Name (US)': a node's name and where it is."""
-        rg = self.graph()
-        where = ",".join(rg.countries(node)) if node in rg.graph else ""
-        return f"{self.name(node)} ({where or '?'})"
+        return f"{self.name(node)} ({self.countries(node) or 'location unknown'})"
 
 
 def as_of() -> date:
@@ -206,6 +235,7 @@ def snapshot() -> Snapshot:
             "with `flowreg apply FILE`), then reload this page."
         )
         st.stop()
+    _heap.seen_revision(head.hash)
     return Snapshot(fr, store_key(), head, as_of())
 
 
@@ -237,9 +267,11 @@ def table(
     key: str | None = None,
     column_config: Mapping[str, Any] | None = None,
     on_select: Any = "ignore",
+    selection_mode: str = "single-row",
+    row_height: int | None = None,
 ) -> Any:
     """A plain-text table (user text is safe in st.dataframe); `status` / `severity` columns are
-    tinted by their value."""
+    tinted by their value (up to STYLE_ROW_LIMIT rows; page longer tables with `paged`)."""
     frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame([{k: joined(v) for k, v in r.items()} for r in rows])
     if frame.empty:
         st.caption("None.")
@@ -254,45 +286,86 @@ def table(
             styler = styler.map(_tint(SEVERITY_TINTS), subset=severity)
         data = styler
     kwargs: dict[str, Any] = {"hide_index": True, "width": "stretch", "key": key,
-                              "column_config": column_config}
+                              "column_config": column_config, "placeholder": ""}
     if height is not None:
         kwargs["height"] = height
+    if row_height is not None:
+        kwargs["row_height"] = row_height
     if on_select != "ignore":
-        kwargs.update(on_select=on_select, selection_mode="single-row")
+        kwargs.update(on_select=on_select, selection_mode=selection_mode)
     return st.dataframe(data, **kwargs)
 
 
-def status_word(status: Status | str) -> str:
-    return STATUS_WORDS.get(str(getattr(status, "value", status)), str(status))
+def paged(items: Sequence[Any], key: str, page_rows: int = PAGE_ROWS, noun: str = "rows") -> Sequence[Any]:
+    """One page of `items` and, when there is more than one, a page picker with the count, so a
+    long table is sent, coloured and read a page at a time."""
+    pages = max(1, -(-len(items) // page_rows))
+    if pages == 1:
+        return items
+    left, right = st.columns([1, 5], vertical_alignment="bottom")
+    page = left.number_input(f"Page (of {pages})", min_value=1, max_value=pages, value=1, step=1, key=key)
+    page = min(int(page), pages)
+    first = (page - 1) * page_rows
+    right.caption(f"{noun} {first + 1:,}–{min(first + page_rows, len(items)):,} of {len(items):,}")
+    return items[first : first + page_rows]
 
 
 def hop_rows(snap: Snapshot, hops: Iterable[HopStatus]) -> list[dict[str, Any]]:
-    """One row per hop: where it goes, its status, the reason and what it relies on."""
-    rows = []
-    for h in hops:
-        rows.append({
+    """One row per hop, the columns a privacy officer reads: its status, where the data comes
+    from and goes to (with countries), the tool it relies on by name, and why."""
+    return [
+        {
             "status": status_word(h.status),
-            "flow": h.flow,
-            "from": snap.name(h.source),
-            "from country": joined(h.source_countries),
-            "to": snap.name(h.target),
-            "to country": joined(h.target_countries),
-            "carries": joined(h.carries),
-            "relies on": joined(h.basis) or "",
+            "from": f"{snap.name(h.source)} ({', '.join(h.source_countries) or 'location unknown'})",
+            "to": f"{snap.name(h.target)} ({', '.join(h.target_countries) or 'location unknown'})",
+            "relies on": snap.tools(h.basis),
             "reason": h.reason,
-            "regimes": ", ".join(f"{r}: {status_word(v.status)}" for r, v in h.regimes.items()),
-            "purpose": h.purpose or "",
-            "recipient kind": h.recipient_kind or "",
+        }
+        for h in hops
+    ]
+
+
+# Widths that fit the main column at 1440 px (sidebar open) without scrolling sideways; the
+# reason takes what is left and wraps (tables of hops use a three-line row height).
+# (No labels: a config is reused for other columns, e.g. "before" and "after" are statuses.)
+HOP_COLUMNS = {
+    "status": st.column_config.TextColumn(width=92),
+    "from": st.column_config.TextColumn(width=170),
+    "to": st.column_config.TextColumn(width=170),
+    "relies on": st.column_config.TextColumn(width=170),
+    "reason": st.column_config.TextColumn(width=330),
+}
+FINDING_COLUMNS = {
+    "severity": st.column_config.TextColumn(width=76),
+    "check": st.column_config.TextColumn(width=170),
+    "where": st.column_config.TextColumn(width=220),
+    "regime": st.column_config.TextColumn(width=84),
+    "finding": st.column_config.TextColumn(width=300),
+    "fix": None,
+}
+FINDING_ROW_HEIGHT = 66  # titles wrap onto a second line
+
+
+def finding_rows(findings: Iterable[Finding], snap: Snapshot | None = None) -> list[dict[str, Any]]:
+    """One row per finding: severity, what (the rule in words), where, the finding itself."""
+    registry = snap.registry() if snap is not None else None
+    rows = []
+    for f in findings:
+        where = ""
+        if snap is not None and f.flow and f.flow in snap.graph().flows:
+            flow = snap.graph().flows[f.flow]
+            where = f"{snap.name(flow.from_)} → {snap.name(flow.to)}"
+        elif snap is not None and f.node:
+            where = snap.name(f.node)
+        rows.append({
+            "severity": SEVERITY_WORDS.get(f.severity.value, f.severity.value),
+            "check": rule_word(f.rule, registry),
+            "where": where or (f.flow or f.node or ""),
+            "regime": regime_name(snap.fr.law, f.regime) if snap is not None and f.regime else (f.regime or ""),
+            "finding": f.title,
+            "fix": f.fix,
         })
     return rows
-
-
-def finding_rows(findings: Iterable[Finding]) -> list[dict[str, Any]]:
-    return [
-        {"severity": f.severity.value, "rule": f.rule, "title": f.title, "flow": f.flow or "",
-         "node": f.node or "", "regime": f.regime or "", "fix": f.fix}
-        for f in findings
-    ]
 
 
 def show_error(exc: FlowregError, heading: str | None = None) -> None:

@@ -1,5 +1,5 @@
 """The complete record on the dashboard: processor contracts (DPA) in the register form and on the
-third-party page, a transfer's assessment in the transfers page's detail, and the findings
+third-party page, a hop's assessment and DPA in the hop detail view, and the findings
 filter for the record's rules. Each page calls one function here; the rules stay in
 `lineage.contracts` and `lineage.record_findings`.
 """
@@ -111,34 +111,27 @@ def party_contracts(snap: c.Snapshot, user: User | None, party: Party) -> None:
                            "**Review proposals**; nothing changes in the registry until then.")
 
 
-# --- the transfers page ---------------------------------------------------------------------------
-def transfer_detail(snap: c.Snapshot, hops: list[HopStatus], key: str) -> None:
-    """One crossing in detail: per regime, its status, the assessment in force (or what is
-    missing), and its processor contract."""
-    if not hops:
-        return
-    st.subheader("One transfer in detail")
-    flow_id = st.selectbox("Flow", [h.flow for h in hops], key=key,
-                           format_func=lambda f: f"{f} · {snap.name(snap.graph().flows[f].from_)} → "
-                                                 f"{snap.name(snap.graph().flows[f].to)}")
-    hop = next(h for h in hops if h.flow == flow_id)
+# --- a hop's detail (every page's hops table) ------------------------------------------------------
+def assessments(snap: c.Snapshot, hop: HopStatus) -> dict[str, str]:
+    """Regime -> the transfer impact assessment of `hop` in one line: the one in force, or what
+    is missing, or why none is needed (as the transfer register words it)."""
     rg, law = snap.graph(), snap.fr.law
     index = RecordIndex.of(snap.registry())
-    rows = []
-    for regime, verdict in hop.regimes.items():
-        check = tia_check(rg, law, index, hop, regime, snap.day)
-        rows.append({"regime": law.regime_name(regime), "status": c.status_word(verdict.status),
-                     "relies on": ", ".join(verdict.basis),
-                     "transfer impact assessment": tia_text(law, check, snap.day)})
-    c.table(rows, status=["status"], key=f"{key}_tia")
-    dpa = dpa_check(rg, index, rg.flows[flow_id], snap.day)
+    return {regime: tia_text(law, tia_check(rg, law, index, hop, regime, snap.day), snap.day)
+            for regime in hop.regimes}
+
+
+def contract_text(snap: c.Snapshot, hop: HopStatus) -> str:
+    """The processor contract (Art. 28 DPA) a hop relies on, in words, or why it needs none."""
+    rg = snap.graph()
+    flow = rg.flows.get(hop.flow)
+    dpa = dpa_check(rg, RecordIndex.of(snap.registry()), flow, snap.day) if flow is not None else None
     if dpa is None:
-        st.caption("No processor contract needed: the recipient is not a processor of the sender.")
-    elif dpa.agreement is not None:
-        st.text(f"Processor contract: {dpa.agreement.id}, signed {dpa.agreement.signed} with {dpa.counterpart_text()}"
-                f" ({dpa.agreement.document or 'document not recorded'})")
-    else:
-        st.text(f"Processor contract: MISSING (none in force between {dpa.processor} and {dpa.counterpart_text()})")
+        return "not needed: the recipient is not a processor of the sender"
+    if dpa.agreement is None:
+        return f"MISSING: none in force between {snap.name(dpa.processor)} and {dpa.counterpart_text()}"
+    return (f"{dpa.agreement.id}, signed {dpa.agreement.signed} with {dpa.counterpart_text()}"
+            f" ({dpa.agreement.document or 'document not recorded'})")
 
 
 # --- the findings page ----------------------------------------------------------------------------

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
-from app_pages import _auth
-from app_pages._common import AS_OF_KEY, flowreg, literal
+from app_pages import _auth, _dates
+from app_pages._common import flowreg, literal
 from registry.errors import FlowregError, PermissionDenied
 
 USER_KEY = "flowreg_user"
-KEY_DATE_KEY = "key_date"
 
 
 def current_user() -> _auth.User | None:
@@ -65,42 +62,10 @@ def sign_in_page() -> None:
                 )
 
 
-def _key_dates() -> list[tuple[date, str]]:
-    """Dates where the law changes for the frameworks it knows, plus today."""
-    law = flowreg().law
-    out = [(date.today(), "Today")]
-    for fw in law.frameworks.values():
-        if fw.valid_from:
-            out.append((fw.valid_from, f"{fw.name} in force"))
-        if fw.valid_until:
-            out.append((fw.valid_until, f"{fw.name} ends ({fw.ended_by or 'end of validity'})"))
-    for rule in law.data.scc:
-        if rule.regime == "eu" and rule.valid_until:
-            out.append((rule.valid_until, f"old EU SCC ({rule.version}) no longer valid"))
-    return sorted(set(out), key=lambda x: x[0])
-
-
-def _jump() -> None:
-    choice = st.session_state.get(KEY_DATE_KEY)
-    if choice is not None:
-        st.session_state[AS_OF_KEY] = choice[0]
-        st.session_state[KEY_DATE_KEY] = None
-
-
 def sidebar(user: _auth.User) -> None:
     """As-of date (shared by every page through st.session_state), head revision, user."""
-    if AS_OF_KEY not in st.session_state:
-        st.session_state[AS_OF_KEY] = date.today()
     with st.sidebar:
-        st.date_input(
-            "As of", key=AS_OF_KEY, min_value=date(1995, 1, 1), max_value=date(2100, 12, 31),
-            help="Every page answers for this date: flows active then, and the law then in force.",
-        )
-        st.selectbox(
-            "Jump to a key date", _key_dates(), index=None, key=KEY_DATE_KEY, on_change=_jump,
-            format_func=lambda d: f"{d[0].isoformat()} · {d[1]}", placeholder="Key dates of the law",
-            label_visibility="collapsed",
-        )
+        _dates.date_controls()
         head = flowreg().store.head()
         if head is not None:
             st.caption(f"Registry revision **{head.number}** · `{head.hash[:12]}`")

@@ -1,80 +1,103 @@
-"""Flow explorer: where one category of data goes, hop by hop, and what covers each hop."""
+"""Flow explorer: where one category of data goes, and whether every hop is covered.
+
+The chart aggregates (groups per step, an "other" node, a depth limit) so it stays legible at
+any size; the groups table and the graph drill down to a group's hops; the hops table, problems
+first, is the answer, and a click on a hop shows its details.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 
 import streamlit as st
-from st_link_analysis import st_link_analysis
 
-from app_pages import _charts
 from app_pages import _common as c
+from app_pages import _explorer as ex
+from app_pages._dates import compare_link
+from app_pages._hops import hops_section
+from lineage.status import HopStatus
+from registry.model import Registry
 
-snap = c.snapshot()
-reg = snap.registry()
-c.page_header("Flow explorer", "Where a category of personal data goes, and which safeguard covers each hop", snap)
+GRAPH_KEY = "fx_graph"
 
-categories = c.category_options(reg)
-if not categories:
-    st.info("The registry has no data categories yet.")
-    st.stop()
-roots = [cid for cid in categories if "." not in cid]
-starts = [None, *(s.id for s in reg.subjects), *(s.id for s in reg.systems), *(p.id for p in reg.parties)]
-kind_of = {**{s.id: "Subject group" for s in reg.subjects}, **{s.id: "System" for s in reg.systems},
-           **{p.id: "Party" for p in reg.parties}}
 
-left, right = st.columns([3, 2])
-category = left.selectbox(
-    "Data category", categories, index=categories.index(roots[0]) if roots else 0, key="fx_category",
-    format_func=lambda cid: c.tree_label(snap, cid),
-    help="A category carries its parts: picking a parent shows the flows of all its children too.",
-)
-start = right.selectbox(
-    "Start from", starts, key="fx_start",
-    format_func=lambda n: "every origin" if n is None else f"{kind_of[n]} · {snap.name(n)}",
-    help="Only the hops reachable from this subject group, system or party.",
-)
+def pick_view(snap: c.Snapshot, reg: Registry) -> tuple[str, str | None, bool]:
+    categories = c.category_options(reg)
+    if not categories:
+        st.info("The registry has no data categories yet.")
+        st.stop()
+    roots = [cid for cid in categories if "." not in cid]
+    left, right = st.columns([3, 2])
+    category = left.selectbox(
+        "Data category", categories, index=categories.index(roots[0]) if roots else 0, key="fx_category",
+        format_func=lambda cid: c.tree_label(snap, cid),
+        help="A category carries its parts: picking a parent shows the flows of all its children too.",
+    )
+    # Only where this category's data can start from: subject groups and the senders of its hops.
+    senders = dict.fromkeys(h.source for h in snap.flows(category))
+    starts = [None, *sorted(senders, key=lambda n: (_kind_rank(snap, n), snap.name(n).lower()))]
+    if st.session_state.get("fx_start") not in starts:
+        st.session_state["fx_start"] = None
+    start = right.selectbox(
+        "Start from", starts, key="fx_start",
+        format_func=lambda n: "every origin" if n is None else f"{_kind_word(snap, n)} · {snap.name(n)}",
+        help="Only the hops reachable from this subject group, system or party.",
+    )
+    collection = st.toggle("Include collection from data subjects", value=True, key="fx_collection")
+    return category, start, collection
 
-collection = st.toggle("Include collection from data subjects", value=True, key="fx_collection")
-hops = [h for h in snap.flows(category, start) if collection or not h.collection]
-if not hops:
-    st.info("No active flow carries this category on this date (from this start).")
-    st.stop()
 
-statuses = Counter(h.status.value for h in hops)
-tools = Counter(b for h in hops for b in h.basis)
-row = st.columns(4)
-row[0].metric("Hops", len(hops))
-row[1].metric("Recipients", len({snap.graph().organisation(h.target).id for h in hops
-                                if snap.graph().organisation(h.target) is not None}))
-row[2].metric("Border crossings", sum(1 for h in hops if h.crosses_border))
-row[3].metric("Need attention", sum(n for s, n in statuses.items() if s in ("invalid", "uncovered", "unknown")))
+def _kind_rank(snap: c.Snapshot, node: str) -> int:
+    return {"subject": 0, "party": 1, "system": 2}.get(snap.graph().node_kind(node) or "", 3)
 
-view = st.radio("View", ["Sankey", "Interactive graph"], horizontal=True, key="fx_view",
-                label_visibility="collapsed")
-if view == "Sankey":
-    st.plotly_chart(_charts.sankey(snap, hops), width="stretch", config={"displaylogo": False})
-    st.caption("Bands are hops, coloured by status: "
-               + " · ".join(f"{c.status_word(s)}" for s in c.STATUS_COLOURS if statuses.get(s)))
-else:
-    elements, node_styles, edge_styles = _charts.graph_elements(snap, hops)
-    st_link_analysis(elements, layout=_charts.GRAPH_LAYOUT, node_styles=node_styles, edge_styles=edge_styles,
-                     height=640, key=f"fx_graph_{snap.head.hash[:8]}_{category}_{start}")
-    st.caption("Click a node or a hop for its details; drag to rearrange, scroll to zoom.")
 
-st.subheader("Hops")
-relied = st.multiselect(
-    "Only hops relying on", sorted(tools), key="fx_relies",
-    format_func=lambda t: f"{t} ({tools[t]} hops)",
-    help="A mechanism, framework or adequacy decision, e.g. eu-us-privacy-shield.",
-)
-shown = [h for h in hops if not relied or set(relied) & set(h.basis)]
-c.table(c.hop_rows(snap, shown), status=["status"], key="fx_hops",
-        column_config={"reason": st.column_config.TextColumn(width="large")})
+def _kind_word(snap: c.Snapshot, node: str) -> str:
+    return {"subject": "Subject group", "party": "Party", "system": "System"}.get(snap.graph().node_kind(node) or "", "")
 
-with st.expander("Transfer tools these hops rely on", expanded=bool(tools)):
-    if tools:
-        c.table([{"relied on": t, "hops": n, "flows": ", ".join(h.flow for h in hops if t in h.basis)}
-                 for t, n in tools.most_common()])
+
+def metrics(snap: c.Snapshot, hops: list[HopStatus]) -> None:
+    statuses = Counter(h.status.value for h in hops)
+    recipients = {h.recipient for h in hops if h.recipient}
+    row = st.columns(4)
+    row[0].metric("Hops", f"{len(hops):,}")
+    row[1].metric("Recipient organisations", f"{len(recipients):,}")
+    row[2].metric("Border crossings", f"{sum(1 for h in hops if h.crosses_border):,}")
+    row[3].metric("Need attention", f"{sum(n for s, n in statuses.items() if s in ('invalid', 'uncovered', 'unknown')):,}",
+                  help="INVALID, UNCOVERED or unknown hops.")
+
+
+def main() -> None:
+    snap = c.snapshot()
+    reg = snap.registry()
+    c.page_header("Flow explorer", "Where a category of personal data goes, and which safeguard covers each hop", snap)
+    category, start, collection = pick_view(snap, reg)
+    chart_kind, by, top, depth = ex.grouping_controls()
+    view = ex.View(category, start, collection, by, top, depth)
+    hops, agg = ex.view_hops(snap, view)
+    if not hops:
+        st.info("No active flow carries this category on this date (from this start).")
+        st.stop()
+    metrics(snap, hops)
+
+    texts = [ex.node_text(snap, by, node, depth) for node in agg.nodes]
+    picked = ex.drill(snap, view, agg, GRAPH_KEY)
+    ex.chart(snap, view, agg, texts, chart_kind, picked, GRAPH_KEY)
+    st.subheader("Groups")
+    st.caption("Click a group to list its hops below.")
+    ex.groups_table(agg, texts)
+    compare_link("fx", category)
+
+    drilled = ex.drilled_flows(agg, picked)
+    if drilled is None:
+        st.subheader("Hops")
+        shown = hops
     else:
-        st.caption("None: no hop of this category needs or claims a transfer tool on this date.")
+        names = " → ".join(texts[i].label for i in sorted(picked))
+        st.subheader("Hops of the picked group")
+        st.text(names)
+        wanted = set(drilled)
+        shown = [h for h in hops if h.flow in wanted]
+    hops_section(snap, shown, "fx_hops", scope=f"{snap.key}|{view.signature(snap)}|{sorted(picked)}")
+
+
+main()

@@ -6,8 +6,25 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _common as c
+from app_pages import _heap
+from lineage.api import Flowreg
 from registry.errors import FlowregError
-from registry.revisions import diff_contents
+from registry.revisions import Change, diff_contents
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _diff(_fr: Flowreg, key: str, older: int, newer: int, older_hash: str, newer_hash: str
+          ) -> tuple[list[Change], dict[tuple[str, str], str]]:
+    """The changes between two revisions and the names of the elements they touch (once per pair)."""
+    a = _fr.revision(older).content if older else None
+    b = _fr.revision(newer).content
+    names = {(section, str(e.get("id"))): str(e.get("name") or "") for content in (a or {}, b)
+             for section in ("categories", "subjects", "parties", "systems", "mechanisms")
+             for e in content.get(section) or [] if isinstance(e, dict)}
+    out = diff_contents(a, b), names
+    _heap.freeze()
+    return out
+
 
 snap = c.snapshot()
 store = snap.fr.store
@@ -40,17 +57,18 @@ older = left.selectbox("From revision", [0, *numbers], index=max(len(numbers) - 
                        format_func=lambda n: "empty registry" if n == 0 else f"revision {n}")
 newer = right.selectbox("To revision", numbers, index=len(numbers) - 1, key="hi_to",
                         format_func=lambda n: f"revision {n}")
-a = snap.fr.revision(older).content if older else None
-b = snap.fr.revision(newer).content
-changes = diff_contents(a, b)
+changes, names = _diff(snap.fr, c.store_key(), older, newer,
+                       snap.fr.revision(older).hash if older else "", snap.fr.revision(newer).hash)
 counts = {kind: sum(1 for ch in changes if ch.kind == kind) for kind in ("added", "changed", "removed")}
 cols = st.columns(3)
-cols[0].metric("Added", counts["added"])
-cols[1].metric("Changed", counts["changed"])
-cols[2].metric("Removed", counts["removed"])
+cols[0].metric("Added", f"{counts['added']:,}")
+cols[1].metric("Changed", f"{counts['changed']:,}")
+cols[2].metric("Removed", f"{counts['removed']:,}")
 if changes:
-    c.table([{"change": ch.kind, "section": ch.section, "id": ch.id or "", "fields": ", ".join(ch.fields)}
-             for ch in changes], key="hi_diff", height=min(38 + 35 * len(changes), 420))
+    page = c.paged(changes, "hi_diff_page", page_rows=200, noun="changes")
+    c.table([{"change": ch.kind, "what": c.SECTION_WORDS.get(ch.section, ch.section),
+              "name": names.get((ch.section, ch.id or "")) or "", "registry id": ch.id or "",
+              "fields": ", ".join(ch.fields)} for ch in page], key="hi_diff", height=min(38 + 35 * len(page), 420))
 else:
     st.caption("No difference.")
 

@@ -29,12 +29,23 @@ if user is None or not user.may("propose"):
     st.info("You are signed in read-only: you can check a sub-processor and preview its impact, "
             "but only engineers and privacy officers can propose it.")
 
+# What an empty form holds. Resetting sets these values rather than deleting the keys: a deleted
+# key leaves the browser showing the old values, so a second click would file them again.
+EMPTY_FORM: dict[str, Any] = {
+    "reg_id": "", "reg_name": "", "reg_country": None, "reg_categories": [], "reg_purpose": "",
+    "reg_under": [], "reg_kind": "subprocessor", "reg_from": None, "reg_role": "subprocessor",
+    "reg_public": "not stated", "reg_source": "", "reg_message": "",
+}
+
 done = st.session_state.pop(DONE_KEY, None)
 if done is not None:
-    for key in [k for k in st.session_state if str(k).startswith("reg_")]:
-        del st.session_state[key]  # an empty form for the next one
+    for key in [k for k in st.session_state if str(k).startswith("reg_") and k not in EMPTY_FORM]:
+        del st.session_state[key]  # errors and previews of the values just filed
+    st.session_state.update(EMPTY_FORM)  # an empty form for the next one
     st.success(f"Proposal #{done} saved for review. A privacy officer approves or rejects it "
                "on **Review proposals**; nothing changes in the registry until then.")
+for form_key, empty in EMPTY_FORM.items():  # the defaults live here, not in the widgets (one source)
+    st.session_state.setdefault(form_key, empty)
 
 countries = sorted((country.alpha_2 for country in pycountry.countries),
                    key=lambda code: pycountry.countries.get(alpha_2=code).name)
@@ -82,21 +93,21 @@ with st.form("register", border=True):
         field_errors("categories")
         st.text_input("Purpose", key="reg_purpose", placeholder="e.g. transcription")
         field_errors("purpose")
-        st.multiselect("Transfer mechanism it relies on", tools, key="reg_under",
+        st.multiselect("Transfer mechanism it relies on", tools, key="reg_under", format_func=snap.tool,
                        help="Leave empty when no tool is needed (or to see the finding if one is).")
         field_errors("under")
     with right:
         st.text_input("Name", key="reg_name", placeholder="e.g. SpeechCo Oy")
         field_errors("name")
         kinds = [k.value for k in PartyKind]
-        st.selectbox("Kind", kinds, index=kinds.index("subprocessor"), key="reg_kind",
+        st.selectbox("Kind", kinds, key="reg_kind",
                      format_func=lambda k: c.KIND_SINGULAR.get(k, k))
         field_errors("kind")
         st.selectbox("From system", senders, index=None, key="reg_from", placeholder="The system that sends the data",
-                     format_func=lambda n: f"{snap.name(n)} · {n}")
+                     format_func=snap.node_label)
         field_errors("from_system")
         roles = [r.value for r in Role]
-        st.selectbox("Its role", roles, index=roles.index("subprocessor"), key="reg_role")
+        st.selectbox("Its role", roles, key="reg_role", format_func=c.role_word)
         field_errors("role")
         st.selectbox("On the public sub-processor list", ["not stated", "yes", "no"], key="reg_public")
         st.text_input("Source", key="reg_source", placeholder="e.g. DPA signed 2024-03-01")
@@ -140,25 +151,55 @@ cols[0].metric("New hops", len(new_hops))
 cols[1].metric("New findings", len(result.new_findings))
 cols[2].metric("Other hops that change", len(other))
 flows = {f["id"]: f for f in preview.added["flows"]}
-c.table([{"status": c.status_word(h.after or "-"), "flow": h.flow,
-          "from": snap.name(flows.get(h.flow, {}).get("from")), "to": preview.draft.name,
-          "reason": h.reason} for h in new_hops + other], status=["status"], key="reg_hops")
+c.table([{"status": c.status_word(h.after or "-"),
+          "from": snap.node_label(flows[h.flow]["from"]) if h.flow in flows else snap.name(h.flow),
+          "to": f"{preview.draft.name} ({preview.draft.country})" if h.flow in flows else "",
+          "reason": h.reason} for h in new_hops + other], status=["status"], key="reg_hops",
+        row_height=76, column_config={"status": c.HOP_COLUMNS["status"],
+                                      "from": st.column_config.TextColumn(width=240),
+                                      "to": st.column_config.TextColumn(width=200),
+                                      "reason": st.column_config.TextColumn(width=330)})
 if result.new_findings:
     st.caption("Findings this change would add")
-    c.table(c.finding_rows(result.new_findings), severity=["severity"], key="reg_findings")
+    c.table(c.finding_rows(result.new_findings, snap), severity=["severity"], key="reg_findings",
+            column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
 else:
     st.success("No new finding.")
 with st.expander("What would be added to the registry"):
     st.code(sections_yaml(preview.added), language="yaml")
 
+
+def overlap_warnings() -> bool:
+    """Warn about open proposals that add the same party; True when one is identical (then
+    submitting needs an explicit confirmation)."""
+    identical = False
+    for overlap in act.open_overlaps(snap.fr, preview.added):
+        p = overlap.proposal
+        when = f"{p.created_at:%Y-%m-%d %H:%M} UTC"
+        if overlap.identical:
+            identical = True
+            st.warning(f"An identical proposal is already open: #{p.id}, by {c.literal(p.author)} on {when} "
+                       f"({c.literal(p.message)}). Filing this again would make a duplicate for the reviewer.",
+                       icon=":material/content_copy:")
+        else:
+            st.warning(f"Open proposal #{p.id} (by {c.literal(p.author)} on {when}) also adds "
+                       f"'{c.literal(preview.draft.party_id)}', with other details: only one of them can be approved.",
+                       icon=":material/warning:")
+    return identical
+
+
+duplicate = overlap_warnings()
 with st.form("propose", border=True):
     message = st.text_input("Why (the proposal's message)", key="reg_message",
                             placeholder=f"add sub-processor {preview.draft.party_id}")
     allowed = user is not None and user.may("propose")
+    again = st.checkbox("File it again anyway", key="reg_again") if duplicate else True
     submit = st.form_submit_button("Submit for approval", type="primary", disabled=not allowed,
                                    icon=":material/send:",
                                    help=None if allowed else "Only engineers and privacy officers can propose.")
-if submit:
+if submit and not again:
+    st.error("Not filed: an identical proposal is already open. Tick 'File it again anyway' to file a second one.")
+elif submit:
     try:
         proposal = act.propose_subprocessor(snap.fr, user, preview.draft, message)
     except PermissionDenied as exc:

@@ -9,8 +9,10 @@ import streamlit as st
 
 from app_pages import _common as c
 from app_pages._downloads import GRAPH_FORMATS, cached_build, cached_graph, cached_report
+from app_pages._words import cell_words
 from lineage.publish.site import site_archive
 from lineage.reports import KINDS
+from lineage.reports.model import cell_text
 from lineage.reports.render import FORMATS, MEDIA_TYPES, SUFFIXES
 from registry.errors import FlowregError
 
@@ -93,7 +95,9 @@ try:
 except FlowregError as exc:
     c.show_error(exc, "This report cannot be built.")
     st.stop()
+st.caption("The preview shows values in words; the files keep the registry format's values "
+           "(the JSON contract), as scripts and auditors' tools expect.")
 for section in report.sections:
-    st.caption(c.literal(section.title) + f" · {len(section.rows)} row(s)")
-    c.table([{col.title: c.joined(v) for col, v in zip(section.columns, row, strict=True)} for row in section.rows[:200]],
-            key=f"rp_section_{section.name}")
+    st.caption(c.literal(section.title) + f" · {len(section.rows):,} row(s)" + (" · the first 200" if len(section.rows) > 200 else ""))
+    c.table([{col.title: cell_words(cell_text(v)) for col, v in zip(section.columns, row, strict=True)}
+             for row in section.rows[:200]], key=f"rp_section_{section.name}")

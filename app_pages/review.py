@@ -8,6 +8,7 @@ import streamlit as st
 from app_pages import _actions as act
 from app_pages import _common as c
 from app_pages._session import current_user
+from lineage.reports.model import cell_text
 from lineage.reports.render import MEDIA_TYPES, SUFFIXES, render
 from registry.errors import FlowregError
 from registry.revisions import diff_contents
@@ -31,7 +32,9 @@ def show_notice(from_rev: int, to_rev: int) -> None:
         cols[2].metric("New · changed · removed", f"{meta.get('new', 0)} · {meta.get('changed', 0)} · {meta.get('removed', 0)}")
         for section in notice.sections:
             st.text(section.note)
-            c.table([{col.title: c.joined(v) for col, v in zip(section.columns, row, strict=True)} for row in section.rows])
+            # cell_text: None is an empty cell (a flow with no start date starts with the registry)
+            c.table([{col.title: cell_text(v) for col, v in zip(section.columns, row, strict=True)}
+                     for row in section.rows])
         buttons = st.columns(3)
         for column, fmt in zip(buttons, ("pdf", "html", "md"), strict=True):
             column.download_button(
@@ -60,19 +63,26 @@ c.table([{"#": p.id, "author": p.author, "proposed": f"{p.created_at:%Y-%m-%d %H
           "based on revision": p.base_revision} for p in pending], key="rv_pending")
 
 ids = [p.id for p in pending]
-chosen = st.selectbox("Proposal", ids, key="rv_choice", format_func=lambda i: f"#{i}")
+if st.session_state.get("rv_choice") not in ids:
+    st.session_state["rv_choice"] = ids[0]  # the one shown was decided (or withdrawn): the next one
+chosen = st.selectbox("Proposal", ids, key="rv_choice",
+                      format_func=lambda i: next(f"#{p.id} · {p.message}" for p in pending if p.id == i))
 proposal = next(p for p in pending if p.id == chosen)
 
 with st.container(border=True):
     st.text(f"#{proposal.id} by {proposal.author}: {proposal.message}")
-    if proposal.base_revision != snap.rev:
+    stale = proposal.base_revision != snap.rev
+    if stale:
         st.warning(f"This proposal was made on revision {proposal.base_revision}; the registry is now at "
-                   f"revision {snap.rev}. Approving it fails; reject it and ask for a new proposal.")
+                   f"revision {snap.rev}. It cannot be approved; reject it and ask for a new proposal.")
     base = snap.fr.revision(proposal.base_revision).content if proposal.base_revision else {}
     changes = diff_contents(base, proposal.content)
     st.caption("What changes")
-    c.table([{"change": ch.kind, "section": ch.section, "id": ch.id or "", "fields": ", ".join(ch.fields)}
-             for ch in changes], key="rv_diff")
+    named = {(section, str(e.get("id"))): e.get("name") for section in ("categories", "subjects", "parties",
+             "systems", "mechanisms") for e in proposal.content.get(section) or [] if isinstance(e, dict)}
+    c.table([{"change": ch.kind, "what": c.SECTION_WORDS.get(ch.section, ch.section),
+              "name": named.get((ch.section, ch.id or "")) or snap.name(ch.id) or "",
+              "registry id": ch.id or "", "fields": ", ".join(ch.fields)} for ch in changes], key="rv_diff")
     try:
         impact = act.proposal_impact(snap.fr, proposal, snap.day)
     except FlowregError as exc:
@@ -83,11 +93,25 @@ with st.container(border=True):
         cols[1].metric("New findings", len(impact.new_findings))
         cols[2].metric("Resolved findings", len(impact.resolved_findings))
         if impact.changed_hops:
-            c.table([{"flow": h.flow, "before": c.status_word(h.before or "-") if h.before else "(new)",
-                      "after": c.status_word(h.after or "-"), "reason": h.reason} for h in impact.changed_hops],
-                    status=["after"], key="rv_hops")
+            flows = {str(f.get("id")): f for f in proposal.content.get("flows") or [] if isinstance(f, dict)}
+
+            def ends(flow_id: str) -> tuple[str, str]:
+                flow = flows.get(flow_id, {})
+                return (named.get(("systems", flow.get("from"))) or named.get(("parties", flow.get("from")))
+                        or snap.name(flow.get("from")) or "",
+                        named.get(("parties", flow.get("to"))) or named.get(("systems", flow.get("to")))
+                        or snap.name(flow.get("to")) or "")
+
+            c.table([{"before": c.status_word(h.before) if h.before else "new hop",
+                      "after": c.status_word(h.after) if h.after else "removed",
+                      "from": ends(h.flow)[0], "to": ends(h.flow)[1], "reason": h.reason}
+                     for h in impact.changed_hops], status=["before", "after"], key="rv_hops", row_height=76,
+                    column_config={"before": c.HOP_COLUMNS["status"], "after": c.HOP_COLUMNS["status"],
+                                   "from": c.HOP_COLUMNS["from"], "to": c.HOP_COLUMNS["to"],
+                                   "reason": c.HOP_COLUMNS["reason"]})
         if impact.new_findings:
-            c.table(c.finding_rows(impact.new_findings), severity=["severity"], key="rv_findings")
+            c.table(c.finding_rows(impact.new_findings, snap), severity=["severity"], key="rv_findings",
+                    column_config=c.FINDING_COLUMNS, row_height=c.FINDING_ROW_HEIGHT)
 
     may_decide = user is not None and user.may("decide")
     own = user is not None and user.username == proposal.author
@@ -95,11 +119,20 @@ with st.container(border=True):
         st.info("Only a privacy officer can approve or reject proposals.")
     elif own:
         st.info("You made this proposal: another privacy officer must decide on it.")
-    note = st.text_input("Note for the record", key="rv_note", disabled=not may_decide)
+    # Keyed by proposal: a note typed for one proposal never shows up under the next one, and
+    # comes back when that proposal is shown again.
+    notes: dict[int, str] = st.session_state.setdefault("rv_notes", {})
+    note_key = f"rv_note_{proposal.id}"
+    if note_key not in st.session_state and proposal.id in notes:
+        st.session_state[note_key] = notes[proposal.id]
+    note = st.text_input("Note for the record", key=note_key, disabled=not may_decide,
+                         on_change=lambda: notes.__setitem__(proposal.id, st.session_state[note_key]))
     approve_col, reject_col, _ = st.columns([1, 1, 4])
-    approve = approve_col.button("Approve", type="primary", icon=":material/check:", key="rv_approve",
-                                 disabled=not may_decide or own)
-    reject = reject_col.button("Reject", icon=":material/close:", key="rv_reject", disabled=not may_decide or own)
+    approve = approve_col.button("Approve", type="primary", icon=":material/check:", key=f"rv_approve_{proposal.id}",
+                                 disabled=not may_decide or own or stale,
+                                 help="It was made on an older revision: reject it and ask for a new one." if stale else None)
+    reject = reject_col.button("Reject", icon=":material/close:", key=f"rv_reject_{proposal.id}",
+                               disabled=not may_decide or own)
 
 if approve or reject:
     try:
@@ -109,4 +142,6 @@ if approve or reject:
     else:
         st.session_state[LAST_KEY] = (decided.id, decided.status == "approved", decided.base_revision,
                                       decided.applied_revision)
+        st.session_state.pop(f"rv_note_{decided.id}", None)
+        st.session_state.get("rv_notes", {}).pop(decided.id, None)
         st.rerun()

@@ -106,3 +106,15 @@ def submit_proposal(at: AppTest, message: str = "second transcription vendor") -
     at.text_input(key="reg_message").input(message)
     [b for b in at.button if b.label == "Submit for approval"][0].click().run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+def pick_row(at: AppTest, key: str, row: int) -> None:
+    """What a click on a row of a selectable table sends."""
+    at.session_state[key] = {"selection": {"rows": [row], "columns": [], "cells": []}}
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def table(at: AppTest, column: str, index: int = -1):  # noqa: ANN201 - a pandas DataFrame
+    """The `index`-th dataframe on the page that has `column`."""
+    return [df.value for df in at.dataframe if column in df.value.columns][index]

@@ -93,17 +93,30 @@ def test_sidebar_date_is_shared_and_sign_out(db: Path) -> None:
 def test_flow_explorer_shows_customer_content_and_privacy_shield(db: Path) -> None:
     at = open_app("viewer", "flow_explorer")
     at.selectbox(key="fx_category").select("content").run()
-    table = frames(at)
-    assert "eu-us-privacy-shield" in table and "viber-inbound" in table
+    hops = at.dataframe[-1].value
+    assert list(hops.columns) == ["status", "from", "to", "relies on", "reason"]
+    assert "EU-US Privacy Shield; Swiss-US Privacy Shield" in set(hops["relies on"])
+    assert "Viber Media S.à r.l. (LU)" in set(hops["to"])  # the recipient by name, with its country
     assert at.get("plotly_chart")
-    at.multiselect(key="fx_relies").select("eu-us-privacy-shield").run()
-    relied = at.dataframe[0].value
-    assert set(relied["flow"]) == {"carrier-eea-inbound", "carrier-row-inbound", "viber-inbound"}
-    assert set(relied["status"]) == {"adequate"}
-    at.radio(key="fx_view").set_value("Interactive graph").run()
+    at.multiselect(key="fx_hops_tool").select("eu-us-privacy-shield").run()
+    relied = at.dataframe[-1].value
+    assert len(relied) == 3 and set(relied["status"]) == {"adequate"}
+    assert {"Viber Media S.à r.l. (LU)", "EEA telephony operator (generic) (DE)",
+            "Telephony operator outside the EEA and US (generic) (BR)"} == set(relied["from"])
+    at.segmented_control(key="fx_view").set_value("Graph").run()
     assert not at.exception
     at.selectbox(key="fx_start").select("end-users-us").run()
-    assert "end-users-eea-platform" not in frames(at)
+    assert "End users in the EEA (EEA)" not in frames(at)
+
+
+def test_hops_table_puts_problems_first_in_words(db: Path) -> None:
+    at = open_app("viewer", "flow_explorer", day=date(2021, 1, 1))
+    at.selectbox(key="fx_category").select("account").run()
+    statuses = list(at.dataframe[-1].value["status"])
+    order = ["INVALID", "UNCOVERED", "unknown", "derogation", "covered", "adequate", "no transfer"]
+    assert statuses == sorted(statuses, key=order.index) and statuses[0] in ("INVALID", "UNCOVERED")
+    raw = {"not_required", "third_party", "service_provider", "eu-us-privacy-shield"}
+    assert not raw & set(frames(at).replace(",", "\n").split("\n"))  # no enum value or id as a cell
 
 
 def test_transfers_what_if_privacy_shield_falls(db: Path) -> None:
@@ -113,15 +126,15 @@ def test_transfers_what_if_privacy_shield_falls(db: Path) -> None:
     submit.click().run()
     assert not at.exception
     changed = [df.value for df in at.dataframe if "before" in df.value.columns][0]
-    assert "viber-inbound" in set(changed["flow"])
-    assert set(changed.loc[changed["flow"] == "viber-inbound", "after"]) == {"INVALID"}
+    viber = changed[changed["from"] == "Viber Media S.à r.l. (LU)"]
+    assert set(viber["before"]) == {"adequate"} and set(viber["after"]) == {"INVALID"}
 
 
 def test_findings_filters(db: Path) -> None:
     at = open_app("viewer", "findings", day=date(2021, 1, 1))
     at.multiselect(key="fd_severity").set_value(["high"]).run()
     severities = set(at.dataframe[0].value["severity"])
-    assert severities == {"high"}
+    assert severities == {"High"}
     at.selectbox(key="fd_party").select("viber").run()
     assert "viber" in frames(at)
 
@@ -181,8 +194,8 @@ def test_viewer_can_preview_but_cannot_propose(db: Path) -> None:
 def test_register_then_approve_shows_the_change_notice(db: Path) -> None:
     at = open_app("engineer", "register")
     fill_register(at)
-    hops = [df.value for df in at.dataframe if "flow" in df.value.columns][0]
-    assert list(hops["flow"]) == ["comms-records-to-speechco"]
+    hops = [df.value for df in at.dataframe if "reason" in df.value.columns][0]
+    assert list(hops["to"]) == ["SpeechCo Oy (FI)"] and list(hops["from"]) == ["Stored communication records (US)"]
     assert head_number(db) == 1 and proposals(db) == []  # the preview stored nothing
     submit_proposal(at)
     assert any("Proposal #1 saved" in s.value for s in at.success)
@@ -204,8 +217,8 @@ def test_register_then_approve_shows_the_change_notice(db: Path) -> None:
     assert head_number(db) == 1 and proposals(db)[0].status == "pending"
 
     as_user(at, "officer")
-    assert "comms-records-to-speechco" in frames(at)  # the officer sees the impact
-    at.text_input(key="rv_note").input("DPA signed")
+    assert "SpeechCo Oy" in frames(at)  # the officer sees the impact
+    at.text_input(key="rv_note_1").input("DPA signed")
     [b for b in at.button if b.label == "Approve"][0].click().run()
     assert not at.exception
     assert any("approved: revision 2 written" in s.value for s in at.success)

@@ -1,7 +1,7 @@
 """The complete record on the dashboard, under Streamlit's AppTest with the Twilio seed (nothing
 mocked): the register form records a DPA with the new sub-processor, the third-party page shows
 a party's DPAs and proposes a new or edited one for review (invalid input saves nothing; a viewer
-cannot propose), the transfers page shows a hop's assessment, and the findings page filters the
+cannot propose), a hop's detail on the transfers page shows its assessment and DPA, and the findings page filters the
 record's rules."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from app_support import USERS, frames, head_number, open_app, proposals, seeded_env
+from app_support import USERS, frames, head_number, open_app, pick_row, proposals, seeded_env, table
 
 from app_pages import _actions, _auth
+from app_pages._words import rule_word
 from lineage.api import Flowreg
 from registry.errors import PermissionDenied, RegistryError
 from registry.sqlite_store import SqliteStore
@@ -42,20 +43,21 @@ def fill(at, *, dpa_signed: date | None = None, authorisation: str | None = None
 
 
 def new_finding_rules(at) -> set[str]:
-    tables = [df.value for df in at.dataframe if "rule" in df.value.columns]
-    return set(tables[0]["rule"]) if tables else set()
+    """The checks of the preview's new findings, in the words the page shows them."""
+    tables = [df.value for df in at.dataframe if "check" in df.value.columns]
+    return set(tables[0]["check"]) if tables else set()
 
 
 def test_register_without_a_dpa_previews_the_missing_contract(db: Path) -> None:
     at = open_app("engineer", "register")
     fill(at)
-    assert "processor-without-dpa" in new_finding_rules(at)
+    assert rule_word("processor-without-dpa") in new_finding_rules(at)
 
 
 def test_register_with_a_dpa_records_it_in_the_proposal(db: Path) -> None:
     at = open_app("engineer", "register")
     fill(at, dpa_signed=date(2018, 6, 1), authorisation="general", document="contracts/dpa-speechco.pdf")
-    assert "processor-without-dpa" not in new_finding_rules(at)
+    assert rule_word("processor-without-dpa") not in new_finding_rules(at)
     assert any("dpa-speechco" in code.value for code in at.code)  # the preview of what is added
     at.text_input(key="reg_message").input("speechco with its DPA")
     [b for b in at.button if b.label == "Submit for approval"][0].click().run()
@@ -145,25 +147,29 @@ def test_dpa_change_names_the_field_at_fault(db: Path) -> None:
         fr.close()
 
 
-def test_transfers_detail_shows_the_assessment_and_the_dpa(db: Path) -> None:
-    at = open_app("viewer", "transfers", day=date(2021, 10, 1))
-    at.selectbox(key="tr_detail").select("platform-to-infra-edge").run()
-    assert not at.exception
-    detail = [df.value for df in at.dataframe if "transfer impact assessment" in df.value.columns][0]
+def open_hop(day: date, flow: str):  # noqa: ANN201 - an AppTest
+    """The transfers page on `day` with the hop of `flow` clicked in its table."""
+    at = open_app("viewer", "transfers", day=day)
+    pick_row(at, "tr_hops_table", at.session_state["tr_hops_shown"].index(flow))
+    return at
+
+
+def test_a_transfers_hop_detail_shows_the_assessment_and_the_dpa(db: Path) -> None:
+    at = open_hop(date(2021, 10, 1), "platform-to-infra-edge")
+    detail = table(at, "transfer impact assessment")
     eu = detail[detail["regime"] == "EU GDPR"].iloc[0]
     assert eu["status"] == "covered" and eu["transfer impact assessment"] == "missing: no assessment in force on 2021-10-01"
-    assert any("Processor contract: MISSING" in t.value for t in at.text)
-    at = open_app("viewer", "transfers", day=date(2018, 12, 27))
-    at.selectbox(key="tr_detail").select("platform-to-infra-edge").run()
-    detail = [df.value for df in at.dataframe if "transfer impact assessment" in df.value.columns][0]
+    assert any("**Processor contract**: MISSING" in m.value for m in at.markdown)
+    at = open_hop(date(2018, 12, 27), "platform-to-infra-edge")
+    detail = table(at, "transfer impact assessment")
     assert set(detail["transfer impact assessment"]) == {"not needed (before 2020-07-16)"}
 
 
 def test_findings_page_filters_the_record_rules(db: Path) -> None:
     at = open_app("viewer", "findings", day=date(2021, 10, 1))
-    assert "tia-suspend" in at.multiselect(key="fd_rules").options  # offered even when absent
+    assert rule_word("tia-suspend") in at.multiselect(key="fd_rules").options  # offered even when absent
     at.multiselect(key="fd_record").set_value(["Transfer impact assessments"]).run()
-    assert set(at.dataframe[0].value["rule"]) == {"tia-missing"}
+    assert set(table(at, "check", 0)["check"]) == {rule_word("tia-missing")}
     at.multiselect(key="fd_record").set_value(["Processor contracts (Art. 28)"]).run()
-    assert set(at.dataframe[0].value["rule"]) == {"processor-without-dpa"}
+    assert set(table(at, "check", 0)["check"]) == {rule_word("processor-without-dpa")}
     assert "fraud-to-sift" in frames(at)

@@ -164,7 +164,7 @@ def test_a_hostile_name_renders_as_text_everywhere(tmp_path: Path, monkeypatch: 
         assert XSS in frames(at)
         assert "&lt;img src=x onerror=alert(1)&gt;" in at.get("plotly_chart")[0].proto.spec  # Sankey labels
         assert_no_raw_payload(at, "flow_explorer")
-        at.radio(key="fx_view").set_value("Interactive graph").run()
+        at.segmented_control(key="fx_view").set_value("Graph").run()
         assert_no_raw_payload(at, "flow_explorer graph")
         # and typed into the form: the validation message escapes it
         at.switch_page("app_pages/register.py")
@@ -202,12 +202,15 @@ def test_literal_escapes_markdown_and_html() -> None:
 def test_graph_component_props_are_escaped(db: Path) -> None:
     from app_pages._charts import graph_elements
     from app_pages._common import Snapshot
+    from app_pages._explorer import node_text
+    from lineage.aggregate import aggregate_by
 
     fr = Flowreg(SqliteStore(db))
     try:
         fr.apply(load_registry_data(xss_registry()), author="t", message="xss")
         snap = Snapshot(fr, "k", fr.store.head(), DAY)
-        elements, _, _ = graph_elements(snap, fr.flows(f"content.{XSS}", DAY))
+        agg = aggregate_by(fr.graph(), fr.flows(f"content.{XSS}", DAY), "organisation")
+        elements, _, _ = graph_elements(agg, [node_text(snap, "organisation", n, 3) for n in agg.nodes])
         for item in elements["nodes"] + elements["edges"]:
             for key, value in item["data"].items():
                 if key != "label":  # label is shown with innerText and on the canvas

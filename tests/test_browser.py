@@ -138,14 +138,28 @@ class Browser:
         self.page.get_by_role("button", name=name).first.click()  # type: ignore[attr-defined]
         self.settle()
 
+    def type_as_of(self, iso: str) -> None:
+        """Type a date into the sidebar's as-of field (not applied yet)."""
+        field = self.page.get_by_role("textbox", name="As of")  # type: ignore[attr-defined]
+        field.click()
+        field.fill(iso)
+
     def set_as_of(self, iso: str) -> None:
-        """Type the date into the sidebar's year, month and day fields, then leave the field."""
-        year, month, day = iso.split("-")
-        for part, value in (("year", year), ("month", month), ("day", day)):
-            field = self.page.get_by_role("spinbutton", name=f"{part}, As of")  # type: ignore[attr-defined]
-            field.click()
-            field.press_sequentially(value)
-        self.page.get_by_role("heading").first.click()  # leaving the field commits the date
+        """Type the date into the sidebar's as-of field and press Enter."""
+        self.type_as_of(iso)
+        self.page.get_by_role("textbox", name="As of").press("Enter")  # type: ignore[attr-defined]
+        self.settle()
+
+    def click_row(self, table: int, row: int, row_height: int) -> None:
+        """Click a cell of row `row` of the `table`-th dataframe on the page (its second column)."""
+        frame = self.page.locator('[data-testid="stDataFrame"]').nth(table)  # type: ignore[attr-defined]
+        frame.scroll_into_view_if_needed()
+        box = frame.bounding_box()
+        x, y = box["x"] + 140, box["y"] + 36 + row_height * row + row_height / 2
+        self.page.mouse.move(x, y)  # type: ignore[attr-defined]
+        self.page.wait_for_timeout(200)  # type: ignore[attr-defined]
+        self.page.mouse.click(x, y)  # type: ignore[attr-defined]
+        self.page.wait_for_timeout(500)  # type: ignore[attr-defined]
         self.settle()
 
     def sign_out(self) -> None:
@@ -158,7 +172,7 @@ def register(b: Browser, party_id: str, name: str, purpose: str, message: str) -
     b.fill("Name", name)
     b.choose("Country of its seat", "Finland")
     b.choose("Categories it receives", "Call recordings")
-    b.choose("From system", "comms-records")
+    b.choose("From system", "Stored communication records")
     b.fill("Purpose", purpose)
     b.click("Check and preview impact")
     b.settle("Impact on the as-of date")
@@ -191,10 +205,10 @@ def test_walk_register_approve_offline(app_url: str) -> None:
             b.go("Flow explorer")
             b.choose("Data category", "Customer Content")
             b.shot("03-flow-explorer-sankey")
-            b.choose("Only hops relying on", "eu-us-privacy-shield")  # the hops that relied on it
-            b.settle("eu-us-privacy-shield (3 hops)")
+            b.choose("Relies on", "EU-US Privacy Shield")  # the hops that relied on it
+            b.settle("3 hops of 27")
             b.shot("03b-flow-explorer-privacy-shield")
-            page.get_by_text("Interactive graph", exact=True).click()
+            page.get_by_text("Graph", exact=True).first.click()
             b.settle()
             page.frame_locator("iframe").first.locator("canvas").first.wait_for(timeout=30_000)
             page.wait_for_timeout(1500)  # the layout animation
@@ -217,6 +231,8 @@ def test_walk_register_approve_offline(app_url: str) -> None:
             b.fill("Why (the proposal's message)", "second transcription vendor")
             b.click("Submit for approval")
             b.settle("Proposal #1 saved")
+            for field in ("Id", "Name", "Purpose"):  # an empty form: a second click cannot file it again
+                assert page.get_by_role("textbox", name=field).input_value() == "", field
             b.shot("10-register-proposed")
             b.go("Review proposals")
             assert page.get_by_role("button", name="Approve").is_disabled()  # engineers cannot approve
@@ -255,13 +271,13 @@ def test_walk_register_approve_offline(app_url: str) -> None:
             b.click("Approve")
             b.settle("approved: revision 3 written")
             b.go("Third parties")
-            b.choose("Party", "hostile")
-            page.get_by_text(XSS, exact=False).first.wait_for()
+            b.choose("Party", "onerror")
+            page.locator('[data-testid="stText"]').filter(has_text=XSS).first.wait_for()
             b.shot("15-hostile-name-as-text")
             b.go("Flow explorer")
             b.choose("Data category", "Call recordings")
             b.settle()
-            page.get_by_text("Interactive graph", exact=True).click()
+            page.get_by_text("Graph", exact=True).first.click()
             b.settle()
             page.frame_locator("iframe").first.locator("canvas").first.wait_for(timeout=30_000)
             page.wait_for_timeout(1000)
@@ -280,3 +296,62 @@ def test_walk_register_approve_offline(app_url: str) -> None:
     outside = [u for u in requests if urlparse(u).scheme not in LOCAL_SCHEMES and urlparse(u).hostname != "127.0.0.1"]
     assert not outside, f"requests left 127.0.0.1: {sorted(set(outside))[:10]}"
     assert len(requests) > 20
+
+
+def test_date_on_enter_drill_down_and_two_dates(app_url: str) -> None:
+    """The as-of date applies on Enter and a half-typed date never swallows a page link; the
+    explorer drills from a group to a hop in two clicks; two dates side by side."""
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    requests: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 2200})
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        b = Browser(page, app_url)
+        try:
+            b.sign_in("officer", "officer-demo")
+            b.set_as_of("2020-07-16")  # Enter applies it
+            b.settle("16 Jul 2020")
+            b.type_as_of("2018-12-27")  # typed, not applied, then a page link: the link wins
+            page.locator('[data-testid="stSidebarNav"]').get_by_text("Findings", exact=True).click()
+            b.settle()
+            page.get_by_role("heading", name="Findings").first.wait_for()
+            b.settle("16 Jul 2020")  # the date stays what was applied
+            assert page.get_by_role("textbox", name="As of").input_value() == "2020-07-16"
+
+            b.go("Flow explorer")
+            b.choose("Data category", "Customer Content")
+            page.get_by_text("Where the data enters").first.wait_for()  # the Sankey's column titles
+            assert page.get_by_text("Hops by status").count() and page.get_by_text("INVALID").count()  # legend
+            b.shot("20-explorer-legend")
+            groups = page.locator('[data-testid="stDataFrame"]').first
+            groups.get_by_text("Twilio Inc. (US)").first.wait_for(state="attached")
+            b.click_row(0, 5, 35)  # click 1: the group "Twilio Inc. (US)" (step 1)
+            b.settle("Hops of the picked group")
+            b.click_row(1, 0, 76)  # click 2: its first hop
+            b.settle("Hop details")
+            page.get_by_text("EU GDPR", exact=True).first.wait_for(state="attached")  # a grid cell
+            page.get_by_role("heading", name="Hop details").first.scroll_into_view_if_needed()
+            b.shot("21-explorer-drill-down-hop")
+
+            b.click("Compare with another date")
+            page.get_by_role("heading", name="Compare dates").first.wait_for()
+            b.choose("Or around a key date of the law (the day before against the day of)", "Privacy Shield ends")
+            b.settle("Hops whose status changed")
+            assert page.get_by_role("textbox", name="From").input_value() == "2020-07-15"
+            b.click_row(0, 0, 76)
+            b.settle("On 15 Jul 2020")
+            page.get_by_text("On 16 Jul 2020").first.wait_for()
+            page.get_by_role("heading", name="On 15 Jul 2020").first.scroll_into_view_if_needed()
+            b.shot("22-compare-dates")
+        except Exception:
+            b.shot("failure-2")
+            raise
+        finally:
+            context.close()
+            browser.close()
+    outside = [u for u in requests if urlparse(u).scheme not in LOCAL_SCHEMES and urlparse(u).hostname != "127.0.0.1"]
+    assert not outside, f"requests left 127.0.0.1: {sorted(set(outside))[:10]}"
