@@ -6,8 +6,11 @@ Fides describes systems, what each processes (privacy declarations: data categor
 data subjects) and which systems exchange data (egress/ingress). flowreg needs a bit more: where
 each system is, who runs it, and hop-by-hop flows. The mapping:
 - the manifest's `organization` becomes the registry's organisation (and, when a system needs an
-  owner, an affiliate party); its controller, DPO, representative and security policy belong to
-  the complete record (`organisation_details`);
+  owner, an affiliate party); its controller, DPO and representative become the registry's
+  `controller` block, and the rest of the complete record comes from the systems: a system's
+  `dpo` is the contact of the party that runs it, its `data_security_practices` its security
+  measures, and a declaration's special-category fields the categories' `special` and
+  `condition` (see `registry.fides_record`); the security policy URL has no registry key;
 - a third-party system (`vendor_id`, or `system_type` "Third Party"/"Vendor") gets a party of its
   own that owns it; its country comes from the manifest where it offers one (a single
   `third_country_transfers` country in fideslang 1/2; the country a `legal_address` ends with in
@@ -30,7 +33,14 @@ from typing import Any
 import yaml
 
 from registry.errors import FlowregError
-from registry.fides_mapping import PENDING, ImportNote, SystemMapper, overlap
+from registry.fides_mapping import ImportNote, SystemMapper, overlap
+from registry.fides_record import (
+    SECURITY_POLICY_REASON,
+    controller_block,
+    declaration_special,
+    meta_special,
+    security_measures,
+)
 from registry.fides_vocabulary import (
     VENDOR_TYPES,
     alpha2,
@@ -39,7 +49,6 @@ from registry.fides_vocabulary import (
     default_taxonomy,
     normalised,
     roles_of,
-    short,
     transfer_basis,
 )
 from registry.loader import load_registry_data
@@ -49,14 +58,28 @@ SYSTEM_MAPPED = {
     "fides_key", "name", "description", "system_type", "vendor_id", "legal_name", "legal_address",
     "data_responsibility_title", "responsibility", "third_country_transfers", "legal_basis_for_transfers",
     "privacy_policy", "ingress", "egress", "privacy_declarations", "system_dependencies",
-    "administrating_department", "organization_fides_key",
+    "administrating_department", "organization_fides_key", "dpo", "data_security_practices",
 }
 DECLARATION_MAPPED = {"name", "data_categories", "data_use", "data_subjects", "legal_basis_for_processing",
-                      "retention_period", "egress", "ingress"}
-# Fides fields whose flowreg home is a complete-record key of registry-format.md.
-SYSTEM_PENDING = {"dpo": "parties[].contact", "data_security_practices": "systems[].security_measures"}
-DECLARATION_PENDING = {"processes_special_category_data": "categories[].special",
-                       "special_category_legal_basis": "categories[].condition"}
+                      "retention_period", "egress", "ingress", "processes_special_category_data",
+                      "special_category_legal_basis"}
+# Fides fields near a complete-record key that cannot fill it, and why.
+NOT_A_RECORD = {
+    "dpa_location": "where the DPA is: an agreement (agreements[]) needs its parties and signature date, which "
+                    "Fides does not record; add it by hand with this as its document",
+    "joint_controller_info": "who shares control: an Art. 26 agreement (agreements[], kind joint-controller) needs "
+                             "the parties and signature date; add it by hand",
+    "joint_controller": "who shares control: an Art. 26 agreement (agreements[], kind joint-controller) needs "
+                        "the parties and signature date; add it by hand",
+    "data_protection_impact_assessment": "a DPIA (Art. 35), not a transfer impact assessment: the registry has no DPIA key",
+    "requires_data_protection_assessments": "a DPIA (Art. 35), not a transfer impact assessment: the registry has no DPIA key",
+    "dpa_progress": "the progress of a DPIA (Art. 35): the registry has no DPIA key",
+    "impact_assessment_location": "a legitimate-interest assessment: the registry has no key for it",
+}
+SUPPLEMENTARY_REASON = (
+    "supplementary measures belong to a transfer impact assessment (assessments[]), which needs the hops it "
+    "assesses, its regime, date and outcome and the measures themselves; Fides gives none of them, so none is made"
+)
 TAXONOMY_SECTIONS = ("data_category", "data_subject", "data_use")
 
 
@@ -103,21 +126,14 @@ def import_fides(
     return _Importer(organization, country, subject_location).run(documents)
 
 
-def organisation_details(org: dict[str, Any], path: str) -> list[ImportNote]:
-    """The organisation's controller, DPO, representative and security policy: Art. 30 details
-    that belong to the complete-record `controller` block of registry-format.md. That block is
-    not in the model yet, so each is listed as not mapped; switch this on when it lands."""
-    homes = {"controller": "controller", "data_protection_officer": "controller.dpo",
-             "representative": "controller.representative", "security_policy": "controller (security policy)"}
-    return [ImportNote(f"{path}.{key}", short(_flat(org[key])), f"{PENDING}: {home}")
-            for key, home in homes.items() if key in org]
-
-
 class _Importer(SystemMapper):
     """Walks the manifests, maps every system, and assembles the registry document."""
 
     def run(self, documents: list[tuple[str, Any]]) -> FidesImport:
         self.defined_categories: list[tuple[str, str]] = []
+        self.controller: dict[str, Any] | None = None
+        self.special: dict[str, tuple[str, str | None, str]] = {}  # category -> (kind, ground, where)
+        self.meta_special: set[str] = set()  # systems whose special categories flowreg's meta names
         systems: list[tuple[str, dict[str, Any]]] = []
         orgs: list[tuple[str, dict[str, Any]]] = []
         seen: dict[tuple[str, str], str] = {}
@@ -182,7 +198,9 @@ class _Importer(SystemMapper):
             self.org_key = str(org.get("fides_key") or "organization")
             self.org_label = str(self.org_name or org.get("name") or self.org_key)
             self.org_description = str(org["description"]) if org.get("description") else None
-            self.unmapped += organisation_details(org, path)
+            self.controller = controller_block(org, path, self.org_label, self._note_skip, self._note_assume)
+            if "security_policy" in org:
+                self._skip(f"{path}.security_policy", _flat(org["security_policy"]), SECURITY_POLICY_REASON)
             for extra in sorted(set(org) - {"fides_key", "name", "description", "controller", "data_protection_officer",
                                             "representative", "security_policy"}):
                 self._skip(f"{path}.{extra}", _flat(org[extra]), "no flowreg equivalent")
@@ -207,8 +225,9 @@ class _Importer(SystemMapper):
         owner, country = self._owner(path, s, ours, vendor)
         party_only = bool(ours.get("party_only"))
         node = owner if party_only else self._id(str(ours.get("id") or key), exact="id" in ours)
+        system: dict[str, Any] | None = None
         if not party_only:
-            system: dict[str, Any] = {"id": node, "name": s.get("name") or key, "owner": owner, "source": f"Fides system {key}"}
+            system = {"id": node, "name": s.get("name") or key, "owner": owner, "source": f"Fides system {key}"}
             country = ours.get("country", country)
             if country:
                 system["country"] = country
@@ -226,11 +245,51 @@ class _Importer(SystemMapper):
         org_key = s.get("organization_fides_key")
         if org_key not in (None, self.org_key, "default_organization"):
             self._skip(f"{path}.organization_fides_key", org_key, "not the manifest's organisation; owned by it anyway")
+        self._record(path, s, owner, system)
+        if "special" in ours:
+            self.meta_special.add(key)
+            for cid, (kind, ground) in meta_special(f"{path}.meta.flowreg.special", ours["special"], self._note_skip).items():
+                if self.category(cid, f"{path}.meta.flowreg.special"):
+                    self._mark_special(cid, kind, ground, f"{path}.meta.flowreg.special")
         for extra in sorted(set(s) - SYSTEM_MAPPED - {"meta"}):
-            home = SYSTEM_PENDING.get(extra)
-            self._skip(f"{path}.{extra}", _flat(s[extra]), f"{PENDING}: {home}" if home else "no flowreg equivalent")
+            self._skip(f"{path}.{extra}", _flat(s[extra]), NOT_A_RECORD.get(extra, "no flowreg equivalent"))
         for extra in sorted(set(meta) - {"flowreg"}):
             self._skip(f"{path}.meta.{extra}", _flat(meta[extra]), "no flowreg equivalent")
+
+    def _note_skip(self, path: str, value: Any, reason: str) -> None:
+        self._skip(path, _flat(value), reason)
+
+    def _note_assume(self, path: str, value: Any, reason: str) -> None:
+        self._assume(path, _flat(value), reason)
+
+    def _record(self, path: str, s: dict[str, Any], owner: str, system: dict[str, Any] | None) -> None:
+        """A system's complete-record fields: its `dpo` is the contact of the party that runs it
+        (a vendor's DPO answers for the vendor; an own system's for the organisation), its
+        `data_security_practices` the system's security measures."""
+        dpo = s.get("dpo")
+        if dpo not in (None, ""):
+            party = next(p for p in self.parties.values() if p["id"] == owner)
+            text = " ".join(str(dpo).split())
+            if party.setdefault("contact", text) != text:
+                self._skip(f"{path}.dpo", text, f"{owner} already has the contact {party['contact']} "
+                           "(from another of its systems); a party has one contact")
+        practices = s.get("data_security_practices")
+        if practices not in (None, ""):
+            if system is None:
+                self._skip(f"{path}.data_security_practices", _flat(practices), "this party receives data "
+                           "directly, not through a system, and a party has no security_measures key")
+            else:
+                system["security_measures"] = security_measures(practices)
+
+    def _mark_special(self, category: str, kind: str, ground: str | None, where: str) -> None:
+        """Mark a category special (art9 with its ground, or art10) unless another place said otherwise."""
+        known = self.special.get(category)
+        if known is None:
+            self.special[category] = (kind, ground, where)
+        elif known[:2] != (kind, ground):
+            said = f"{known[0]}" + (f" under {known[1]}" if known[1] else "")
+            self._skip(where, f"{category}: {kind}" + (f" under {ground}" if ground else ""),
+                       f"{known[2]} already made it {said}; a category has one kind and ground")
 
     def _owner(self, path: str, s: dict[str, Any], ours: dict[str, Any], vendor: bool) -> tuple[str, str | None]:
         """The party that runs a system, and the system's country as far as the manifest says."""
@@ -287,8 +346,7 @@ class _Importer(SystemMapper):
             kind = transfer_basis(basis)
             party = self.parties.get(owner, {})
             if not vendor or owner == self.parties.get(self.org_key, {}).get("id") or kind in (None, "measures"):
-                reason = ("supplementary measures belong to a transfer impact assessment: " + PENDING + ": assessments[].measures"
-                          if kind == "measures" else "cannot be tied to a hop of another organisation" if kind
+                reason = (SUPPLEMENTARY_REASON if kind == "measures" else "cannot be tied to a hop of another organisation" if kind
                           else "no flowreg mechanism can be derived from it")
                 self._skip(where, basis, reason)
             elif kind == "adequacy":
@@ -343,10 +401,12 @@ class _Importer(SystemMapper):
         touching = [c for f in self.flows.values() if node in (f["from"], f["to"]) for c in f["carries"]]
         for where, d in self.declarations(key):
             for extra in sorted(set(d) - DECLARATION_MAPPED):
-                home = DECLARATION_PENDING.get(extra)
-                self._skip(f"{where}.{extra}", _flat(d[extra]), f"{PENDING}: {home}" if home else "no flowreg equivalent")
+                self._skip(f"{where}.{extra}", _flat(d[extra]), NOT_A_RECORD.get(extra, "no flowreg equivalent"))
             for c in as_list(d.get("data_categories")):
                 self.category(str(c), where)  # declared, so kept as a category
+            if key not in self.meta_special:  # flowreg's own meta named them exactly
+                for cid, (kind, ground) in declaration_special(where, d, self._note_skip, self._note_assume).items():
+                    self._mark_special(cid, kind, ground, where)
             if where not in self.used_declarations:
                 shown = {k: _flat(d[k]) for k in ("data_use", "data_categories", "data_subjects", "legal_basis_for_processing",
                                                   "retention_period") if d.get(k)}
@@ -389,15 +449,20 @@ class _Importer(SystemMapper):
             "flowreg": 1,
             "organization": self.org_label,
             "source": "Imported from Fides manifests",
-            "categories": [{"id": c, "name": n or c} for c, n in sorted(self.categories.items())],
+            "controller": self.controller,
+            "categories": [{"id": c, "name": n or c, **self._special_of(c)} for c, n in sorted(self.categories.items())],
             "subjects": subjects,
             "parties": list({p["id"]: p for p in self.parties.values()}.values()),
             "systems": self.out_systems,
             "mechanisms": self.mechanisms,
             "flows": flows,
         }
-        registry = load_registry_data({k: v for k, v in document.items() if v != []})
+        registry = load_registry_data({k: v for k, v in document.items() if v not in ([], None)})
         return FidesImport(registry, self.unmapped, self.assumptions)
+
+    def _special_of(self, category: str) -> dict[str, str]:
+        kind, ground, _ = self.special.get(category, (None, None, ""))
+        return {k: v for k, v in (("special", kind), ("condition", ground)) if v}
 
     def _owner_of(self, node: str) -> str:
         for system in self.out_systems:

@@ -27,8 +27,6 @@ from registry.fides_vocabulary import (
     short,
 )
 
-PENDING = "not mapped yet (complete-record keys pending)"
-
 
 @dataclass(frozen=True)
 class ImportNote:

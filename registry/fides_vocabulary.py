@@ -42,6 +42,41 @@ TRANSFER_BASES = {
     "adequacy decision": "adequacy", "adequacy": "adequacy",
     "supplementary measures": "measures",
 }
+# fideslang's `special_category_legal_basis` (its SpecialCategoryLegalBasisEnum, "based upon
+# article 9 of the GDPR") -> the Art. 9(2) point: the ten values are the ten grounds, in order.
+SPECIAL_BASES = {
+    "explicit consent": "9-2-a",
+    "employment, social security and social protection": "9-2-b",
+    "vital interests": "9-2-c",
+    "not-for-profit bodies": "9-2-d",
+    "made public by the data subject": "9-2-e",
+    "legal claims or judicial acts": "9-2-f",
+    "reasons of substantial public interest (with a basis in law)": "9-2-g",
+    "health or social care (with a basis in law)": "9-2-h",
+    "public health (with a basis in law)": "9-2-i",
+    "archiving, research and statistics (with a basis in law)": "9-2-j",
+}
+SPECIAL_BASIS_WORDS = {
+    "9-2-a": "Explicit consent",
+    "9-2-b": "Employment, social security and social protection",
+    "9-2-c": "Vital interests",
+    "9-2-d": "Not-for-profit bodies",
+    "9-2-e": "Made public by the data subject",
+    "9-2-f": "Legal claims or judicial acts",
+    "9-2-g": "Reasons of substantial public interest (with a basis in law)",
+    "9-2-h": "Health or social care (with a basis in law)",
+    "9-2-i": "Public health (with a basis in law)",
+    "9-2-j": "Archiving, research and statistics (with a basis in law)",
+}
+# Categories of fideslang's default taxonomy (and their descendants) that are of a kind GDPR
+# Art. 9(1) lists: biometric data, health data (genetic data sits under it), racial or ethnic
+# origin, political opinions, religious beliefs, sexual orientation. Used only to tell which of
+# a declaration's categories its `processes_special_category_data` is about.
+ART9_TAXONOMY = (
+    "user.biometric", "user.authorization.biometric", "user.health_and_medical",
+    "user.demographic.race_ethnicity", "user.demographic.political_opinion",
+    "user.demographic.religious_belief", "user.demographic.sexual_orientation",
+)
 VENDOR_TYPES = {"third party", "third-party", "vendor"}
 # The data use flowreg's export gives a flow without a purpose; the import reads it as none.
 UNSPECIFIED_USE = "flowreg_unspecified"
@@ -73,6 +108,20 @@ def transfer_basis(value: Any) -> str | None:
     """'Standard contractual clauses', 'SCCs' -> 'scc'; 'BCRs' -> 'bcr'; 'Adequacy Decision' ->
     'adequacy'; 'Supplementary Measures' -> 'measures'; anything else None."""
     return TRANSFER_BASES.get(" ".join(str(value).lower().split()))
+
+
+def special_condition(value: Any) -> str | None:
+    """'Explicit consent' -> '9-2-a' (fideslang's Art. 9 legal basis as the Art. 9(2) point); None if unknown."""
+    return SPECIAL_BASES.get(" ".join(str(value).lower().split()))
+
+
+def art9_kind(category: str) -> bool:
+    """True for a fideslang default-taxonomy category of a kind GDPR Art. 9(1) lists.
+
+    >>> art9_kind("user.health_and_medical.genetic"), art9_kind("user.contact")
+    (True, False)
+    """
+    return any(category == k or category.startswith(k + ".") for k in ART9_TAXONOMY)
 
 
 def country_in_address(address: str) -> str | None:

@@ -15,8 +15,9 @@ from lineage.cli import report_cmds
 from lineage.reports import build_report
 from registry.errors import FlowregError
 from registry.fides_import import import_fides, import_fides_files
-from registry.loader import load_registry_file
+from registry.loader import load_registry_file, load_registry_text
 from registry.sqlite_store import SqliteStore
+from registry.yamlexport import to_yaml
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "fides_acme.yaml"
 
@@ -157,8 +158,15 @@ def test_real_manifests_import_with_every_dropped_field_listed(label: str) -> No
     for file in files:
         manifest = yaml.safe_load((REAL / file).read_text(encoding="utf-8"))
         for i, org in enumerate(manifest.get("organization") or []):
+            path = f"{REAL / file}: organization[{i}]"
             for key in sorted(set(org) - {"fides_key", "name", "description"}):
-                assert any(n.startswith(f"{REAL / file}: organization[{i}].{key} ") for n in notes), (key, notes)
+                if key in CONTACT_HOMES:  # each detail is in the controller block, or listed
+                    block = _contact_block(result.registry.controller, CONTACT_HOMES[key])
+                    for detail, value in org[key].items():
+                        assert value in block.values() or value in (block.get("contact") or "").split(", ") or any(
+                            n.startswith(f"{path}.{key}.{detail} ") for n in notes), (key, detail, block, notes)
+                else:
+                    assert any(n.startswith(f"{path}.{key} ") for n in notes), (key, notes)
         for i, system in enumerate(manifest.get("system") or []):
             path = f"{REAL / file}: system[{i}]"
             for key in sorted(set(system) - SYSTEM_OR_DECLARATION_MAPPED):
@@ -177,6 +185,17 @@ def test_real_manifests_import_with_every_dropped_field_listed(label: str) -> No
     for flow in result.registry.flows:
         ends = declared.get(flow.from_, set()) | declared.get(flow.to, set())
         assert all(any(c == d or c.startswith(d + ".") for d in ends) for c in flow.carries), flow
+
+
+CONTACT_HOMES = {"controller": None, "data_protection_officer": "dpo", "representative": "representative"}
+
+
+def _contact_block(controller, part: str | None) -> dict[str, str]:
+    """The controller block (or its dpo or representative) as {field: value}."""
+    assert controller is not None, "the organisation's contact details make a controller block"
+    block = controller if part is None else getattr(controller, part)
+    assert block is not None, part
+    return {k: v for k, v in block.model_dump().items() if isinstance(v, str)}
 
 
 def _declared_by_node(files: list[str]) -> dict[str, set[str]]:
@@ -200,10 +219,50 @@ def test_demo_manifest_keeps_its_data_uses_and_invents_no_category() -> None:
     assert flows[("customer", "demo_marketing_system")].purpose == "marketing.advertising"
     notes = " ".join(str(n) for n in result.unmapped)
     assert "privacy_declarations[0].data_categories = user.contact: no flow" in notes
-    for key in ("controller", "data_protection_officer", "representative", "security_policy"):
-        assert f"organization[0].{key} = " in notes and "complete-record keys pending" in notes
     assert result.registry.organization == "Demo Organization"
+    assert "organization[0].security_policy = https://ethyca.com/privacy-policy/: a URL of the organisation's " \
+           "security policy: the registry has no key" in notes
     assert any("purpose taken from" in str(n) for n in result.assumptions), "the inferred purpose is labelled"
+
+
+def test_the_organisations_contact_details_are_the_controller_block() -> None:
+    result = _import_real(REAL_SETS["sample project (fideslang 3)"])
+    controller = result.registry.controller
+    assert (controller.name, controller.address, controller.contact) == (
+        "Con Troller", "123 Example Street, New York, NY, USA", "controller@example.com, +1 555 555 5555")
+    assert (controller.dpo.name, controller.dpo.contact) == ("DataPro Tection", "dpo@example.com, +1 555 555 5555")
+    rep = controller.representative
+    assert (rep.name, rep.contact, rep.country) == ("Rep Resentative", "representative@example.com, +1 555 555 5555", "US")
+    assert controller.source == "Fides organization default_organization"
+    notes = [str(n) for n in result.unmapped]
+    assert any("data_protection_officer.address = 123 Example Street, New York, NY, USA: the registry's dpo has "
+               "a name and a contact, no address" in n for n in notes)
+    assert any("representative.address = 123 Example Stree, New York, NY, USA: the registry's representative" in n
+               for n in notes), "the address itself is listed; only its country is taken"
+    assumed = [str(n) for n in result.assumptions]
+    assert any("representative.address = 123 Example Stree, New York, NY, USA: taken as where the representative "
+               "is (US)" in n for n in assumed), "the country is a labelled guess"
+    # The block survives a round trip through the registry file.
+    assert load_registry_text(to_yaml(result.registry)).controller == controller
+
+
+def test_contact_details_without_a_name_email_or_country_are_not_invented() -> None:
+    org = {"fides_key": "org", "name": "Example GmbH",
+           "data_protection_officer": {"name": "", "address": "Postfach 1, 10115 Berlin", "email": "", "phone": ""},
+           "representative": {"name": "", "address": "", "email": "rep@example.eu", "phone": ""},
+           "controller": {"name": "", "address": "", "email": "", "phone": ""}}
+    result = import_fides([("m.yml", {"organization": [org], "system": [APP]})], country="DE")
+    controller = result.registry.controller
+    assert controller.name == "Example GmbH" and controller.address is None and controller.contact is None
+    assert any("no controller named: the organisation (Example GmbH) is taken as the controller" in str(n)
+               for n in result.assumptions)
+    assert controller.dpo.contact == "Postfach 1, 10115 Berlin", "an address is how to reach a DPO that gives nothing else"
+    assert controller.dpo.name is None
+    assert controller.representative is None
+    notes = [str(n) for n in result.unmapped]
+    assert any(n.startswith("m.yml: organization[0].representative = rep@example.eu: a representative needs a name")
+               for n in notes)
+    assert any(n.startswith("m.yml: organization[0].controller = (empty): empty") for n in notes)
 
 
 def test_fideslang1_demo_reports_its_third_countries_and_roles() -> None:
@@ -221,7 +280,7 @@ VENDOR = {
     "legal_address": "1 Market St, San Francisco, CA, USA", "does_international_transfers": True,
     "responsibility": ["Controller", "Processor"],
     "legal_basis_for_transfers": ["Standard contractual clauses", "BCRs", "Adequacy Decision", "Supplementary Measures"],
-    "dpo": "dpo@mailer.example", "data_security_practices": "ISO 27001",
+    "dpo": "dpo@mailer.example", "data_security_practices": "ISO 27001; encryption at rest",
     "ingress": [{"fides_key": "app", "type": "system", "data_categories": ["user.contact.email"]}],
     "privacy_declarations": [{"data_categories": ["user.contact.email"], "data_use": "essential.service.notifications",
                               "data_subjects": ["customer"], "legal_basis_for_processing": "Contract",
@@ -252,8 +311,74 @@ def test_a_fideslang3_vendor_gets_its_country_and_transfer_tools() -> None:
     notes = " ".join(str(n) for n in result.unmapped)
     assert "responsibility = Controller, Processor: several roles" in notes
     assert "does_international_transfers = True" in notes
-    assert "Supplementary Measures" in notes and "dpo = dpo@mailer.example: not mapped yet" in notes
-    assert "data_security_practices = ISO 27001: not mapped yet (complete-record keys pending)" in notes
+    assert "Supplementary Measures: supplementary measures belong to a transfer impact assessment" in notes
+    assert "Fides gives none of them, so none is made" in notes and not reg.assessments
+    assert "dpo" not in notes and "data_security_practices" not in notes
+    assert party.contact == "dpo@mailer.example", "a vendor system's DPO answers for the vendor"
+    assert reg.get("mailer").security_measures == ["ISO 27001", "encryption at rest"]
+    assert not any(c.special for c in reg.categories), "processes_special_category_data: false"
+
+
+def _special(declaration: dict, **system):
+    app = {**APP, **system, "privacy_declarations": [{**APP["privacy_declarations"][0], **declaration}]}
+    return import_fides([("m.yml", {"system": [app]})], organization="Example", country="DE", subject_location="EEA")
+
+
+def test_special_categories_take_fideslangs_art9_ground() -> None:
+    result = _special({"data_categories": ["user.contact.email", "user.health_and_medical"],
+                       "processes_special_category_data": True,
+                       "special_category_legal_basis": "Health or social care (with a basis in law)"})
+    health = result.registry.get("user.health_and_medical")
+    assert (health.special.value, health.condition.value) == ("art9", "9-2-h")
+    assert result.registry.get("user.contact.email").special is None
+    assert any("user.health_and_medical: taken as special-category data of this declaration (an Art. 9(1) kind in "
+               "fideslang's taxonomy), ground 9-2-h" in str(n) for n in result.assumptions), "which category is a guess"
+
+
+@pytest.mark.parametrize(("words", "ground"), [
+    ("Explicit consent", "9-2-a"), ("Employment, social security and social protection", "9-2-b"),
+    ("Vital interests", "9-2-c"), ("Not-for-profit bodies", "9-2-d"), ("Made public by the data subject", "9-2-e"),
+    ("Legal claims or judicial acts", "9-2-f"), ("Reasons of substantial public interest (with a basis in law)", "9-2-g"),
+    ("Health or social care (with a basis in law)", "9-2-h"), ("Public health (with a basis in law)", "9-2-i"),
+    ("Archiving, research and statistics (with a basis in law)", "9-2-j"),
+])
+def test_every_fideslang_special_category_basis_is_one_art9_ground(words: str, ground: str) -> None:
+    result = _special({"data_categories": ["user.biometric.fingerprint"], "processes_special_category_data": True,
+                       "special_category_legal_basis": words})
+    assert result.registry.get("user.biometric.fingerprint").condition.value == ground
+
+
+def test_special_category_data_that_cannot_be_placed_is_listed_not_guessed() -> None:
+    unknown = _special({"data_categories": ["user.contact.email", "user.name"], "processes_special_category_data": True,
+                        "special_category_legal_basis": "Explicit consent"})
+    assert not any(c.special for c in unknown.registry.categories)
+    notes = " ".join(str(n) for n in unknown.unmapped)
+    assert "processes_special_category_data = True: none of its categories (user.contact.email, user.name) is of " \
+           "an Art. 9(1) kind" in notes
+    assert "special_category_legal_basis = Explicit consent: the special category it applies to is unknown" in notes
+    groundless = _special({"data_categories": ["user.health_and_medical"], "processes_special_category_data": True})
+    assert groundless.registry.get("user.health_and_medical").special is None, "art9 needs a ground; none is invented"
+    assert "special-category data without its Art. 9(2) ground" in " ".join(str(n) for n in groundless.unmapped)
+    odd = _special({"data_categories": ["user.health_and_medical"], "processes_special_category_data": True,
+                    "special_category_legal_basis": "Because we can"})
+    assert "special_category_legal_basis = Because we can: not one of the GDPR Art. 9(2) grounds" in " ".join(
+        str(n) for n in odd.unmapped)
+    denied = _special({"data_categories": ["user.health_and_medical"], "processes_special_category_data": False,
+                       "special_category_legal_basis": "Explicit consent"})
+    assert "says it processes no special-category data: not applied" in " ".join(str(n) for n in denied.unmapped)
+
+
+def test_an_own_systems_dpo_is_the_organisations_contact_and_conflicts_are_listed() -> None:
+    other = {**APP, "fides_key": "crm", "name": "CRM", "dpo": "privacy@example.com", "ingress": [], "egress": [],
+             "data_security_practices": "TLS; backups\naccess logging"}
+    result = import_fides([("m.yml", {"system": [{**APP, "dpo": "dpo@example.com"}, other]})],
+                          organization="Example", country="DE")
+    reg = result.registry
+    owner = reg.get(reg.get("app").owner)
+    assert owner.contact == "dpo@example.com"
+    assert reg.get("crm").security_measures == ["TLS", "backups", "access logging"]
+    assert any("system[1].dpo = privacy@example.com: organization already has the contact dpo@example.com" in str(n)
+               for n in result.unmapped)
 
 
 def test_a_vendor_without_data_flows_keeps_its_declaration_in_the_notes() -> None:
