@@ -11,9 +11,16 @@ egress/ingress with categories, and the data categories, uses and subjects they 
 - A purpose that is not a fideslang data use key becomes a custom data use (`flowreg_<slug>`,
   named with the purpose); categories and subject groups outside fideslang's default taxonomy
   are defined with their names.
-- What fideslang 3 has no field for (countries, owners' kinds, flowreg ids) goes in each
-  system's `meta.flowreg`, which Fides keeps and the import reads; what it cannot express at all
-  (validity windows, frameworks claimed, rules, subject locations...) is listed in `notes`.
+- The complete record: the `controller` block becomes the organisation's `controller`,
+  `data_protection_officer` and `representative` contact details (see `registry.fides_record`);
+  a party's `contact` is the `dpo` of every system it runs (or that stands for it); a system's
+  security measures its `data_security_practices`; a flow that carries an art9 category makes
+  its declaration `processes_special_category_data` with the category's Art. 9(2) ground as
+  `special_category_legal_basis`.
+- What fideslang 3 has no field for (countries, owners' kinds, flowreg ids, which categories are
+  special) goes in each system's `meta.flowreg`, which Fides keeps and the import reads; what it
+  cannot express at all (validity windows, frameworks claimed, rules, subject locations,
+  agreements, assessments...) is listed in `notes`.
 Claimed SCCs and BCRs become the receiving third-party system's `legal_basis_for_transfers`.
 """
 
@@ -24,9 +31,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry.fides_record import organisation_contacts, special_basis_words
 from registry.fides_vocabulary import LEGAL_BASIS_WORDS, UNSPECIFIED_USE, default_taxonomy
-from registry.ids import MechanismKind, PartyKind
-from registry.model import Flow, Mechanism, Party, Registry
+from registry.ids import MechanismKind, PartyKind, SpecialKind
+from registry.model import Category, Flow, Mechanism, Party, Registry, System
 
 ROLE_TITLES = {"controller": "Controller", "processor": "Processor", "subprocessor": "Sub-Processor"}
 TRANSFER_WORDS = {MechanismKind.SCC: "SCCs", MechanismKind.BCR: "BCRs"}
@@ -62,6 +70,8 @@ class _Exporter:
         self.taken: set[str] = set()
         self.uses: dict[str, dict[str, Any]] = {}
         self.org_key = fides_key(registry.organization)
+        self.special = [c for c in registry.categories if c.special is not None]
+        self.mixed_grounds: list[str] = []  # flows whose art9 categories have several grounds
 
     def key(self, element_id: str) -> str:
         if element_id not in self.keys:
@@ -108,11 +118,12 @@ class _Exporter:
             if flow.from_ not in subjects:
                 outgoing[flow.from_].append(flow)
         systems = [self.system(node, incoming[node], outgoing[node], subjects) for node in nodes]
+        contacts = organisation_contacts(reg.controller, self.notes)
         self._summarise()
         taxonomy = default_taxonomy()
         manifest: dict[str, list[dict[str, Any]]] = {
             "organization": [{"fides_key": self.org_key, "name": reg.organization,
-                              **({"description": reg.source} if reg.source else {})}],
+                              **({"description": reg.source} if reg.source else {}), **contacts}],
             "data_category": [
                 {"fides_key": self.keys[c.id], "name": c.name,
                  **({"parent_key": self.keys[c.parent]} if c.parent else {}),
@@ -146,6 +157,10 @@ class _Exporter:
             meta["party_only"] = True
         elif getattr(element, "country", None):
             meta["country"] = element.country
+        special = {c.id: c for f in into for c in self.special_in(f)}
+        if special:
+            meta["special"] = {self.keys[c.id]: {"special": c.special.value, **({"condition": c.condition.value} if c.condition else {})}
+                               for c in special.values()}
         system: dict[str, Any] = {
             "fides_key": self.keys[node], "name": element.name, "organization_fides_key": self.org_key,
             "system_type": "Service" if own else "Third Party", "meta": {"flowreg": meta},
@@ -156,6 +171,10 @@ class _Exporter:
             system["legal_name"] = party.name
             if party.url:
                 system["privacy_policy"] = party.url
+        if party is not None and party.contact:
+            system["dpo"] = party.contact
+        if isinstance(element, System) and element.security_measures:
+            system["data_security_practices"] = "; ".join(element.security_measures)
         roles = {f.role.value for f in into if f.role}
         if len(roles) == 1 and roles <= set(ROLE_TITLES):
             system["responsibility"] = [ROLE_TITLES[roles.pop()]]
@@ -190,7 +209,20 @@ class _Exporter:
             d["legal_basis_for_processing"] = LEGAL_BASIS_WORDS[flow.legal_basis.value]
         if flow.retention_days is not None:
             d["retention_period"] = f"{flow.retention_days} days"
+        grounds = sorted({c.condition.value for c in self.special_in(flow) if c.special is SpecialKind.ART9 and c.condition})
+        if grounds:
+            d["processes_special_category_data"] = True
+            if len(grounds) == 1:
+                d["special_category_legal_basis"] = special_basis_words(grounds[0])
+            else:
+                self.mixed_grounds.append(flow.id)
         return d
+
+    def special_in(self, flow: Flow) -> list[Category]:
+        """The art9/art10 categories whose data the flow carries: one it carries or contains, or
+        one it carries part of (the rule of the complete record's findings)."""
+        return [c for c in self.special if any(c.id == k or c.id.startswith(k + ".") or k.startswith(c.id + ".")
+                                               for k in flow.carries)]
 
     def claimed(self, flow: Flow) -> list[Mechanism]:
         return [m for m in (self.reg.get(u) for u in flow.under) if isinstance(m, Mechanism)]
@@ -215,6 +247,19 @@ class _Exporter:
             "rules (promises)": [r.id for r in reg.rules],
             "categories' DPV terms": [c.id for c in reg.categories if c.dpv],
             "flow ids (a flow is its receiver's declaration, named after the flow)": [f.id for f in reg.flows],
+            "agreements (DPAs and joint-controller arrangements: parties, dates, authorisation, documents)":
+                [a.id for a in reg.agreements],
+            "transfer impact assessments (hops, regime, dates, outcome, measures, documents)":
+                [a.id for a in reg.assessments],
+            "categories' retention_days": [c.id for c in reg.categories if c.retention_days is not None],
+            "criminal-offence data (art10; kept in meta.flowreg.special only)":
+                [c.id for c in self.special if c.special is SpecialKind.ART10],
+            "special kinds of categories no flow carries (no declaration to hold them)": [
+                c.id for c in self.special if not any(c in self.special_in(f) for f in reg.flows)],
+            "one Art. 9(2) ground per declaration: flows whose art9 categories have several (kept in meta.flowreg.special)":
+                self.mixed_grounds,
+            "parties' public-list flags and notice dates": [
+                p.id for p in reg.parties if p.public_list is not None or p.notice_given is not None],
             "roles of flows into a node that receives in several roles": sorted({
                 f.to for f in reg.flows if len({g.role for g in reg.flows if g.to == f.to}) > 1}),
         }
