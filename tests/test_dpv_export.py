@@ -16,7 +16,7 @@ from report_support import NW_DAY, TW_DAY, make_fr, northwind_store, twilio_stor
 from lineage.api import Flowreg
 from lineage.reports.dpv import dpv_graph, jsonld_bytes
 from lineage.reports.dpv_check import dpv_problems
-from registry.loader import load_registry_text
+from registry.loader import load_registry_file, load_registry_text
 
 DPV = "https://w3id.org/dpv#"
 LOC = "https://w3id.org/dpv/loc#"
@@ -114,3 +114,76 @@ def test_third_countries_are_stated_per_regime(tmp_path: Path) -> None:
     assert {(f, regime) for f, regime, c, _ in found if f == "de-to-us"} == {("de-to-us", "uk"), ("de-to-us", "eu")}
     hop_level = g.query("""PREFIX dpv: <https://w3id.org/dpv#> SELECT ?c WHERE { ?h a dpv:Transfer ; dpv:hasThirdCountry ?c }""")
     assert list(hop_level) == [], "a third country is always stated with the regime it is third for"
+
+
+# --- the complete record (tests/fixtures/northwind_complete.yaml) ------------------------------
+COMPLETE = Path(__file__).resolve().parent / "fixtures" / "northwind_complete.yaml"
+EU_GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
+
+
+@pytest.fixture(scope="module")
+def complete(tmp_path_factory: pytest.TempPathFactory) -> Flowreg:
+    return make_fr(tmp_path_factory.mktemp("complete") / "db", load_registry_file(COMPLETE).content())
+
+
+@pytest.mark.parametrize("day", [date(2020, 8, 1), date(2021, 10, 15), date(2024, 1, 1)])
+def test_the_complete_record_uses_only_existing_dpv_terms_in_their_roles(complete: Flowreg, day: date) -> None:
+    assert dpv_problems(parsed(complete, day)) == []
+
+
+def _select(g: Graph, query: str) -> set[tuple[str, ...]]:
+    prefixes = """PREFIX dct: <http://purl.org/dc/terms/> PREFIX dpv: <https://w3id.org/dpv#>
+        PREFIX eu-gdpr: <https://w3id.org/dpv/legal/eu/gdpr#> PREFIX flowreg: <https://w3id.org/flowreg#>
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> """
+    return {tuple(str(v).rsplit("#", 1)[-1] for v in row) for row in g.query(prefixes + query)}
+
+
+def test_the_controller_its_dpo_and_representative(complete: Flowreg) -> None:
+    g = parsed(complete, date(2021, 10, 15))
+    assert _select(g, """SELECT ?name ?address ?contact WHERE { ?r a flowreg:RegistryRevision ; dpv:hasDataController ?c .
+        ?c a dpv:DataController ; dpv:hasName ?name ; dpv:hasAddress ?address ; dpv:hasContact ?contact }""") == {
+        ("Northwind Mail B.V.", "Herengracht 1, Amsterdam, NL", "privacy@northwind.example")}
+    assert _select(g, """SELECT ?name ?contact WHERE { ?c dpv:hasDataProtectionOfficer ?d .
+        ?d a dpv:DataProtectionOfficer ; dpv:hasName ?name ; dpv:hasContact ?contact }""") == {("Dana Ortiz", "dpo@northwind.example")}
+    assert _select(g, """SELECT ?name ?country WHERE { ?c dpv:hasRepresentative ?r . ?r dpv:isRepresentativeFor ?c ;
+        a eu-gdpr:Representative ; dpv:hasName ?name ; dpv:hasCountry ?country }""") == {("Rep Ltd", "IE")}
+    assert ("dpo@bouncer.example",) in _select(g, """SELECT ?contact WHERE { ?p dct:identifier "bouncer" ; dpv:hasContact ?contact }""")
+    assert _select(g, """SELECT ?measure WHERE { ?s dct:identifier "mailer" ; dpv:hasTechnicalOrganisationalMeasure ?m .
+        ?m a dpv:TechnicalOrganisationalMeasure ; dct:description ?measure }""") == {
+        ("encryption at rest",), ("role-based access control",)}
+
+
+def test_special_categories_are_typed_and_their_art9_ground_is_a_legal_basis(complete: Flowreg) -> None:
+    g = parsed(complete, date(2021, 10, 15))
+    types = _select(g, """SELECT ?id ?type WHERE { ?c dct:identifier ?id ; a ?type .
+        FILTER(?type IN (dpv:SpecialCategoryPersonalData, dpv:SensitivePersonalData)) }""")
+    assert types == {("subscriber.health", "SpecialCategoryPersonalData"), ("subscriber.fraud", "SensitivePersonalData")}
+    grounds = _select(g, """SELECT ?id WHERE { ?x dct:identifier ?id ; dpv:hasLegalBasis eu-gdpr:A9-2-a }""")
+    assert grounds == {("subscriber.health",), ("signup",), ("web-to-mailer-health",), ("mailer-to-bouncer",)}, \
+        "the category and every hop that carries it"
+
+
+def test_agreements_by_their_dpv_kind_and_the_one_each_hop_relies_on(complete: Flowreg) -> None:
+    g = parsed(complete, date(2021, 10, 15))
+    kinds = _select(g, """SELECT ?id ?kind WHERE { ?a dct:identifier ?id ; a ?kind ; dpv:hasParty ?p .
+        FILTER(STRSTARTS(STR(?kind), "https://w3id.org/dpv#")) }""")
+    assert kinds == {("dpa-mailer", "ControllerProcessorAgreement"), ("dpa-shopco", "ControllerProcessorAgreement"),
+                     ("dpa-bouncer", "SubProcessorAgreement"), ("jca-adnet", "JointDataControllersAgreement")}
+    relied = _select(g, """SELECT ?flow ?a WHERE { ?h a dpv:Transfer ; dct:identifier ?flow ; dpv:hasLegalMeasure ?m .
+        ?m dct:identifier ?a }""")
+    assert relied == {("web-to-mailer", "dpa-mailer"), ("web-to-mailer-health", "dpa-mailer"),
+                      ("mailer-to-bouncer", "dpa-bouncer"), ("shopco-mailings", "dpa-shopco"), ("fraud-to-adnet", "jca-adnet")}
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (date(2020, 8, 1), {("web-to-mailer", "tia-mailer-us"), ("web-to-mailer-health", "tia-mailer-us")}),
+    (date(2021, 10, 15), {("web-to-mailer-health", "tia-mailer-us-2021"), ("mailer-to-bouncer", "tia-bouncer-br")}),
+    (date(2024, 1, 1), {("web-to-mailer-health", "tia-mailer-us-2021"), ("mailer-to-bouncer", "tia-bouncer-br-2023")}),
+])
+def test_each_hop_names_the_transfer_impact_assessment_in_force(complete: Flowreg, day: date, expected: set) -> None:
+    g = parsed(complete, day)
+    assert _select(g, """SELECT ?flow ?a WHERE { ?h dct:identifier ?flow ; dpv:hasImpactAssessment ?t .
+        ?t a dpv:DataTransferImpactAssessment ; dct:identifier ?a }""") == expected
+    assert _select(g, """SELECT ?a ?measure WHERE { ?t dct:identifier ?a ; dpv:hasTechnicalOrganisationalMeasure ?m .
+        ?m a eu-gdpr:SupplementaryMeasure ; dct:description ?measure }""") == {
+        ("tia-mailer-us", "pseudonymised addresses"), ("tia-bouncer-br", "end-to-end encryption")}

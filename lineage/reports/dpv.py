@@ -16,6 +16,8 @@ and the transfer tools it relies on:
   regime's law (`dpv:hasApplicableLaw`) and area (`dpv:hasJurisdiction`), and the destination as
   `dpv:hasThirdCountry` only when it is outside that regime's area: a hop from the UK to Germany
   has a third country for the UK regime and none for the EU's.
+The complete record (controller, DPO and representative, contacts, security measures, special
+categories, agreements, transfer impact assessments) is added by `lineage.reports.dpv_record`.
 Locations: a country is `dpv:hasCountry loc:XX`; the EEA is a union (`dpv:hasLocation loc:EEA`).
 Parties are typed with the roles they play in the hops (dpv:DataExporter, dpv:DataImporter,
 dpv:DataProcessor...). Project terms (https://w3id.org/flowreg#) for tools DPV lacks sit under
@@ -36,6 +38,7 @@ from rdflib.namespace import DCTERMS, RDF, SKOS, XSD
 
 from lineage.api import Flowreg
 from lineage.law import Law
+from lineage.reports import dpv_record
 from lineage.reports.context import ReportContext
 from lineage.reports.tools import FLOWREG_NS, Tool, regime_tools, tool_for
 from lineage.status import Status
@@ -172,6 +175,7 @@ def dpv_graph(
         g.add((node, FLOWREG.ownedBy, iri("party", system.owner)))
         if system.country:
             located(node, [system.country])
+    dpv_record.add_entities(g, iri, ctx, revision, located, FLOWREG)
     terms: dict[str, Tool] = {}
     for mechanism in reg.mechanisms:
         _mechanism(g, iri, ctx, mechanism, terms)
@@ -214,6 +218,7 @@ def dpv_graph(
             g.add((node, DPV.hasPurpose, purpose))
         if flow.legal_basis:
             g.add((node, DPV.hasLegalBasis, LEGAL_BASES[flow.legal_basis]))
+        dpv_record.add_hop(g, iri, ctx, hop, flow, node)
         for regime, verdict in hop.regimes.items():
             tools = regime_tools(rg, ctx.law, hop, regime, verdict)
             assessment = URIRef(f"{node}:{regime}")
