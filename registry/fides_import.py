@@ -15,7 +15,8 @@ each system is, who runs it, and hop-by-hop flows. The mapping:
   own that owns it; its country comes from the manifest where it offers one (a single
   `third_country_transfers` country in fideslang 1/2; the country a `legal_address` ends with in
   fideslang 3), labelled as an assumption; `legal_basis_for_transfers` becomes an SCC or BCR
-  mechanism between the organisation and the vendor, and "Adequacy Decision" needs no claim;
+  mechanism between the organisation and the vendor, and "Adequacy Decision" needs no claim
+  (see `registry.fides_parties`);
 - data categories keep their fideslang keys (every ancestor is added, named from the manifests
   or fideslang's default taxonomy); data subjects become subject groups; data uses become the
   purpose of every flow a declaration gives (see `registry.fides_mapping`);
@@ -33,23 +34,24 @@ from typing import Any
 import yaml
 
 from registry.errors import FlowregError
-from registry.fides_mapping import ImportNote, SystemMapper, overlap
+from registry.fides_mapping import ImportNote, overlap
+from registry.fides_parties import PartyMapper
 from registry.fides_record import (
     SECURITY_POLICY_REASON,
     controller_block,
     declaration_special,
+    mark_special,
     meta_special,
-    security_measures,
+    not_a_record,
+    system_record,
 )
 from registry.fides_vocabulary import (
     VENDOR_TYPES,
-    alpha2,
     as_list,
-    country_in_address,
     default_taxonomy,
+    flat,
     normalised,
     roles_of,
-    transfer_basis,
 )
 from registry.loader import load_registry_data
 from registry.model import Registry
@@ -63,23 +65,6 @@ SYSTEM_MAPPED = {
 DECLARATION_MAPPED = {"name", "data_categories", "data_use", "data_subjects", "legal_basis_for_processing",
                       "retention_period", "egress", "ingress", "processes_special_category_data",
                       "special_category_legal_basis"}
-# Fides fields near a complete-record key that cannot fill it, and why.
-NOT_A_RECORD = {
-    "dpa_location": "where the DPA is: an agreement (agreements[]) needs its parties and signature date, which "
-                    "Fides does not record; add it by hand with this as its document",
-    "joint_controller_info": "who shares control: an Art. 26 agreement (agreements[], kind joint-controller) needs "
-                             "the parties and signature date; add it by hand",
-    "joint_controller": "who shares control: an Art. 26 agreement (agreements[], kind joint-controller) needs "
-                        "the parties and signature date; add it by hand",
-    "data_protection_impact_assessment": "a DPIA (Art. 35), not a transfer impact assessment: the registry has no DPIA key",
-    "requires_data_protection_assessments": "a DPIA (Art. 35), not a transfer impact assessment: the registry has no DPIA key",
-    "dpa_progress": "the progress of a DPIA (Art. 35): the registry has no DPIA key",
-    "impact_assessment_location": "a legitimate-interest assessment: the registry has no key for it",
-}
-SUPPLEMENTARY_REASON = (
-    "supplementary measures belong to a transfer impact assessment (assessments[]), which needs the hops it "
-    "assesses, its regime, date and outcome and the measures themselves; Fides gives none of them, so none is made"
-)
 TAXONOMY_SECTIONS = ("data_category", "data_subject", "data_use")
 
 
@@ -126,7 +111,7 @@ def import_fides(
     return _Importer(organization, country, subject_location).run(documents)
 
 
-class _Importer(SystemMapper):
+class _Importer(PartyMapper):
     """Walks the manifests, maps every system, and assembles the registry document."""
 
     def run(self, documents: list[tuple[str, Any]]) -> FidesImport:
@@ -161,13 +146,13 @@ class _Importer(SystemMapper):
                         elif key == "data_subject":
                             self.subject(str(item["fides_key"]))  # defined, so kept as a subject group
                         for extra in sorted(set(item) - {"fides_key", "name", "parent_key"}):
-                            self._skip(f"{where}.{extra}", _flat(item[extra]), "no flowreg equivalent")
+                            self._skip(f"{where}.{extra}", flat(item[extra]), "no flowreg equivalent")
                     else:
-                        self._skip(where, _flat(item.get("fides_key", item) if isinstance(item, dict) else item),
+                        self._skip(where, flat(item.get("fides_key", item) if isinstance(item, dict) else item),
                                    "datasets are storage inside a system, not a flowreg node" if key == "dataset"
                                    else "no flowreg equivalent")
                 if items is None:
-                    self._skip(f"{name}: {key}", _flat(value), "no flowreg equivalent")
+                    self._skip(f"{name}: {key}", flat(value), "no flowreg equivalent")
         if not systems:
             raise FlowregError("the Fides manifest has no systems ('system:' list)")
         for key, entry in default_taxonomy()["data_category"].items():
@@ -200,10 +185,10 @@ class _Importer(SystemMapper):
             self.org_description = str(org["description"]) if org.get("description") else None
             self.controller = controller_block(org, path, self.org_label, self._note_skip, self._note_assume)
             if "security_policy" in org:
-                self._skip(f"{path}.security_policy", _flat(org["security_policy"]), SECURITY_POLICY_REASON)
+                self._skip(f"{path}.security_policy", flat(org["security_policy"]), SECURITY_POLICY_REASON)
             for extra in sorted(set(org) - {"fides_key", "name", "description", "controller", "data_protection_officer",
                                             "representative", "security_policy"}):
-                self._skip(f"{path}.{extra}", _flat(org[extra]), "no flowreg equivalent")
+                self._skip(f"{path}.{extra}", flat(org[extra]), "no flowreg equivalent")
             for path, org in orgs[1:]:
                 self._skip(path, org.get("fides_key", ""), "a registry has one organisation; the first one is used")
         elif self.org_name:
@@ -252,116 +237,22 @@ class _Importer(SystemMapper):
                 if self.category(cid, f"{path}.meta.flowreg.special"):
                     self._mark_special(cid, kind, ground, f"{path}.meta.flowreg.special")
         for extra in sorted(set(s) - SYSTEM_MAPPED - {"meta"}):
-            self._skip(f"{path}.{extra}", _flat(s[extra]), NOT_A_RECORD.get(extra, "no flowreg equivalent"))
+            self._skip(f"{path}.{extra}", flat(s[extra]), not_a_record(extra, s[extra]))
         for extra in sorted(set(meta) - {"flowreg"}):
-            self._skip(f"{path}.meta.{extra}", _flat(meta[extra]), "no flowreg equivalent")
+            self._skip(f"{path}.meta.{extra}", flat(meta[extra]), "no flowreg equivalent")
 
     def _note_skip(self, path: str, value: Any, reason: str) -> None:
-        self._skip(path, _flat(value), reason)
+        self._skip(path, flat(value), reason)
 
     def _note_assume(self, path: str, value: Any, reason: str) -> None:
-        self._assume(path, _flat(value), reason)
+        self._assume(path, flat(value), reason)
 
     def _record(self, path: str, s: dict[str, Any], owner: str, system: dict[str, Any] | None) -> None:
-        """A system's complete-record fields: its `dpo` is the contact of the party that runs it
-        (a vendor's DPO answers for the vendor; an own system's for the organisation), its
-        `data_security_practices` the system's security measures."""
-        dpo = s.get("dpo")
-        if dpo not in (None, ""):
-            party = next(p for p in self.parties.values() if p["id"] == owner)
-            text = " ".join(str(dpo).split())
-            if party.setdefault("contact", text) != text:
-                self._skip(f"{path}.dpo", text, f"{owner} already has the contact {party['contact']} "
-                           "(from another of its systems); a party has one contact")
-        practices = s.get("data_security_practices")
-        if practices not in (None, ""):
-            if system is None:
-                self._skip(f"{path}.data_security_practices", _flat(practices), "this party receives data "
-                           "directly, not through a system, and a party has no security_measures key")
-            else:
-                system["security_measures"] = security_measures(practices)
+        party = next(p for p in self.parties.values() if p["id"] == owner)
+        system_record(path, s, party, system, self._note_skip)
 
     def _mark_special(self, category: str, kind: str, ground: str | None, where: str) -> None:
-        """Mark a category special (art9 with its ground, or art10) unless another place said otherwise."""
-        known = self.special.get(category)
-        if known is None:
-            self.special[category] = (kind, ground, where)
-        elif known[:2] != (kind, ground):
-            said = f"{known[0]}" + (f" under {known[1]}" if known[1] else "")
-            self._skip(where, f"{category}: {kind}" + (f" under {ground}" if ground else ""),
-                       f"{known[2]} already made it {said}; a category has one kind and ground")
-
-    def _owner(self, path: str, s: dict[str, Any], ours: dict[str, Any], vendor: bool) -> tuple[str, str | None]:
-        """The party that runs a system, and the system's country as far as the manifest says."""
-        key = str(s["fides_key"])
-        if isinstance(ours.get("owner"), dict):
-            wanted = ours["owner"]
-            pid = str(wanted.get("id") or f"{key}-provider")
-            if pid not in self.parties:
-                party = {k: v for k, v in wanted.items() if k in ("name", "kind", "country", "url", "description")}
-                self.parties[pid] = {"id": self._id(pid, exact=True), "source": f"Fides system {key}", **party}
-                if pid == self.org_key or party.get("kind") == "affiliate" and not self.parties.get(self.org_key):
-                    self.parties.setdefault(self.org_key, self.parties[pid])
-            return self.parties[pid]["id"], ours.get("country")
-        if not vendor:
-            for name in ("third_country_transfers", "legal_name", "legal_address", "privacy_policy"):
-                if name in s:
-                    self._skip(f"{path}.{name}", _flat(s[name]), "cannot be tied to a hop: this is the organisation's own "
-                               "system; add the recipients (and their countries) it sends data to")
-            owner = self.org_party()
-            if self.country:
-                self._assume(path, key, f"hosted in {self.country} (the organisation's country)")
-            else:
-                self._skip(path, key, "Fides has no hosting country; pass --country or set it")
-            return owner, self.country
-        name = s.get("legal_name") or s.get("name") or key
-        party: dict[str, Any] = {"id": self._id(f"{key}-provider"), "name": name, "kind": "service_provider",
-                                 "source": f"Fides system {key}" + (f" (vendor {s['vendor_id']})" if s.get("vendor_id") else "")}
-        if s.get("privacy_policy"):
-            party["url"] = str(s["privacy_policy"])
-        if s.get("legal_address"):
-            party["description"] = f"Legal address: {s['legal_address']}"
-        third = [str(c) for c in as_list(s.get("third_country_transfers"))]
-        codes = [alpha2(c) for c in third]
-        country = None
-        if len(codes) == 1 and codes[0]:
-            country = codes[0]
-            self._assume(f"{path}.third_country_transfers", third[0], f"taken as where {name} is and processes ({country})")
-        elif third:
-            self._skip(f"{path}.third_country_transfers", third, "several or unknown countries: set the party's country by hand")
-        if country is None and s.get("legal_address"):
-            country = country_in_address(str(s["legal_address"]))
-            if country:
-                self._assume(f"{path}.legal_address", s["legal_address"], f"taken as where {name} is and processes ({country})")
-        if country:
-            party["country"] = country
-        else:
-            self._skip(path, key, "third-party system without a country; set the party's country")
-        self.parties[party["id"]] = party
-        return party["id"], country
-
-    def _transfer_bases(self, path: str, s: dict[str, Any], owner: str, vendor: bool) -> None:
-        where = f"{path}.legal_basis_for_transfers"
-        for basis in as_list(s.get("legal_basis_for_transfers")):
-            kind = transfer_basis(basis)
-            party = self.parties.get(owner, {})
-            if not vendor or owner == self.parties.get(self.org_key, {}).get("id") or kind in (None, "measures"):
-                reason = (SUPPLEMENTARY_REASON if kind == "measures" else "cannot be tied to a hop of another organisation" if kind
-                          else "no flowreg mechanism can be derived from it")
-                self._skip(where, basis, reason)
-            elif kind == "adequacy":
-                self._assume(where, basis, "needs no claim: flowreg applies adequacy by the destination's country"
-                             + (f" ({party['country']})" if party.get("country") else ", which is unknown"))
-            else:
-                name = party.get("name", owner)
-                self.mechanisms.append({
-                    "id": self._id(f"{kind}-{s['fides_key']}"), "kind": kind, "members": [self.org_party(), owner],
-                    "name": f"{'Standard contractual clauses' if kind == 'scc' else 'Binding corporate rules'} with {name}",
-                    "source": f"Fides system {s['fides_key']}",
-                })
-                self._assume(where, basis, "SCC between the organisation and the vendor; version and signature date unknown"
-                             if kind == "scc" else "the vendor's processor BCR, made binding on the organisation by the "
-                             "service agreement (both listed as members); approval date unknown")
+        mark_special(self.special, category, kind, ground, where, self._note_skip)
 
     def _system_flows(self, key: str) -> None:
         s, path = self.raw[key], self.paths[key]
@@ -401,20 +292,20 @@ class _Importer(SystemMapper):
         touching = [c for f in self.flows.values() if node in (f["from"], f["to"]) for c in f["carries"]]
         for where, d in self.declarations(key):
             for extra in sorted(set(d) - DECLARATION_MAPPED):
-                self._skip(f"{where}.{extra}", _flat(d[extra]), NOT_A_RECORD.get(extra, "no flowreg equivalent"))
+                self._skip(f"{where}.{extra}", flat(d[extra]), not_a_record(extra, d[extra]))
             for c in as_list(d.get("data_categories")):
                 self.category(str(c), where)  # declared, so kept as a category
             if key not in self.meta_special:  # flowreg's own meta named them exactly
                 for cid, (kind, ground) in declaration_special(where, d, self._note_skip, self._note_assume).items():
                     self._mark_special(cid, kind, ground, where)
             if where not in self.used_declarations:
-                shown = {k: _flat(d[k]) for k in ("data_use", "data_categories", "data_subjects", "legal_basis_for_processing",
+                shown = {k: flat(d[k]) for k in ("data_use", "data_categories", "data_subjects", "legal_basis_for_processing",
                                                   "retention_period") if d.get(k)}
                 self._skip(where, "; ".join(f"{k} {v}" for k, v in shown.items()),
                            "no ingress or egress says where this data comes from or goes: add them to import its flows")
                 continue
             if d.get("data_subjects") and where not in self.collected:
-                self._skip(f"{where}.data_subjects", _flat(d["data_subjects"]),
+                self._skip(f"{where}.data_subjects", flat(d["data_subjects"]),
                            "not collected by this system (no ingress from user carries this data): "
                            "the subjects are those of the flows that bring it")
             for name in ("legal_basis_for_processing", "retention_period"):
@@ -478,12 +369,3 @@ def _unique(seen: dict[tuple[str, str], str], section: str, item: Any, where: st
     if key in seen:
         raise FlowregError(f"duplicate {section} fides_key '{key[1]}': {seen[key]} and {where}")
     seen[key] = where
-
-
-def _flat(value: Any) -> str:
-    """A manifest value (mapping, list, scalar) as one line for a note."""
-    if isinstance(value, dict) and value:
-        return ", ".join(f"{k}: {_flat(v)}" for k, v in value.items())
-    if isinstance(value, list) and value:
-        return ", ".join(_flat(v) for v in value)
-    return "(empty)" if value in (None, "", [], {}) else str(value)

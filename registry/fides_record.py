@@ -42,6 +42,7 @@ ORGANISATION_CONTACTS = ("controller", "data_protection_officer", "representativ
 SECURITY_POLICY_REASON = ("a URL of the organisation's security policy: the registry has no key for a policy "
                           "document (systems' security_measures list the measures themselves)")
 EMPTY = "empty: nothing to map"
+NOTHING = (None, "", [], {})
 _EMAIL = re.compile(r"[^@\s,;]+@[^@\s,;]+")
 _PHONE = re.compile(r"\+?[\d\s().\-/]+")
 
@@ -183,6 +184,63 @@ def meta_special(where: str, value: Any, skip: Note) -> dict[str, tuple[str, str
     if not isinstance(value, dict):
         skip(where, value, "not a mapping of categories")
     return out
+
+
+# Fides fields near a complete-record key that cannot fill it, and why.
+NOT_A_RECORD = {
+    "dpa_location": "where the DPA is: an agreement (agreements[]) needs its parties and signature date, which "
+                    "Fides does not record; add it by hand with this as its document",
+    "joint_controller_info": "who shares control: an Art. 26 agreement (agreements[], kind joint-controller) needs "
+                             "the parties and signature date; add it by hand",
+    "joint_controller": "who shares control: an Art. 26 agreement (agreements[], kind joint-controller) needs "
+                        "the parties and signature date; add it by hand",
+    "data_protection_impact_assessment": "a DPIA (Art. 35), not a transfer impact assessment: the registry has no DPIA key",
+    "requires_data_protection_assessments": "a DPIA (Art. 35), not a transfer impact assessment: the registry has no DPIA key",
+    "dpa_progress": "the progress of a DPIA (Art. 35): the registry has no DPIA key",
+    "impact_assessment_location": "a legitimate-interest assessment: the registry has no key for it",
+}
+SUPPLEMENTARY_REASON = (
+    "supplementary measures belong to a transfer impact assessment (assessments[]), which needs the hops it "
+    "assesses, its regime, date and outcome and the measures themselves; Fides gives none of them, so none is made"
+)
+
+
+def not_a_record(key: str, value: Any) -> str:
+    """Why a Fides field with no registry home is not mapped."""
+    return EMPTY if value in NOTHING else NOT_A_RECORD.get(key, "no flowreg equivalent")
+
+
+def system_record(path: str, s: dict[str, Any], party: dict[str, Any], system: dict[str, Any] | None, skip: Note) -> None:
+    """A system's complete-record fields: its `dpo` is the contact of the party that runs it (a
+    vendor's DPO answers for the vendor; an own system's for the organisation), its
+    `data_security_practices` the system's security measures (`system` None: a party that
+    receives directly, which has no such key)."""
+    dpo = s.get("dpo")
+    if dpo not in NOTHING:
+        text = " ".join(str(dpo).split())
+        if party.setdefault("contact", text) != text:
+            skip(f"{path}.dpo", text, f"{party['id']} already has the contact {party['contact']} "
+                 "(from another of its systems); a party has one contact")
+    practices = s.get("data_security_practices")
+    if practices not in NOTHING:
+        if system is None:
+            skip(f"{path}.data_security_practices", practices, "this party receives data directly, not through "
+                 "a system, and a party has no security_measures key")
+        else:
+            system["security_measures"] = security_measures(practices)
+
+
+def mark_special(special: dict[str, tuple[str, str | None, str]], category: str, kind: str, ground: str | None,
+                 where: str, skip: Note) -> None:
+    """Record a category as special (art9 with its ground, or art10) in `special` unless another
+    place already said otherwise (a category has one kind and ground; the first is kept)."""
+    known = special.get(category)
+    if known is None:
+        special[category] = (kind, ground, where)
+    elif known[:2] != (kind, ground):
+        said = known[0] + (f" under {known[1]}" if known[1] else "")
+        skip(where, f"{category}: {kind}" + (f" under {ground}" if ground else ""),
+             f"{known[2]} already made it {said}; a category has one kind and ground")
 
 
 # --- export --------------------------------------------------------------------------------------

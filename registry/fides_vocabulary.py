@@ -216,3 +216,12 @@ def normalised(system: dict[str, Any]) -> dict[str, Any]:
             for e in out.get(key, [])
         ]
     return out
+
+
+def flat(value: Any) -> str:
+    """A manifest value (mapping, list, scalar) as one line for a note."""
+    if isinstance(value, dict) and value:
+        return ", ".join(f"{k}: {flat(v)}" for k, v in value.items())
+    if isinstance(value, list) and value:
+        return ", ".join(flat(v) for v in value)
+    return "(empty)" if value in (None, "", [], {}) else str(value)
