@@ -22,6 +22,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,7 @@ from registry.errors import FlowregError, PermissionDenied
 DEMO_FILE = Path(__file__).with_name("demo_users.yaml")
 USERS_ENV = "FLOWREG_USERS"
 DEMO_ENV = "FLOWREG_DEMO"
-# Compared against when the user name is unknown, so a wrong name costs as much time as a wrong
-# password (the response time does not tell which names exist).
-_DUMMY_HASH = bcrypt.hashpw(b"flowreg-no-such-user", bcrypt.gensalt(4))
+HASH_COST = 12  # bcrypt cost of the hashes `hash-password` makes
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60.0
 
@@ -152,59 +151,128 @@ def configured_users(env: Mapping[str, str] | None = None) -> dict[str, UserReco
     path = env.get(USERS_ENV, "").strip()
     if path:
         users.update(_read(Path(path).expanduser(), demo=False))
+    if users:
+        dummy_hash_for(users)  # made now, so the first wrong name is not slower than the rest
     return users
 
 
 class _Throttle:
     """Failed sign-ins per user name, process-wide: after MAX_FAILURES in a row the name is
-    locked for LOCKOUT_SECONDS (every session shares it, so opening new tabs does not help)."""
+    locked for LOCKOUT_SECONDS (every session shares it, so opening new tabs does not help).
+
+    An attempt reserves its place before its password is checked (`begin`) and settles it after
+    (`finish`), all under one lock: attempts still being checked count against the limit, so
+    twenty concurrent guesses get at most MAX_FAILURES checks, and a right password sent among
+    them waits its turn like any other.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}
+        # name -> (failures, time of the last failure, attempts being checked now)
+        self._state: dict[str, tuple[int, float, int]] = {}
+
+    def _current(self, username: str, now: float) -> tuple[int, float, int]:
+        count, last, pending = self._state.get(username, (0, 0.0, 0))
+        if count and now - last > LOCKOUT_SECONDS:
+            count = 0  # the lockout (or the run of failures) has expired
+        return count, last, pending
+
+    def begin(self, username: str) -> float:
+        """0 when the attempt may go ahead (its place is then reserved: call `finish`), else
+        the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            count, last, pending = self._current(username, now)
+            if count + pending >= MAX_FAILURES:
+                # Locked, or the attempts in flight may lock it: wait for the lockout to end.
+                return max(last + LOCKOUT_SECONDS - now, 1.0) if count else 1.0
+            self._state[username] = (count, last, pending + 1)
+            if len(self._state) > 10_000:
+                self._forget_expired(now)
+            return 0.0
+
+    def finish(self, username: str, ok: bool) -> None:
+        """Settle an attempt `begin` let through."""
+        now = time.monotonic()
+        with self._lock:
+            count, last, pending = self._current(username, now)
+            pending = max(pending - 1, 0)
+            if ok:
+                count, last = 0, 0.0
+            else:
+                count, last = count + 1, now
+            if count == 0 and pending == 0:
+                self._state.pop(username, None)
+            else:
+                self._state[username] = (count, last, pending)
 
     def locked_for(self, username: str) -> float:
+        """Seconds until `username` may try again (0: not locked)."""
+        now = time.monotonic()
         with self._lock:
-            count, last = self._failures.get(username, (0, 0.0))
-        remaining = last + LOCKOUT_SECONDS - time.monotonic()
+            count, last, _pending = self._current(username, now)
+        remaining = last + LOCKOUT_SECONDS - now
         return remaining if count >= MAX_FAILURES and remaining > 0 else 0.0
 
-    def record(self, username: str, ok: bool) -> None:
-        with self._lock:
-            if ok:
-                self._failures.pop(username, None)
-                return
-            count, last = self._failures.get(username, (0, 0.0))
-            if time.monotonic() - last > LOCKOUT_SECONDS:
-                count = 0
-            self._failures[username] = (count + 1, time.monotonic())
+    def _forget_expired(self, now: float) -> None:
+        # Guesses at many invented names must not grow this without bound.
+        for name, (_count, last, pending) in list(self._state.items()):
+            if not pending and now - last > LOCKOUT_SECONDS:
+                del self._state[name]
 
 
 THROTTLE = _Throttle()
+
+
+def bcrypt_cost(hashed: bytes) -> int:
+    """The cost (log2 rounds) written in a bcrypt hash (`$2b$12$...` -> 12); 0 if unreadable."""
+    parts = hashed.split(b"$")
+    return int(parts[2]) if len(parts) > 3 and parts[2].isdigit() else 0
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(cost: int) -> bytes:
+    return bcrypt.hashpw(b"flowreg-no-such-user", bcrypt.gensalt(cost))
+
+
+def dummy_hash_for(users: Mapping[str, UserRecord]) -> bytes:
+    """The hash a wrong user name is checked against: as dear as the dearest configured one, so
+    a wrong name costs as much time as a wrong password (the time does not tell which names
+    exist)."""
+    costs = [bcrypt_cost(r.password_hash) for r in users.values()]
+    cost = max((c for c in costs if 4 <= c <= 31), default=HASH_COST)
+    return _dummy_hash(cost)
+
+
+def _check(password: str, hashed: bytes) -> bool:
+    """The one bcrypt check every attempt makes, known name or not."""
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), hashed)
+    except ValueError:  # a malformed hash in the users file
+        return False
 
 
 def authenticate(users: Mapping[str, UserRecord], username: str, password: str) -> User:
     """The user whose bcrypt hash matches; PermissionDenied (one message for a wrong name or a
     wrong password) otherwise, or while the name is locked after repeated failures."""
     username = username.strip()
-    wait = THROTTLE.locked_for(username)
+    wait = THROTTLE.begin(username)
     if wait:
         raise PermissionDenied(f"too many failed sign-ins; try again in {int(wait) + 1} seconds")
     record = users.get(username)
-    hashed = record.password_hash if record else _DUMMY_HASH
+    ok = False
     try:
-        ok = bcrypt.checkpw(password.encode("utf-8"), hashed)
-    except ValueError:  # a malformed hash in the users file
-        ok = False
-    ok = ok and record is not None
-    THROTTLE.record(username, ok)
+        ok = _check(password, record.password_hash if record else dummy_hash_for(users))
+        ok = ok and record is not None
+    finally:
+        THROTTLE.finish(username, ok)
     if not ok or record is None:
         raise PermissionDenied("unknown user name or wrong password")
     return record.user
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(12)).decode("ascii")
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(HASH_COST)).decode("ascii")
 
 
 def main(argv: list[str]) -> int:
