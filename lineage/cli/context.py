@@ -1,4 +1,5 @@
-"""What several command modules need: the configured store, who is writing, reading a file."""
+"""What several command modules need: the configured store, who is writing, reading a file,
+writing an output file."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from registry.config import settings_from_env
 from registry.loader import load_registry_bytes, load_registry_file
 from registry.model import Registry
+from registry.output_files import check_target, write_output
 from registry.store import Store, open_store
 
 
@@ -39,3 +44,21 @@ def read_registry(path: Path) -> Registry:
 def shown_name(path: Path) -> str:
     """How a file is named in messages."""
     return "standard input" if str(path) == "-" else str(path)
+
+
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace the output file if it exists (never the store).")
+]
+
+
+def write_file(path: Path, data: bytes, *, force: bool, mode: int | None = None) -> None:
+    """Write an output file the one safe way (`registry.output_files.write_output`): never over
+    the open store, over an existing file only with --force, atomically."""
+    settings = settings_from_env()
+    write_output(path, data, force=force, protected=[settings.db_path], mode=mode)
+
+
+def check_output(path: Path | None, *, force: bool) -> None:
+    """Refuse an output file `write_file` would refuse, before any work is done."""
+    if path is not None and str(path) != "-":
+        check_target(path, force=force, protected=[settings_from_env().db_path])

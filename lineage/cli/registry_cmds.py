@@ -7,8 +7,6 @@ loading either.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -235,6 +233,7 @@ def export(
         Path | None,
         typer.Option("--output", "-o", help="Write to this file instead of standard output."),
     ] = None,
+    force: context.ForceOpt = False,
 ) -> None:
     """Export a revision (default the head) as YAML that re-applies identically.
 
@@ -243,16 +242,14 @@ def export(
     Example:
       flowreg export --rev 3 -o registry.yaml
     """
+    context.check_output(output, force=force)
     with context.store() as store:
         revision = store.get(rev)
     text = to_yaml(revision)
     if output is None:
         typer.echo(text, nl=False)
         return
-    try:
-        _write_atomically(output, text)
-    except OSError as exc:
-        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+    context.write_file(output, text.encode("utf-8"), force=force)
     note(f"exported revision {revision.number} to {output}")
 
 
@@ -292,22 +289,3 @@ def _change_summary(changes: list[Any]) -> str:
     for change in changes:
         tally[change.kind] = tally.get(change.kind, 0) + 1
     return "elements " + ", ".join(f"{kind}: {n}" for kind, n in tally.items())
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    # A half-written export would re-apply as a different (or invalid) registry; write beside
-    # the target and rename over it, so the file is either the old one or the complete new one.
-    directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-        # The temporary file is private (0600); an export is an ordinary file.
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

@@ -37,7 +37,7 @@ from lineage.cli.output import note
 from lineage.reports.build import KINDS, build_report
 from lineage.reports.dpv import dpv_graph, jsonld_bytes
 from lineage.reports.graph_export import export_graph, graphml_bytes, node_link_bytes
-from lineage.reports.render import BINARY, FORMATS, format_from_path, render, write_atomically
+from lineage.reports.render import BINARY, FORMATS, format_from_path, render
 from registry.errors import FlowregError
 from registry.fides_import import import_fides_files
 from registry.yamlexport import to_yaml
@@ -79,17 +79,17 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _emit(data: bytes, output: Path | None, fmt: str, what: str) -> None:
+FORCE_OPTION = typer.Option(False, "--force", help="Replace the output file if it exists (never the store).")
+
+
+def _emit(data: bytes, output: Path | None, fmt: str, what: str, force: bool) -> None:
     if output is None or str(output) == "-":
         if fmt in BINARY:
             raise FlowregError(f"{fmt} output is binary: give a file with -o FILE")
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    try:
-        write_atomically(output, data)
-    except OSError as exc:
-        raise FlowregError(f"cannot write {output}: {exc.strerror or exc}") from None
+    context.write_file(output, data, force=force)
     note(f"wrote {what} to {output} ({len(data)} bytes)")
 
 
@@ -103,6 +103,7 @@ def report(
         None, "--format", "-f", help=f"{', '.join(FORMATS)}; default from the -o suffix, else json."
     ),
     output: Path | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
     category: str | None = typer.Option(None, "--category", "-c", help="flows: one category (with its parts)."),
     from_rev: int | None = typer.Option(None, "--from", min=1, help="changes: the older revision."),
     to_rev: int | None = typer.Option(None, "--to", min=1, help="changes: the newer revision (default the head)."),
@@ -120,6 +121,7 @@ def report(
 
     Example: flowreg report transfers --as-of 2020-07-16 -o transfers.xlsx
     """
+    context.check_output(output, force=force)
     kind = kind.strip().lower()
     if kind not in KINDS:
         raise FlowregError(f"unknown report kind '{kind}' (one of {', '.join(KINDS)})")
@@ -139,12 +141,14 @@ def report(
         update(1, len(built.sections) + 1)
         data = render(built, chosen, lambda done, total: update(done + 1, total + 1))
     meta = built.metadata
-    _emit(data, output, chosen, f"the {kind} report (revision {meta['revision']}, as of {meta['as_of']}, {chosen})")
+    _emit(data, output, chosen, f"the {kind} report (revision {meta['revision']}, as of {meta['as_of']}, {chosen})",
+          force)
 
 
 def export_graph_cmd(
     fmt: str = typer.Option(..., "--format", "-f", help="graphml (Gephi, yEd), json (node-link) or jsonld (W3C DPV)."),
     output: Path | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
     as_of: str | None = typer.Option(None, "--as-of", help="Date of the hop statuses (YYYY-MM-DD); default today."),
     rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Revision to export; default the head."),
     base: str | None = typer.Option(
@@ -155,6 +159,7 @@ def export_graph_cmd(
 
     Example: flowreg export-graph --format graphml --as-of 2018-12-27 -o twilio.graphml
     """
+    context.check_output(output, force=force)
     chosen = fmt.strip().lower()
     if chosen not in GRAPH_FORMATS:
         raise FlowregError(f"--format: unknown graph format '{fmt}' (one of {', '.join(GRAPH_FORMATS)})")
@@ -166,12 +171,13 @@ def export_graph_cmd(
         else:
             graph = export_graph(fr, day, rev=rev, progress=update)
             data = graphml_bytes(graph) if chosen == "graphml" else node_link_bytes(graph)
-    _emit(data, output, chosen, f"the flow graph ({chosen}, as of {day})")
+    _emit(data, output, chosen, f"the flow graph ({chosen}, as of {day})", force)
 
 
 def import_fides_cmd(
     manifests: list[Path] = MANIFESTS_ARGUMENT,
     output: Path | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
     organization: str | None = typer.Option(None, "--organization", help="Organisation name (default the manifest's)."),
     country: str | None = typer.Option(
         None, "--country", help="ISO code of the organisation's seat, also used as its systems' hosting country."
@@ -187,6 +193,7 @@ def import_fides_cmd(
 
     Example: flowreg import-fides .fides/systems.yml --country DE --subject-location EEA -o registry.yaml
     """
+    context.check_output(output, force=force)
     result = import_fides_files(
         manifests, organization=organization, country=country, subject_location=subject_location
     )
@@ -194,7 +201,7 @@ def import_fides_cmd(
     lines += [f"# not mapped: {_comment(str(n))}" for n in result.unmapped]
     lines += [f"# assumed: {_comment(str(n))}" for n in result.assumptions]
     text = "\n".join(lines) + "\n" + to_yaml(result.registry)
-    _emit(text.encode("utf-8"), output, "yaml", "the registry")
+    _emit(text.encode("utf-8"), output, "yaml", "the registry", force)
     reg = result.registry
     note(
         f"imported {len(reg.systems)} systems, {len(reg.parties)} parties, {len(reg.categories)} categories, "
