@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import neo4j  # `registry.store.open_store` turns its absence into a clear error
 
 from registry.config import Settings
-from registry.errors import FlowregError, StoreError
+from registry.errors import FlowregError, MissingStoreError, StoreError
 from registry.neo4j_proposals import ProposalsMixin
 from registry.neo4j_revisions import RevisionsMixin
 from registry.neo4j_schema import (
@@ -98,8 +98,12 @@ class GraphState:
 class Neo4jStore(RevisionsMixin, ProposalsMixin):
     """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
 
-    def __init__(self, settings: Settings, *, connect_timeout: float = 15.0) -> None:
-        """Connect to the server the settings name, check it and create the schema if missing."""
+    def __init__(
+        self, settings: Settings, *, connect_timeout: float = 15.0, create: bool = True
+    ) -> None:
+        """Connect to the server the settings name, check it and create the schema if missing
+        (or, when not `create`, raise MissingStoreError if the database holds no flowreg store)."""
+        self.create = create
         if not settings.neo4j_uri:
             raise StoreError("the Neo4j backend needs NEO4J_URI")
         self.uri = shown_uri(settings.neo4j_uri)
@@ -193,6 +197,16 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             return session.execute_write(work, *args)
 
     def _prepare(self) -> None:
+        if not self.create and not self.read(
+            lambda tx: tx.run("MATCH (m:FlowregMeta {key: 'store'}) RETURN m LIMIT 1").single(),
+            doing="opening",
+        ):
+            raise MissingStoreError(
+                f"no flowreg store in the Neo4j database {self.database!r} at {self.uri}: check "
+                "NEO4J_URI and NEO4J_DATABASE, or create the store with `flowreg apply FILE` "
+                "(or `flowreg neo4j push`)"
+            )
+
         def existing(tx: Any) -> set[str]:
             names = {r["name"] for r in tx.run("SHOW CONSTRAINTS YIELD name RETURN name")}
             return names | {r["name"] for r in tx.run("SHOW INDEXES YIELD name RETURN name")}

@@ -31,7 +31,13 @@ from registry.delta_revisions import (
     replay,
     verify_content,
 )
-from registry.errors import NotFoundError, StaleHeadError, StoreError, TamperError
+from registry.errors import (
+    MissingStoreError,
+    NotFoundError,
+    StaleHeadError,
+    StoreError,
+    TamperError,
+)
 from registry.revisions import (
     Revision,
     RevisionInfo,
@@ -76,10 +82,14 @@ def _check_file(path: Path) -> None:
 class SqliteStore(SqliteProposalsMixin):
     """The embedded `Store`: one SQLite file, safe for several threads and processes at once."""
 
-    def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
-        """Open (or create) the store at `path`; `timeout` is how long to wait for a writer."""
+    def __init__(
+        self, path: str | PathLike[str], *, timeout: float = 30.0, create: bool = True
+    ) -> None:
+        """Open the store at `path`, creating it when `create` (MissingStoreError otherwise);
+        `timeout` is how long to wait for a writer."""
         self.path = Path(path)
         self.timeout = timeout
+        self.create = create
         # One connection per store object, shared by threads (Streamlit), so access is
         # serialised here; SQLite serialises processes.
         self._lock = threading.RLock()
@@ -99,6 +109,11 @@ class SqliteStore(SqliteProposalsMixin):
 
     def _open(self) -> sqlite3.Connection:
         _check_file(self.path)
+        if not self.create and (not self.path.exists() or self.path.stat().st_size == 0):
+            raise MissingStoreError(
+                f"no flowreg store at {self.path} (FLOWREG_DB): check the path, or create the "
+                "store with `flowreg apply FILE`"
+            )
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(

@@ -85,13 +85,18 @@ class Store(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def open_store(settings: Settings | None = None) -> Store:
-    """Open the store the settings name (default: from the environment)."""
+def open_store(settings: Settings | None = None, *, create: bool = False) -> Store:
+    """Open the store the settings name (default: from the environment).
+
+    Only a writer passes `create=True`; otherwise a store that does not exist yet is a
+    MissingStoreError, so a mistyped FLOWREG_DB is reported instead of read as an empty
+    registry (and left behind as an empty file).
+    """
     settings = settings or settings_from_env()
     if settings.backend == "sqlite":
         from registry.sqlite_store import SqliteStore
 
-        return SqliteStore(settings.db_path)
+        return SqliteStore(settings.db_path, create=create)
     if settings.backend == "neo4j":
         if not settings.neo4j_uri:
             raise FlowregError(
@@ -110,5 +115,5 @@ def open_store(settings: Settings | None = None) -> Store:
                 "the Neo4j backend is not available in this installation "
                 f"(missing module {exc.name})"
             ) from None
-        return Neo4jStore(settings)
+        return Neo4jStore(settings, create=create)
     raise FlowregError(f"unknown backend {settings.backend!r}")

@@ -18,9 +18,10 @@ from registry.output_files import check_target, write_output
 from registry.store import Store, open_store
 
 
-def store() -> Store:
-    """The store FLOWREG_BACKEND / FLOWREG_DB name; use as `with store() as s:`."""
-    return open_store(settings_from_env())
+def store(*, create: bool = False) -> Store:
+    """The store FLOWREG_BACKEND / FLOWREG_DB name; use as `with store() as s:`. Only commands
+    that write a registry pass `create=True`; for the others a missing store is an error."""
+    return open_store(settings_from_env(), create=create)
 
 
 def default_author() -> str:

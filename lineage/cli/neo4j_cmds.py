@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(neo4j_app, name="neo4j")
 
 
-def _neo4j(settings: Settings) -> Store:
+def _neo4j(settings: Settings, *, create: bool) -> Store:
     if not settings.neo4j_uri:
         raise FlowregError("NEO4J_URI is not set (set it, or put it in the file named by "
                            "FLOWREG_SECRETS_FILE)")
@@ -45,7 +45,7 @@ def _neo4j(settings: Settings) -> Store:
         from registry.neo4j_store import Neo4jStore
     except ModuleNotFoundError as exc:
         raise FlowregError(f"the Neo4j backend needs the {exc.name} module (pip install neo4j)") from None
-    return Neo4jStore(settings)
+    return Neo4jStore(settings, create=create)
 
 
 def _report(direction: str, source: Store, target: Store, report: CopyReport, fmt: Format) -> None:
@@ -67,7 +67,10 @@ def _report(direction: str, source: Store, target: Store, report: CopyReport, fm
 def _run(direction: str, db: Path | None, fmt: Format) -> None:
     settings = settings_from_env()
     path = db.expanduser().resolve() if db else settings.db_path
-    with SqliteStore(path) as embedded, _neo4j(settings) as server:
+    # push reads the embedded store (it must exist), pull writes into it (and may create it);
+    # the Neo4j side is the other way round.
+    with SqliteStore(path, create=direction == "pull") as embedded, \
+            _neo4j(settings, create=direction == "push") as server:
         source, target = (embedded, server) if direction == "push" else (server, embedded)
         note(f"{direction}: {source} -> {target}")
         _report(direction, source, target, copy_history(source, target), fmt)

@@ -124,7 +124,7 @@ def apply(
         print_issues(f"{name} is not a valid registry; nothing was written", exc.issues)
         raise typer.Exit(1) from None
     content = registry.content()
-    with context.store() as store:
+    with context.store(create=True) as store:
         head = store.head()
         if head is not None and if_empty:
             say(f"skipped: the store already holds revision {head.number}; nothing written")
