@@ -54,8 +54,10 @@ from registry.neo4j_schema import (
 )
 from registry.revisions import (
     RevisionInfo,
+    checked,
     verify_chain,
 )
+from registry.signing import Signer, VerifyKeys, check_opened_head
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,11 +101,24 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
     """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
 
     def __init__(
-        self, settings: Settings, *, connect_timeout: float = 15.0, create: bool = True
+        self,
+        settings: Settings,
+        *,
+        connect_timeout: float = 15.0,
+        create: bool = True,
+        signer: Signer | None = None,
+        verify_keys: VerifyKeys | None = None,
+        check_head: bool = True,
     ) -> None:
         """Connect to the server the settings name, check it and create the schema if missing
-        (or, when not `create`, raise MissingStoreError if the database holds no flowreg store)."""
+        (or, when not `create`, raise MissingStoreError if the database holds no flowreg store).
+
+        `signer` signs every revision written; `check_head` checks the head's own hash (and,
+        with `verify_keys`, its signature) on opening, as the embedded store does.
+        """
         self.create = create
+        self.signer = signer
+        self.verify_keys = verify_keys
         if not settings.neo4j_uri:
             raise StoreError("the Neo4j backend needs NEO4J_URI")
         self.uri = shown_uri(settings.neo4j_uri)
@@ -135,6 +150,8 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             with self._errors("connecting to"):
                 self._driver.verify_connectivity()
             self._prepare()
+            if check_head:
+                check_opened_head(self.head(), verify_keys)
         except BaseException:
             self._driver.close()
             raise
@@ -270,7 +287,7 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
                           n=head["number"] if number is None else number).single(), head
         record, head = self.read(work)
         self._missing(number, record, head)
-        info = self._info(record)
+        info = checked(self._info(record))
         # A revision materialised before `graph_revs` existed has a graph of its own elements.
         revs = list(record["revs"] or [info.number])
         return GraphState(info, record["graph"], revs, record["base"])

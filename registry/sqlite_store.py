@@ -42,16 +42,20 @@ from registry.revisions import (
     Revision,
     RevisionInfo,
     chain_hash,
+    checked,
     sha256_text,
     verify_chain,
 )
+from registry.signing import Signer, VerifyKeys, check_opened_head
 from registry.sqlite_proposals import SqliteProposalsMixin
 from registry.sqlite_schema import (
     APPLICATION_ID,
     DELTAS,
     GET_REVISION,
     INFO_FIELDS,
+    INSERT_REVISION,
     LAST_SNAPSHOT,
+    N_INFO,
     SCHEMA,
     SCHEMA_VERSION,
     SELECT_INFO,
@@ -83,13 +87,27 @@ class SqliteStore(SqliteProposalsMixin):
     """The embedded `Store`: one SQLite file, safe for several threads and processes at once."""
 
     def __init__(
-        self, path: str | PathLike[str], *, timeout: float = 30.0, create: bool = True
+        self,
+        path: str | PathLike[str],
+        *,
+        timeout: float = 30.0,
+        create: bool = True,
+        signer: Signer | None = None,
+        verify_keys: VerifyKeys | None = None,
+        check_head: bool = True,
     ) -> None:
-        """Open the store at `path`, creating it when `create` (MissingStoreError otherwise);
-        `timeout` is how long to wait for a writer."""
+        """Open the store at `path`, creating it when `create` (MissingStoreError otherwise).
+
+        `timeout` is how long to wait for a writer; `signer` signs every revision written;
+        `check_head` checks the head's own hash (and, with `verify_keys`, its signature) on
+        opening, so a store edited behind flowreg's back is refused before anything reads it
+        (`history --verify` opens without the check, to report every problem instead).
+        """
         self.path = Path(path)
         self.timeout = timeout
         self.create = create
+        self.signer = signer
+        self.verify_keys = verify_keys
         # One connection per store object, shared by threads (Streamlit), so access is
         # serialised here; SQLite serialises processes.
         self._lock = threading.RLock()
@@ -97,6 +115,12 @@ class SqliteStore(SqliteProposalsMixin):
         self._last: Materialised | None = None
         self._pending: Materialised | None = None
         self._conn: sqlite3.Connection | None = self._open()
+        if check_head:
+            try:
+                check_opened_head(self.head(), verify_keys)
+            except BaseException:
+                self.close()
+                raise
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -137,28 +161,43 @@ class SqliteStore(SqliteProposalsMixin):
         # Persistent in the file once set; synchronous is per connection.
         self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
         conn.execute("PRAGMA synchronous=FULL")
-        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None:
-            raise StoreError(f"{self.path} is a damaged flowreg store (no schema version)")
-        if int(version[0]) > SCHEMA_VERSION:
+        version = self._schema_version(conn)
+        if version > SCHEMA_VERSION:
             raise StoreError(
-                f"{self.path} was written by a newer flowreg (store schema {version[0]}, "
+                f"{self.path} was written by a newer flowreg (store schema {version}, "
                 f"this version reads {SCHEMA_VERSION}); upgrade flowreg"
             )
-        if int(version[0]) < SCHEMA_VERSION:
+        if version < SCHEMA_VERSION:
             self._upgrade(conn)
 
+    def _schema_version(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is None:
+            raise StoreError(f"{self.path} is a damaged flowreg store (no schema version)")
+        try:
+            return int(row[0])
+        except (TypeError, ValueError):
+            raise StoreError(f"{self.path} is a damaged flowreg store: its schema version "
+                             f"{str(row[0])[:40]!r} is not a number") from None
+
     def _upgrade(self, conn: sqlite3.Connection) -> None:
-        """Bring a store of schema 1 to 2 (adds `revisions.base`; every old row is a snapshot)."""
+        """Bring an older store to the current schema: 1 -> 2 adds `revisions.base` (every old
+        row is a snapshot), 2 -> 3 adds `revisions.signature` and `.signer` (old rows unsigned)."""
         self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if int(row[0]) == 1:  # re-checked under the lock: another process may have done it
+            # Re-read under the lock: another process may have upgraded meanwhile.
+            version = self._schema_version(conn)
+            if version == 1:
                 conn.execute(
                     "ALTER TABLE revisions ADD COLUMN base INTEGER"
                     " CHECK (base IS NULL OR base = number - 1)"
                 )
-                conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+                version = 2
+            if version == 2:
+                conn.execute("ALTER TABLE revisions ADD COLUMN signature TEXT")
+                conn.execute("ALTER TABLE revisions ADD COLUMN signer TEXT")
+                version = 3
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -280,22 +319,24 @@ class SqliteStore(SqliteProposalsMixin):
         self, conn: sqlite3.Connection, made: Materialised, stored: str, base: int | None,
         author: str, message: str,
     ) -> Revision:
-        """Insert revision `made` (stored as `stored`: its whole text, or a delta on `base`)."""
+        """Insert revision `made` (stored as `stored`: its whole text, or a delta on `base`),
+        signed when the store has a signer."""
         parent = conn.execute(
             "SELECT hash FROM revisions WHERE number = ?", (made.number - 1,)
         ).fetchone()
         parent_hash = parent[0] if parent else None
         created_at = now()
         hash_ = chain_hash(made.number, created_at, author, message, made.content_hash, parent_hash)
-        values = (made.number, created_at, author, message, made.content_hash, parent_hash, hash_)
-        conn.execute(
-            "INSERT INTO revisions (number, created_at, author, message, content_hash,"
-            " parent_hash, hash, content, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values, stored, base),
-        )
+        signature, signer = self.signer.sign(hash_) if self.signer else (None, None)
+        info = RevisionInfo(number=made.number, created_at=created_at, author=author,
+                            message=message, content_hash=made.content_hash,
+                            parent_hash=parent_hash, hash=hash_, signature=signature,
+                            signer=signer)
+        values = [info.model_dump(mode="json")[name] for name in INFO_FIELDS]
+        conn.execute(INSERT_REVISION, (*values, stored, base))
         # Kept only once the transaction commits (`_writing` clears it on a rollback).
         self._pending = made
-        return Revision(**dict(zip(INFO_FIELDS, values, strict=True)), content=made.content)
+        return Revision(**info.model_dump(), content=made.content)
 
     def append_additions(
         self,
@@ -354,10 +395,10 @@ class SqliteStore(SqliteProposalsMixin):
         return made
 
     def head(self) -> RevisionInfo | None:
-        """The newest revision, or None when the store is empty."""
+        """The newest revision (its own hash checked), or None when the store is empty."""
         with self._reading() as conn:
             row = conn.execute(SELECT_INFO + " ORDER BY number DESC LIMIT 1").fetchone()
-        return self._info(row) if row else None
+        return checked(self._info(row)) if row else None
 
     def get(self, number: int | None = None) -> Revision:
         """Revision `number` (None: the head), its content checked against its hash.
@@ -372,7 +413,7 @@ class SqliteStore(SqliteProposalsMixin):
             if row is None:
                 head = self._head_row(conn)
             else:
-                info = self._info(row[:7])
+                info = checked(self._info(row[:N_INFO]))
                 made = self._materialised(conn, info.number)
         if row is None:
             if head is None:
@@ -380,11 +421,13 @@ class SqliteStore(SqliteProposalsMixin):
             raise NotFoundError(f"revision {number} does not exist (the head is {head[0]})")
         return Revision(**info.model_dump(), content=made.content)
 
-    def history(self) -> list[RevisionInfo]:
-        """All revisions, oldest first, without content."""
+    def history(self, *, check: bool = True) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content; each one's own hash checked unless
+        `check` is false (`verify` reports what is wrong instead)."""
         with self._reading() as conn:
             rows = conn.execute(SELECT_INFO + " ORDER BY number").fetchall()
-        return [self._info(row) for row in rows]
+        infos = [self._info(row) for row in rows]
+        return [checked(info) for info in infos] if check else infos
 
     def append(
         self,
@@ -422,7 +465,7 @@ class SqliteStore(SqliteProposalsMixin):
                 number, content_hash, text, base = row[0], row[4], row[-2], row[-1]
                 previous = verify_content(number, content_hash, text, base, previous, problems)
                 try:
-                    infos.append(self._info(row[:7]))
+                    infos.append(self._info(row[:N_INFO]))
                 except TamperError as exc:
                     problems.append(exc.message)
         return problems + verify_chain(infos)
@@ -446,11 +489,7 @@ class SqliteStore(SqliteProposalsMixin):
             head = self._head_row(conn)
             if (head or (0, None)) != (revision.number - 1, revision.parent_hash):
                 raise StoreError(f"revision {revision.number} does not extend the head")
-            conn.execute(
-                "INSERT INTO revisions (number, created_at, author, message, content_hash,"
-                " parent_hash, hash, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*(info[name] for name in INFO_FIELDS), text),
-            )
+            conn.execute(INSERT_REVISION, (*(info[name] for name in INFO_FIELDS), text, None))
         return True
 
     def close(self) -> None:

@@ -55,7 +55,7 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
 def test_every_command_explains_itself_with_an_example(command: list[str], db: Path) -> None:
     result = flowreg(*command, "--help", db=db)
     assert result.code == 0
-    assert "Example:" in result.stdout
+    assert "Example:" in result.stdout or "Examples:" in result.stdout
     assert f"flowreg {' '.join(command)}" in result.stdout
 
 

@@ -193,7 +193,7 @@ def test_triggers_forbid_update_and_delete(store: SqliteStore, db: Path) -> None
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         raw.execute("DELETE FROM revisions")
     with pytest.raises(sqlite3.IntegrityError, match="must extend the head"):
-        raw.execute("INSERT INTO revisions VALUES (5, 'x', 'eve', 'm', '{}', 'h', NULL, 'fork', NULL)")
+        raw.execute("INSERT INTO revisions VALUES (5, 'x', 'eve', 'm', '{}', 'h', NULL, 'fork', NULL, NULL, NULL)")
     raw.close()
     assert store.verify() == []
 

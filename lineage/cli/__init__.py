@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 import typer
 
-from lineage.cli import neo4j_cmds, query_cmds, registry_cmds, report_cmds, subprocessor_cmds
+from lineage.cli import (
+    neo4j_cmds,
+    query_cmds,
+    registry_cmds,
+    report_cmds,
+    signing_cmds,
+    subprocessor_cmds,
+)
 from registry.errors import FlowregError
 
 app = typer.Typer(
@@ -29,7 +36,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_MODULES = (registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds)
+_MODULES = (registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds, signing_cmds)
 for _module in _MODULES:
     _module.register(app)
 

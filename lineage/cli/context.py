@@ -18,10 +18,11 @@ from registry.output_files import check_target, write_output
 from registry.store import Store, open_store
 
 
-def store(*, create: bool = False) -> Store:
+def store(*, create: bool = False, check_head: bool = True) -> Store:
     """The store FLOWREG_BACKEND / FLOWREG_DB name; use as `with store() as s:`. Only commands
-    that write a registry pass `create=True`; for the others a missing store is an error."""
-    return open_store(settings_from_env(), create=create)
+    that write a registry pass `create=True`; for the others a missing store is an error.
+    Opening checks the head's hash and signature; `history --verify` reports instead."""
+    return open_store(settings_from_env(), create=create, check_head=check_head)
 
 
 def default_author() -> str:

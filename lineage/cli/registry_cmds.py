@@ -24,9 +24,12 @@ from lineage.cli.output import (
     print_issues,
     say,
 )
-from registry.errors import FlowregError, RegistryError
+from registry.config import settings_from_env
+from registry.errors import RegistryError
 from registry.model import SECTIONS
 from registry.revisions import RevisionInfo, content_hash, diff_contents
+from registry.store import signing_from
+from registry.verification import verify_history
 from registry.yamlexport import to_yaml
 
 FileArg = Annotated[
@@ -151,36 +154,55 @@ def history(
             "--verify", help="Check every content hash and the chain; exit 1 if tampered."
         ),
     ] = False,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            metavar="HASH",
+            help="With --verify: a revision hash you trust (from a report or an earlier check; "
+            "at least 12 hex digits). The history must still contain it.",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """List every revision, oldest first; --verify checks the hash chain.
 
-    Each revision shows its number, time, author, message and hash.
-    With --verify, also recompute the hash chain: any revision edited outside flowreg is
-    reported and the exit code is 1. JSON output is a list of revisions, or with --verify an
-    object {verified, problems, revisions}.
+    Each revision shows its number, time, author, message and hash (and the key that signed
+    it, for signed revisions). With --verify, also recompute the hash chain: any revision edited
+    outside flowreg is reported and the exit code is 1. Whoever can write the store could
+    rewrite and re-hash it all, so give what a forger cannot change: FLOWREG_VERIFY_KEY (the
+    public key revisions are signed with) and/or --head HASH (the head you recorded; --head
+    implies --verify). JSON output is a list of revisions, or with --verify an object
+    {verified, problems, notes, revisions}.
 
     \b
-    Example:
+    Examples:
       flowreg history --verify
+      FLOWREG_VERIFY_KEY=ed25519:... flowreg history --verify --head 4f0c2a9d81b3
     """
-    with context.store() as store:
-        problems = store.verify() if verify else []
-        try:
+    verify = verify or head is not None
+    _signer, keys = signing_from(settings_from_env())
+    notes: list[str] = []
+    problems: list[str] = []
+    with context.store(check_head=not verify) as store:
+        if verify:
+            check = verify_history(store, keys=keys, pin=head)
+            infos, problems, notes = check.revisions, check.problems, check.notes
+        else:
             infos = store.history()
-        except FlowregError:
-            if not problems:
-                raise
-            infos = []  # the records themselves are damaged; the problems say how
     rows = [revision_row(info) for info in infos]
     if fmt is Format.JSON:
         emit_json(
-            {"verified": not problems, "problems": problems, "revisions": rows} if verify else rows
+            {"verified": not problems, "problems": problems, "notes": notes, "revisions": rows}
+            if verify else rows
         )
     elif rows:
+        columns = ["number", "created_at", "author", "message", "hash"]
+        if any(row["signer"] for row in rows):
+            columns.append("signer")
         for row in rows:
             row["hash"] = row["hash"][:12]
-        emit_table(rows, ["number", "created_at", "author", "message", "hash"], title="Revisions")
+        emit_table(rows, columns, title="Revisions", headers={"signer": "signed by"})
     else:
         say("the registry has no revisions yet (flowreg apply FILE writes the first)")
     if problems:
@@ -188,8 +210,10 @@ def history(
             error(problem)
         raise fail(f"history does NOT verify ({len(problems)} problem(s)); do not trust this store")
     if verify and fmt is Format.TABLE:
-        head = f", head {infos[-1].number} ({infos[-1].hash[:12]})" if infos else ""
-        say(f"verified: {len(infos)} revision(s), every hash and link intact{head}")
+        for line in notes:
+            say(line)
+        last = f", head {infos[-1].number} ({infos[-1].hash[:12]})" if infos else ""
+        say(f"verified: {len(infos)} revision(s), every hash and link intact{last}")
 
 
 def show(rev: RevOpt = None, fmt: FormatOpt = Format.TABLE) -> None:
