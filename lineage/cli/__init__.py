@@ -8,6 +8,7 @@ an unexpected error).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from lineage.cli import (
     signing_cmds,
     subprocessor_cmds,
 )
+from lineage.cli.output import error, terminal_text
 from registry.errors import FlowregError
 
 app = typer.Typer(
@@ -55,7 +57,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             standalone_mode=False,
         )
     except FlowregError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        error(str(exc))
         return 1
     except typer.Abort:
         typer.echo("aborted", err=True)
@@ -64,9 +66,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         # Usage errors are user errors: exit 1 like every other one (click would use 2).
         show = getattr(exc, "show", None)
         if callable(show):
-            show()  # usage line, hint and the message, on stderr
+            shown = io.StringIO()
+            show(file=shown)  # usage line, hint and the message (which may quote the input)
+            typer.echo(terminal_text(shown.getvalue()), err=True, nl=False)
         else:
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            error(exc.format_message())
         return 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -77,16 +81,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{where} {exc.strerror or exc}", err=True)
+        where = f"{exc.filename} " if exc.filename else ""
+        error(f"{where}{exc.strerror or exc}")
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("FLOWREG_DEBUG") == "1":
             raise
-        typer.echo(
-            f"error: unexpected {type(exc).__name__}: {exc} (a bug in flowreg; "
-            "FLOWREG_DEBUG=1 shows the traceback)".replace("\n", " "),
-            err=True,
+        error(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in flowreg; "
+            "FLOWREG_DEBUG=1 shows the traceback)".replace("\n", " ")
         )
         return 1
     # With standalone_mode=False click returns the code of a typer.Exit, or the command's value.

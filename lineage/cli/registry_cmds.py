@@ -23,6 +23,7 @@ from lineage.cli.output import (
     note,
     print_issues,
     say,
+    write_data,
 )
 from registry.config import settings_from_env
 from registry.errors import RegistryError
@@ -271,7 +272,7 @@ def export(
         revision = store.get(rev)
     text = to_yaml(revision)
     if output is None:
-        typer.echo(text, nl=False)
+        write_data(text.encode("utf-8"))
         return
     context.write_file(output, text.encode("utf-8"), force=force)
     note(f"exported revision {revision.number} to {output}")

@@ -14,7 +14,6 @@ standard error when it is a terminal.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -33,7 +32,7 @@ from rich.progress import (
 
 from lineage.api import Flowreg
 from lineage.cli import context
-from lineage.cli.output import note
+from lineage.cli.output import note, write_data
 from lineage.reports.build import KINDS, build_report
 from lineage.reports.dpv import dpv_graph, jsonld_bytes
 from lineage.reports.graph_export import export_graph, graphml_bytes, node_link_bytes
@@ -86,8 +85,7 @@ def _emit(data: bytes, output: Path | None, fmt: str, what: str, force: bool) ->
     if output is None or str(output) == "-":
         if fmt in BINARY:
             raise FlowregError(f"{fmt} output is binary: give a file with -o FILE")
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        write_data(data)
         return
     context.write_file(output, data, force=force)
     note(f"wrote {what} to {output} ({len(data)} bytes)")
