@@ -52,18 +52,19 @@ def load_registry_text(text: str) -> Registry:
     return validate_document(parsed)
 
 
-def load_registry_data(data: dict[str, Any]) -> Registry:
-    """Validate an already-parsed document (from a form, a generator or JSON)."""
-    return validate_document(ParsedYaml(value=data))
+def load_registry_data(data: dict[str, Any], *, stored: bool = False) -> Registry:
+    """Validate an already-parsed document (from a form, a generator or JSON). `stored`: the
+    content of a stored revision, whose ids are read as they were written (`registry.ids`)."""
+    return validate_document(ParsedYaml(value=data), stored=stored)
 
 
-def validate_document(parsed: ParsedYaml) -> Registry:
+def validate_document(parsed: ParsedYaml, *, stored: bool = False) -> Registry:
     """Check a parsed document element by element, then across elements; raise on any issue."""
     with paused_gc():  # every element built here stays alive (registry/gcpause.py)
-        return _validate_document(parsed)
+        return _validate_document(parsed, {"stored": True} if stored else None)
 
 
-def _validate_document(parsed: ParsedYaml) -> Registry:
+def _validate_document(parsed: ParsedYaml, context: dict[str, Any] | None) -> Registry:
     issues = list(parsed.issues)
     doc = parsed.value
     if doc is None:
@@ -74,7 +75,7 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
         )
 
     header = {k: v for k, v in doc.items() if k not in SECTIONS}
-    header_ok = validate_element(Registry, header, (), parsed, issues)
+    header_ok = validate_element(Registry, header, (), parsed, issues, context)
 
     elements: dict[str, list[tuple[int, Element]]] = {}
     for section, model in SECTIONS.items():
@@ -86,7 +87,7 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
             issues.append(Issue(section, f"expected a list, got {type(items).__name__}", parsed.line_of((section,))))
             continue
         for index, item in enumerate(items):
-            element = validate_element(model, item, (section, index), parsed, issues)
+            element = validate_element(model, item, (section, index), parsed, issues, context)
             if element is not None:
                 elements[section].append((index, element))
 
@@ -100,7 +101,10 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
     )
 
 
-def validate_element(model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue]) -> Any:
+def validate_element(
+    model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue],
+    context: dict[str, Any] | None = None,
+) -> Any:
     """`value` as a `model`, or None with its problems added to `issues` (paths under `path`)."""
     if model is not Registry and not isinstance(value, dict):
         issues.append(
@@ -108,7 +112,7 @@ def validate_element(model: type, value: Any, path: Path, parsed: ParsedYaml, is
         )
         return None
     try:
-        return model.model_validate(value)
+        return model.model_validate(value, context=context)
     except ValidationError as exc:
         for error in exc.errors():
             loc: Path = path + tuple(error["loc"])

@@ -236,8 +236,9 @@ class Registry(_Strict):
 
     @classmethod
     def from_content(cls, content: dict[str, Any]) -> Registry:
-        """Rebuild a registry from `content()` output (already validated when it was stored)."""
-        return cls.model_validate(content)
+        """Rebuild a registry from `content()` output (already validated when it was stored;
+        ids written before the id pattern are read as they were: `registry.ids`)."""
+        return cls.model_validate(content, context={"stored": True})
 
     def index(self) -> dict[str, Element]:
         """Every element by id."""
