@@ -27,13 +27,14 @@ from pathlib import Path
 from typing import Any
 
 import bcrypt
-import yaml
 
-from registry.errors import FlowregError, PermissionDenied
+from registry.errors import FlowregError, PermissionDenied, RegistryError
+from registry.yamlsource import load_yaml_file
 
 DEMO_FILE = Path(__file__).with_name("demo_users.yaml")
 USERS_ENV = "FLOWREG_USERS"
 DEMO_ENV = "FLOWREG_DEMO"
+USERS_FILE_BYTES = 1024 * 1024  # a users file of thousands of people is a few hundred KB
 HASH_COST = 12  # bcrypt cost of the hashes `hash-password` makes
 MAX_FAILURES = 5
 LOCKOUT_SECONDS = 60.0
@@ -127,13 +128,15 @@ def parse_users(data: Any, origin: str, *, demo: bool = False) -> dict[str, User
 
 
 def _read(path: Path, *, demo: bool) -> dict[str, UserRecord]:
+    # The one bounded, alias-guarded YAML reader (registry.yamlsource), as for registries.
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise FlowregError(f"cannot read the users file {path}: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise FlowregError(f"the users file {path} is not valid YAML: {exc}") from None
-    return parse_users(data, str(path), demo=demo)
+        parsed = load_yaml_file(path, limit=USERS_FILE_BYTES)
+    except RegistryError as exc:
+        raise FlowregError(f"the users file {path}: {'; '.join(str(i) for i in exc.issues)}") from None
+    if parsed.issues:
+        problems = "; ".join(str(i) for i in parsed.issues[:5])
+        raise FlowregError(f"the users file {path} is not valid YAML: {problems}")
+    return parse_users(parsed.value, str(path), demo=demo)
 
 
 def demo_mode(env: Mapping[str, str] | None = None) -> bool:

@@ -11,10 +11,11 @@ import hashlib
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from lineage.days import add_days
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph
 from lineage.law import Law
@@ -192,12 +193,12 @@ def _subprocessor_findings(rg: RegistryGraph, day: date) -> list[Finding]:
                 f"No date is recorded on which customers were told about {party.name}; they must be able to object before it is used.",
                 f"Record notice_given, or notify customers at least {notice} days before {party.name} receives data.",
                 flow=evidence[0], node=party_id, evidence=evidence))
-        elif starts and min(starts) < party.notice_given + timedelta(days=notice):
+        elif starts and min(starts) < add_days(party.notice_given, notice):
             first = min(starts)
             out.append(Finding(
                 NO_NOTICE, Severity.MEDIUM, f"Sub-processor '{party_id}' used before the notice period ended",
                 f"Customers were told on {party.notice_given}, but data flowed from {first}; the notice period is {notice} days.",
-                f"Start flows to {party.name} no earlier than {party.notice_given + timedelta(days=notice)}.",
+                f"Start flows to {party.name} no earlier than {add_days(party.notice_given, notice)}.",
                 flow=evidence[0], node=party_id, evidence=evidence))
     return out
 

@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from registry.errors import FlowregError
+from registry.errors import FlowregError, RegistryError
 from registry.fides_mapping import ImportNote, SystemMapper
 from registry.fides_vocabulary import humanise, normalised
 from registry.loader import load_registry_data
 from registry.model import Registry
+from registry.yamlsource import load_yaml_file
 
 
 @dataclass
@@ -49,14 +48,15 @@ def import_fides_files(paths: Iterable[str | Path], **options: Any) -> FidesImpo
     """Read one or more manifest files (YAML) and import them together."""
     documents = []
     for path in paths:
+        # The one bounded, alias-guarded YAML reader (registry.yamlsource), as for registries.
         try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise FlowregError(f"cannot read {path}: {exc.strerror or exc}") from None
-        try:
-            documents.append((str(path), yaml.safe_load(text)))
-        except yaml.YAMLError as exc:
-            raise FlowregError(f"{path} is not valid YAML: {exc}") from None
+            parsed = load_yaml_file(path)
+        except RegistryError as exc:
+            raise FlowregError(f"{path}: {'; '.join(str(i) for i in exc.issues)}") from None
+        if parsed.issues:
+            raise FlowregError(f"{path} is not valid YAML: "
+                               f"{'; '.join(str(i) for i in parsed.issues[:5])}")
+        documents.append((str(path), parsed.value))
     return import_fides(documents, **options)
 
 

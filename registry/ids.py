@@ -56,13 +56,19 @@ def _shown(value: str) -> str:
     return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
 
 
-def _stored(info: ValidationInfo | None) -> bool:
-    return bool(info is not None and info.context and info.context.get("stored"))
+def _lenient(value: str, info: ValidationInfo | None) -> bool:
+    """Whether `value` is read as written: the content of a stored revision (context `stored`),
+    or an id the registry being changed already holds (context `known_ids`)."""
+    context = info.context if info is not None else None
+    if not context:
+        return False
+    return bool(context.get("stored")) or value in context.get("known_ids", ())
 
 
 def _check_stored_id(value: str) -> str:
     # Revisions stored before ids had one pattern are read as they were written (their hashes
-    # say they were not changed since); a change must still bring valid ids.
+    # say they were not changed since), and a change may keep the ids its registry holds; new
+    # ids must follow the pattern.
     if not value:
         raise ValueError("an id may not be empty")
     if _CONTROL.search(value):
@@ -76,7 +82,7 @@ def check_id(value: str, info: ValidationInfo | None = None) -> str:
     >>> check_id("speechco")
     'speechco'
     """
-    if _stored(info):
+    if _lenient(value, info):
         return _check_stored_id(value)
     if not value:
         raise ValueError("an id may not be empty")
@@ -89,7 +95,7 @@ def check_id(value: str, info: ValidationInfo | None = None) -> str:
 
 def check_category_id(value: str, info: ValidationInfo | None = None) -> str:
     """`value` if it is dot-separated id parts (`account.contact`); ValueError saying why not."""
-    if _stored(info):
+    if _lenient(value, info):
         return _check_stored_id(value)
     check_id(value)
     if not all(_CATEGORY_PART.fullmatch(part) for part in value.split(".")):
@@ -130,6 +136,17 @@ def _strict_date(value: Any) -> date:
 
 def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
+
+
+def slug(text: str) -> str:
+    """`text` made into an id: runs of other characters become '-' (for ids flowreg derives,
+    such as a new flow's `FROM-to-ID`).
+
+    >>> slug("Legacy System-to-acme")
+    'Legacy-System-to-acme'
+    """
+    made = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return made[:MAX_ID_LENGTH] or "id"
 
 
 def _id_field(value: str, info: ValidationInfo) -> str:

@@ -32,6 +32,8 @@ from registry.ids import (
     category_parent,
 )
 
+MAX_NOTICE_DAYS = 3650  # ten years: longer is a typo, and dates past 9999-12-31 do not exist
+
 
 class _Strict(BaseModel):
     # Unknown keys are an error (registry-format.md), and a loaded registry is never mutated:
@@ -216,7 +218,9 @@ class Registry(_Strict):
     flowreg: Literal[1] = Field(description="Format version.")
     organization: str = Field(min_length=1, description="Whose registry this is.")
     source: str | None = Field(None, description="The document the registry models.")
-    notice_days: int = Field(30, ge=0, description="Sub-processor notice period, in days.")
+    notice_days: int = Field(
+        30, ge=0, le=MAX_NOTICE_DAYS, description="Sub-processor notice period, in days."
+    )
     categories: list[Category] = Field(default_factory=list)
     subjects: list[SubjectGroup] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)

@@ -39,7 +39,14 @@ from registry.neo4j_schema import (
     now,
     require_text,
 )
-from registry.revisions import Revision, RevisionInfo, chain_hash, checked, sha256_text
+from registry.revisions import (
+    Revision,
+    RevisionInfo,
+    asked_number,
+    chain_hash,
+    checked,
+    sha256_text,
+)
 
 ROW = "MATCH (r:Revision {number: $n}) RETURN r.content_hash AS content_hash, r.base AS base"
 CONTENT = "MATCH (r:Revision {number: $n}) RETURN r.content_hash AS content_hash, r.content AS content"
@@ -103,6 +110,8 @@ class RevisionsMixin:
         memory) and its rebuilt text checked against its content hash. The content's lists are
         shared with the revision kept in memory: treat it as read-only.
         """
+        number = asked_number(number)
+
         def work(tx: Any) -> tuple[Any, Any, Materialised | None]:
             head = tx.run(HEAD).single()
             if head is None:

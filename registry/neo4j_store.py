@@ -54,6 +54,7 @@ from registry.neo4j_schema import (
 )
 from registry.revisions import (
     RevisionInfo,
+    asked_number,
     checked,
     verify_chain,
 )
@@ -260,7 +261,12 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             " m.schema_version = $version, m.next_proposal = 1 RETURN m.schema_version AS v",
             version=SCHEMA_VERSION,
         ).single()
-        if int(record["v"]) < SCHEMA_VERSION:
+        try:
+            version = int(record["v"])
+        except (TypeError, ValueError):
+            raise StoreError(f"the Neo4j store is damaged: its schema version {str(record['v'])[:40]!r} "
+                             "is not a number") from None
+        if version < SCHEMA_VERSION:
             # 2: revisions stored as deltas (`base`) and graphs built on others' (`graph_revs`).
             # Everything schema 1 wrote is a whole revision with a graph of its own, which is
             # what a missing `base` and `graph_revs` mean, so nothing else changes; an older
@@ -268,7 +274,7 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             tx.run("MATCH (m:FlowregMeta {key: 'store'}) SET m.schema_version = $version",
                    version=SCHEMA_VERSION).consume()
             return SCHEMA_VERSION
-        return int(record["v"])
+        return version
 
     # --- revisions and their graphs ---------------------------------------------------------
     def revision_info(self, number: int | None = None) -> RevisionInfo:
@@ -278,6 +284,8 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
     def graph_state(self, number: int | None = None) -> GraphState:
         """A revision's info, how it is stored and the state of its graph, in one round trip;
         NotFoundError as `get`."""
+        number = asked_number(number)
+
         def work(tx: Any) -> tuple[Any, Any]:
             head = tx.run(HEAD).single()
             if head is None:

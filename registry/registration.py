@@ -16,7 +16,7 @@ from typing import Any
 
 from registry.additions import extend_registry
 from registry.errors import RegistryError
-from registry.ids import FRAMEWORK_IDS, check_id
+from registry.ids import FRAMEWORK_IDS, check_id, slug
 from registry.loader import load_registry_data
 from registry.model import SECTIONS, Registry
 from registry.yamlsource import Issue
@@ -83,7 +83,7 @@ def add_subprocessor(
         party["source"] = source
 
     flow: dict[str, Any] = {
-        "id": flow_id or _free_id(registry, f"{from_system}-to-{party_id}"),
+        "id": flow_id or _free_id(registry, slug(f"{from_system}-to-{party_id}")),
         "from": from_system,
         "to": party_id,
         "carries": list(categories),
@@ -151,7 +151,7 @@ def apply_change(
         )
     # Sections a removal emptied are dropped, as `content()` leaves out empty defaults.
     content = {k: v for k, v in content.items() if not (k in SECTIONS and v == [])}
-    return load_registry_data(content)
+    return load_registry_data(content, known_ids=registry.index())
 
 
 def _precheck(

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from registry.errors import FlowregError, TamperError
+from registry.errors import FlowregError, NotFoundError, TamperError
 
 # Part of every chain hash, so a future change of the hashed fields cannot collide with this one.
 CHAIN_FORMAT = "flowreg-revision/1"
@@ -159,6 +159,17 @@ class RevisionInfo(BaseModel):
             self.content_hash,
             self.parent_hash,
         )
+
+
+MAX_NUMBER = 2**63 - 1  # revision numbers are 64-bit integers in SQLite and Neo4j
+
+
+def asked_number(number: int | None) -> int | None:
+    """A revision number asked for, or NotFoundError when no store could hold it."""
+    if number is not None and not 1 <= number <= MAX_NUMBER:
+        raise NotFoundError(f"revision {number} does not exist (revision numbers are 1 to "
+                            f"{MAX_NUMBER})")
+    return number
 
 
 def checked(info: RevisionInfo) -> RevisionInfo:

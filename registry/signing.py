@@ -236,8 +236,8 @@ def check_signatures(infos: Sequence[RevisionInfo], keys: VerifyKeys | None) -> 
     signed = [info for info in infos if info.signature is not None]
     if keys is None:
         if signed:
-            found.notes.append(f"{len(signed)} revision(s) are signed; set FLOWREG_VERIFY_KEY to "
-                               "check their signatures")
+            found.notes.append(f"{_revisions(len(signed))} signed; set FLOWREG_VERIFY_KEY to "
+                               "check the signatures")
         return found
     if not infos:
         return found
@@ -258,9 +258,13 @@ def check_signatures(infos: Sequence[RevisionInfo], keys: VerifyKeys | None) -> 
                            f"{first} covers them through the hash chain")
     if not found.problems:
         signers = sorted({info.signer or "?" for info in signed})
-        found.notes.append(f"signatures verify: {len(signed)} revision(s) signed by key "
+        found.notes.append(f"signatures verify: {_revisions(len(signed))} signed by key "
                            f"{', '.join(signers)}")
     return found
+
+
+def _revisions(n: int) -> str:
+    return f"{n} revision{'' if n == 1 else 's'}"
 
 
 def normalise_pin(pin: str) -> str:

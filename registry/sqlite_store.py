@@ -41,6 +41,7 @@ from registry.errors import (
 from registry.revisions import (
     Revision,
     RevisionInfo,
+    asked_number,
     chain_hash,
     checked,
     sha256_text,
@@ -408,6 +409,7 @@ class SqliteStore(SqliteProposalsMixin):
         revision last read or written is served from memory while its stored content hash is
         unchanged; `verify()` reads every row again.
         """
+        number = asked_number(number)
         with self._reading() as conn:
             row = conn.execute(GET_REVISION, (number,)).fetchone()
             if row is None:

@@ -87,6 +87,23 @@ def test_stored_revisions_written_before_the_pattern_still_read() -> None:
         load_registry_data(doc)  # but a change must bring valid ids
 
 
+def test_a_change_keeps_the_ids_its_registry_holds() -> None:
+    """A registry stored before the pattern can still change: its ids stay, new ones must fit."""
+    from lineage.whatif import merge
+    from registry.registration import add_subprocessor
+
+    doc = load_registry_file(NORTHWIND).content()
+    doc["systems"].append({"id": "Legacy System", "name": "Legacy", "owner": "northwind-nl", "country": "NL"})
+    legacy = Registry.from_content(doc)
+    added = add_subprocessor(legacy, party_id="acme", name="Acme", country="FI",
+                             categories=["subscriber"], from_system="Legacy System")
+    assert added.flows[-1].from_ == "Legacy System"
+    with pytest.raises(RegistryError, match="--id: 'Acme Two' is not a valid id"):
+        add_subprocessor(legacy, party_id="Acme Two", name="Acme", country="FI",
+                         categories=["subscriber"], from_system="Legacy System")
+    assert merge(legacy, {"parties": [{"id": "p2", "name": "P", "kind": "other"}]}).get("Legacy System")
+
+
 def test_cli_names_the_option(tmp_path: Path) -> None:
     db = tmp_path / "flowreg.db"
     assert invoke("apply", SEED, "-m", "seed", db=db).code == 0

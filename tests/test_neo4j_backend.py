@@ -332,7 +332,7 @@ def test_push_and_pull_round_trip(neo4j_settings: Settings, tmp_path: Path) -> N
         assert_same(answers(neo, DAYS[2], rev=2), answers(embedded, DAYS[2], rev=2))  # rev 2 on demand
         embedded.close()
     again = flowreg("neo4j", "push", db=db, **creds)
-    assert again.code == 0 and "0 revision(s) copied, 3 already there" in again.stdout
+    assert again.code == 0 and "0 revisions copied, 3 already there" in again.stdout
     pulled = flowreg("neo4j", "pull", db=copy, **creds)
     assert pulled.code == 0, pulled.stderr
     with SqliteStore(copy) as back:

@@ -180,7 +180,7 @@ def test_a_signed_history_verifies_with_the_public_key_alone(settings: Settings)
     assert [i.signer for i in infos] == [SIGNER.key_id] * 3 and all(i.signature for i in infos)
     result = check(settings, keys=KEYS, pin=hashes[-1])
     assert result.ok, result.problems
-    assert any("signatures verify: 3 revision(s)" in n for n in result.notes)
+    assert any("signatures verify: 3 revisions" in n for n in result.notes)
     with opened(settings, verify=True) as store:  # a reader who demands signatures
         assert store.head().hash == hashes[-1]
 
@@ -322,7 +322,7 @@ def test_cli_keygen_sign_and_verify(tmp_path: Path) -> None:
     head = invoke("history", "--format", "json", db=db).json()[-1]["hash"]
     ok = invoke("history", "--verify", "--head", head[:12], db=db, FLOWREG_VERIFY_KEY=public)
     assert ok.code == 0, ok.stderr
-    assert "signatures verify: 2 revision(s)" in ok.stdout and "verified: 2 revision(s)" in ok.stdout
+    assert "signatures verify: 2 revisions" in ok.stdout and "verified: 2 revisions" in ok.stdout
 
     rewrite(Settings(db_path=db), "embedded")
     failed = flowreg("history", "--verify", db=db, FLOWREG_VERIFY_KEY=public)

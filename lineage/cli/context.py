@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from registry.config import settings_from_env
-from registry.loader import load_registry_bytes, load_registry_file
+from registry.errors import FlowregError
+from registry.loader import load_registry_file
 from registry.model import Registry
 from registry.output_files import check_target, write_output
 from registry.store import Store, open_store
@@ -37,15 +38,36 @@ def default_author() -> str:
 
 
 def read_registry(path: Path) -> Registry:
-    """Load and validate a registry file; `-` reads standard input. RegistryError on problems."""
-    if str(path) == "-":
-        return load_registry_bytes(sys.stdin.buffer.read())
+    """Load and validate a registry file; `-` reads standard input (both bounded by the loader's
+    limit). RegistryError on problems."""
     return load_registry_file(path)
 
 
 def shown_name(path: Path) -> str:
     """How a file is named in messages."""
     return "standard input" if str(path) == "-" else str(path)
+
+
+# Revision numbers are 64-bit integers in both stores; a larger one is a usage error.
+REV_MAX = 2**63 - 1
+RevOpt = Annotated[
+    int | None,
+    typer.Option("--rev", "-r", min=1, max=REV_MAX, help="Revision number; default the head."),
+]
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A date option (YYYY-MM-DD, or 'today'); None stays None. FlowregError naming the option."""
+    if value is None:
+        return None
+    if value.strip().lower() == "today":
+        return date.today()
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise FlowregError(
+            f"{option}: '{value}' is not a date (write YYYY-MM-DD, or 'today')"
+        ) from None
 
 
 ForceOpt = Annotated[

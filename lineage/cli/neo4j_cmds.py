@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from lineage.cli.output import Format, FormatOpt, emit_json, note, say
+from lineage.cli.output import Format, FormatOpt, counted, emit_json, note, say
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError
 from registry.history_copy import CopyReport, copy_history
@@ -61,7 +61,7 @@ def _report(direction: str, source: Store, target: Store, report: CopyReport, fm
     if head is None:
         say(f"nothing to {direction}: {source} has no revisions")
         return
-    say(f"{direction}: {report.copied} revision(s) copied, {report.already} already there; "
+    say(f"{direction}: {counted(report.copied, 'revision')} copied, {report.already} already there; "
         f"both chains verified, head {head.number} ({head.hash[:12]}) on both sides")
 
 

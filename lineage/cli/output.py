@@ -74,6 +74,18 @@ def terminal_text(text: str) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+def counted(n: int, noun: str, verb: str | None = None) -> str:
+    """`n` and the noun (and verb) in agreement: 1 hop changes, 2 hops change, 0 findings go.
+
+    >>> counted(1, "hop", "change"), counted(2, "finding", "appear"), counted(0, "revision")
+    ('1 hop changes', '2 findings appear', '0 revisions')
+    """
+    words = f"{n} {noun}{'' if n == 1 else 's'}"
+    if verb is not None:
+        words += " " + (verb + ("es" if verb.endswith(("s", "sh", "ch", "o")) else "s") if n == 1 else verb)
+    return words
+
+
 def say(message: str) -> None:
     """A plain line for people on stdout."""
     typer.echo(terminal_text(message))

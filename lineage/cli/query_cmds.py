@@ -16,22 +16,17 @@ import typer
 
 from lineage.api import Flowreg
 from lineage.cli import context
-from lineage.cli.output import Format, FormatOpt, emit, emit_json, emit_table, say
-from registry.errors import FlowregError
-from registry.yamlsource import parse_yaml
+from lineage.cli.output import Format, FormatOpt, counted, emit, emit_json, emit_table, say
+from registry.errors import FlowregError, RegistryError
+from registry.yamlsource import load_yaml_file, shown_source
 
 
 def _parse_day(value: str | None, option: str) -> date:
-    if value is None or value == "today":
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FlowregError(f"{option}: '{value}' is not a date (write YYYY-MM-DD, or 'today')") from None
+    return context.parse_day(value, option) or date.today()
 
 
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help="The date asked about (YYYY-MM-DD); default today.")]
-RevOpt = Annotated[int | None, typer.Option("--rev", "-r", min=1, help="Revision number; default the head.")]
+RevOpt = context.RevOpt
 
 HOP_COLUMNS = ["flow", "from", "to", "from_country", "to_country", "status", "reason"]
 
@@ -171,8 +166,10 @@ def _show_what_if(result: Any, fmt: Format) -> None:
     if fmt is Format.JSON:
         emit_json(data)
         return
-    say(f"{data['scenario']}, as of {data['as_of']}: {len(data['changed_hops'])} hops change, "
-        f"{len(data['new_findings'])} findings appear, {len(data['resolved_findings'])} go")
+    say(f"{data['scenario']}, as of {data['as_of']}: "
+        f"{counted(len(data['changed_hops']), 'hop', 'change')}, "
+        f"{counted(len(data['new_findings']), 'finding', 'appear')}, "
+        f"{counted(len(data['resolved_findings']), 'finding', 'go')}")
     if data["changed_hops"]:
         emit_table(data["changed_hops"], ["flow", "before", "after", "reason"], title="Hops whose status changes")
     for key, title in (("new_findings", "New findings"), ("resolved_findings", "Findings that go")):
@@ -223,12 +220,8 @@ def what_if_add(
     The file holds only what is new or changed (any sections); it is validated with the rest.
     """
     day = _parse_day(as_of, "--as-of")
-    parsed = parse_yaml(file.read_text(encoding="utf-8"))
+    parsed = load_yaml_file(file)
     if parsed.issues:
-        from registry.errors import RegistryError
-
-        raise RegistryError(parsed.issues)
-    if not isinstance(parsed.value, dict):
-        raise FlowregError(f"{file}: a proposal is a mapping of sections (flows:, parties:, ...)")
+        raise RegistryError(parsed.issues, message=f"{shown_source(file)} is not a valid proposal")
     with _flowreg() as fr:
         _show_what_if(fr.what_if_add(parsed.value, day, rev=rev), fmt)

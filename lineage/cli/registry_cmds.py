@@ -16,6 +16,7 @@ from lineage.cli import context
 from lineage.cli.output import (
     Format,
     FormatOpt,
+    counted,
     emit_json,
     emit_table,
     error,
@@ -39,9 +40,7 @@ FileArg = Annotated[
         metavar="FILE", help="A registry YAML file (format 1), or - for standard input."
     ),
 ]
-RevOpt = Annotated[
-    int | None, typer.Option("--rev", "-r", min=1, help="Revision number; default the head.")
-]
+RevOpt = context.RevOpt
 AuthorOpt = Annotated[
     str | None,
     typer.Option("--author", "-a", help="Who makes the change; default $FLOWREG_AUTHOR or login."),
@@ -209,12 +208,13 @@ def history(
     if problems:
         for problem in problems:
             error(problem)
-        raise fail(f"history does NOT verify ({len(problems)} problem(s)); do not trust this store")
+        raise fail(f"history does NOT verify ({counted(len(problems), 'problem')}); do not trust "
+                   "this store")
     if verify and fmt is Format.TABLE:
         for line in notes:
             say(line)
         last = f", head {infos[-1].number} ({infos[-1].hash[:12]})" if infos else ""
-        say(f"verified: {len(infos)} revision(s), every hash and link intact{last}")
+        say(f"verified: {counted(len(infos), 'revision')}, every hash and link intact{last}")
 
 
 def show(rev: RevOpt = None, fmt: FormatOpt = Format.TABLE) -> None:
@@ -279,8 +279,12 @@ def export(
 
 
 def diff(
-    rev_a: Annotated[int, typer.Argument(min=1, metavar="REV_A", help="The older revision.")],
-    rev_b: Annotated[int, typer.Argument(min=1, metavar="REV_B", help="The newer revision.")],
+    rev_a: Annotated[
+        int, typer.Argument(min=1, max=context.REV_MAX, metavar="REV_A", help="The older revision.")
+    ],
+    rev_b: Annotated[
+        int, typer.Argument(min=1, max=context.REV_MAX, metavar="REV_B", help="The newer revision.")
+    ],
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Show what changed between two revisions.

@@ -32,13 +32,14 @@ from rich.progress import (
 
 from lineage.api import Flowreg
 from lineage.cli import context
-from lineage.cli.output import note, write_data
+from lineage.cli.output import counted, note, write_data
 from lineage.reports.build import KINDS, build_report
 from lineage.reports.dpv import dpv_graph, jsonld_bytes
 from lineage.reports.graph_export import export_graph, graphml_bytes, node_link_bytes
 from lineage.reports.render import BINARY, FORMATS, format_from_path, render
 from registry.errors import FlowregError
 from registry.fides_import import import_fides_files
+from registry.model import MAX_NOTICE_DAYS
 from registry.yamlexport import to_yaml
 
 GRAPH_FORMATS = ("graphml", "json", "jsonld")
@@ -54,12 +55,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FlowregError(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
+    return context.parse_day(value, option)
 
 
 @contextmanager
@@ -103,11 +99,11 @@ def report(
     output: Path | None = OUTPUT_OPTION,
     force: bool = FORCE_OPTION,
     category: str | None = typer.Option(None, "--category", "-c", help="flows: one category (with its parts)."),
-    from_rev: int | None = typer.Option(None, "--from", min=1, help="changes: the older revision."),
-    to_rev: int | None = typer.Option(None, "--to", min=1, help="changes: the newer revision (default the head)."),
-    rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Revision to report on; default the head."),
+    from_rev: int | None = typer.Option(None, "--from", min=1, max=context.REV_MAX, help="changes: the older revision."),
+    to_rev: int | None = typer.Option(None, "--to", min=1, max=context.REV_MAX, help="changes: the newer revision (default the head)."),
+    rev: int | None = typer.Option(None, "--rev", "-r", min=1, max=context.REV_MAX, help="Revision to report on; default the head."),
     notice_days: int | None = typer.Option(
-        None, "--notice-days", min=0, help="changes: notice period in days (default the registry's notice_days, 30)."
+        None, "--notice-days", min=0, max=MAX_NOTICE_DAYS, help="changes: notice period in days (default the registry's notice_days, 30)."
     ),
 ) -> None:
     """Write an auditor's report: flows, ropa, transfers, subprocessors, changes or findings.
@@ -148,7 +144,7 @@ def export_graph_cmd(
     output: Path | None = OUTPUT_OPTION,
     force: bool = FORCE_OPTION,
     as_of: str | None = typer.Option(None, "--as-of", help="Date of the hop statuses (YYYY-MM-DD); default today."),
-    rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Revision to export; default the head."),
+    rev: int | None = typer.Option(None, "--rev", "-r", min=1, max=context.REV_MAX, help="Revision to export; default the head."),
     base: str | None = typer.Option(
         None, "--base", help="jsonld: IRI prefix for registry elements; default urn:flowreg:<organisation>:."
     ),
@@ -203,7 +199,8 @@ def import_fides_cmd(
     reg = result.registry
     note(
         f"imported {len(reg.systems)} systems, {len(reg.parties)} parties, {len(reg.categories)} categories, "
-        f"{len(reg.flows)} flows; {len(result.unmapped)} item(s) not mapped, {len(result.assumptions)} assumption(s):"
+        f"{len(reg.flows)} flows; {counted(len(result.unmapped), 'item')} not mapped, "
+        f"{counted(len(result.assumptions), 'assumption')}:"
     )
     for item in result.unmapped:
         note(f"  not mapped: {item}")

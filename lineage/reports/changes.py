@@ -9,13 +9,15 @@ date, counting announced flows that start later (see `lineage.reports.subprocess
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from lineage.api import Flowreg
+from lineage.days import add_days
 from lineage.reports.context import ReportContext
 from lineage.reports.model import Column, Report, Section
 from lineage.reports.subprocessors import SubprocessorEntry, subprocessor_entries
 from registry.errors import FlowregError
+from registry.model import MAX_NOTICE_DAYS
 
 COLUMNS = (
     Column("change", "Change"),
@@ -58,12 +60,12 @@ def change_report(
     """
     old = fr.revision(from_rev)
     new = fr.revision(to_rev)
-    if notice_days is not None and notice_days < 0:
-        raise FlowregError("the notice period (--notice-days) cannot be negative")
+    if notice_days is not None and not 0 <= notice_days <= MAX_NOTICE_DAYS:
+        raise FlowregError(f"the notice period (--notice-days) must be 0 to {MAX_NOTICE_DAYS} days")
     day = notice_date or max(old.created_at, new.created_at).date()
     ctx = ReportContext.open(fr, day, rev=to_rev, generated_at=generated_at)
     period = ctx.rg.registry.notice_days if notice_days is None else notice_days
-    deadline = day + timedelta(days=period)
+    deadline = add_days(day, period)
 
     before = {e.party: e for e in subprocessor_entries(fr.graph(from_rev), day)}
     after = {e.party: e for e in subprocessor_entries(ctx.rg, day)}
