@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from os import PathLike
@@ -32,7 +31,6 @@ from registry.delta_revisions import (
     verify_content,
 )
 from registry.errors import (
-    MissingStoreError,
     NotFoundError,
     StaleHeadError,
     StoreError,
@@ -48,20 +46,17 @@ from registry.revisions import (
     verify_chain,
 )
 from registry.signing import Signer, VerifyKeys, check_opened_head
+from registry.sqlite_files import SqliteFileMixin, explain
 from registry.sqlite_proposals import SqliteProposalsMixin
 from registry.sqlite_schema import (
-    APPLICATION_ID,
     DELTAS,
     GET_REVISION,
     INFO_FIELDS,
     INSERT_REVISION,
     LAST_SNAPSHOT,
     N_INFO,
-    SCHEMA,
-    SCHEMA_VERSION,
     SELECT_INFO,
     SELECT_REVISION,
-    SQLITE_MAGIC,
     TRIGGERS,
     encode,
     now,
@@ -69,22 +64,7 @@ from registry.sqlite_schema import (
 )
 
 
-def _check_file(path: Path) -> None:
-    """Refuse anything at `path` that is not an SQLite file, before SQLite may write to it."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a directory, not a flowreg store")
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot read the store {path}: {exc.strerror or exc}") from None
-    if header and header != SQLITE_MAGIC:
-        raise StoreError(f"{path} is not a flowreg store (not an SQLite database); left untouched")
-
-
-class SqliteStore(SqliteProposalsMixin):
+class SqliteStore(SqliteFileMixin, SqliteProposalsMixin):
     """The embedded `Store`: one SQLite file, safe for several threads and processes at once."""
 
     def __init__(
@@ -109,6 +89,7 @@ class SqliteStore(SqliteProposalsMixin):
         self.create = create
         self.signer = signer
         self.verify_keys = verify_keys
+        self.read_only = False
         # One connection per store object, shared by threads (Streamlit), so access is
         # serialised here; SQLite serialises processes.
         self._lock = threading.RLock()
@@ -132,126 +113,6 @@ class SqliteStore(SqliteProposalsMixin):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _open(self) -> sqlite3.Connection:
-        _check_file(self.path)
-        if not self.create and (not self.path.exists() or self.path.stat().st_size == 0):
-            raise MissingStoreError(
-                f"no flowreg store at {self.path} (FLOWREG_DB): check the path, or create the "
-                "store with `flowreg apply FILE`"
-            )
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-        try:
-            self._prepare(conn)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise StoreError(f"{self.path} is damaged or not a flowreg store ({exc})") from None
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _prepare(self, conn: sqlite3.Connection) -> None:
-        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            self._initialise(conn)
-        # Persistent in the file once set; synchronous is per connection.
-        self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
-        conn.execute("PRAGMA synchronous=FULL")
-        version = self._schema_version(conn)
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer flowreg (store schema {version}, "
-                f"this version reads {SCHEMA_VERSION}); upgrade flowreg"
-            )
-        if version < SCHEMA_VERSION:
-            self._upgrade(conn)
-
-    def _schema_version(self, conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is None:
-            raise StoreError(f"{self.path} is a damaged flowreg store (no schema version)")
-        try:
-            return int(row[0])
-        except (TypeError, ValueError):
-            raise StoreError(f"{self.path} is a damaged flowreg store: its schema version "
-                             f"{str(row[0])[:40]!r} is not a number") from None
-
-    def _upgrade(self, conn: sqlite3.Connection) -> None:
-        """Bring an older store to the current schema: 1 -> 2 adds `revisions.base` (every old
-        row is a snapshot), 2 -> 3 adds `revisions.signature` and `.signer` (old rows unsigned)."""
-        self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-        try:
-            # Re-read under the lock: another process may have upgraded meanwhile.
-            version = self._schema_version(conn)
-            if version == 1:
-                conn.execute(
-                    "ALTER TABLE revisions ADD COLUMN base INTEGER"
-                    " CHECK (base IS NULL OR base = number - 1)"
-                )
-                version = 2
-            if version == 2:
-                conn.execute("ALTER TABLE revisions ADD COLUMN signature TEXT")
-                conn.execute("ALTER TABLE revisions ADD COLUMN signer TEXT")
-                version = 3
-            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(version),))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _initialise(self, conn: sqlite3.Connection) -> None:
-        """Create the schema in an empty database; refuse a database that holds anything else."""
-        foreign = StoreError(
-            f"{self.path} is an SQLite database but not a flowreg store; left untouched"
-        )
-        # Checked before switching to WAL, which would already modify someone else's database.
-        if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-            if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
-                return  # another process initialised it since we looked
-            raise foreign
-        self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
-        self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-        try:
-            # Re-checked under the write lock: another process may have initialised it meanwhile.
-            if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
-                conn.execute("COMMIT")
-                return
-            if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-                raise foreign
-            for statement in SCHEMA:
-                conn.execute(statement)
-            conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("format", "flowreg-store"), ("schema_version", str(SCHEMA_VERSION))],
-            )
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _retry_busy(self, action: Any) -> Any:
-        # Switching to WAL takes an exclusive lock and may fail with "locked" without waiting
-        # on the busy timeout when several processes open a fresh file at once.
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                return action()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"the store {self.path} is busy; another process held it for more "
-                        f"than {self.timeout:g}s"
-                    ) from None
-                time.sleep(0.01)
-
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
@@ -260,11 +121,14 @@ class SqliteStore(SqliteProposalsMixin):
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise StoreError(f"reading the store {self.path} failed: {exc}") from None
+                raise explain(self.path, exc, "reading") from None
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the write lock is taken before the head is read."""
+        if self.read_only:
+            raise StoreError(f"the store {self.path} is on a read-only file system: flowreg can "
+                             "read it but not write to it (nothing was written)")
         with self._reading() as conn:
             self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
             self._pending = None
@@ -276,9 +140,12 @@ class SqliteStore(SqliteProposalsMixin):
             except BaseException as exc:
                 self._pending = None
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # SQLite rolls back itself when it cannot (a full disk)
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"writing to the store {self.path} failed: {exc}") from None
+                    raise explain(self.path, exc, "writing to") from None
                 raise
 
     @staticmethod
