@@ -24,7 +24,8 @@ from registry.errors import StaleHeadError, TamperError
 from registry.loader import load_registry_data, load_registry_file
 from registry.registration import add_subprocessor
 from registry.revisions import canonical_json, chain_hash, content_hash, iso_utc, sha256_text
-from registry.sqlite_store import APPLICATION_ID, SqliteStore
+from registry.sqlite_schema import APPLICATION_ID
+from registry.sqlite_store import SqliteStore
 
 NORTHWIND = Path(__file__).parent / "fixtures" / "northwind.yaml"
 Content = dict[str, Any]
