@@ -15,7 +15,12 @@ Make a password hash for a users file with:
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -272,6 +277,96 @@ def authenticate(users: Mapping[str, UserRecord], username: str, password: str) 
     if not ok or record is None:
         raise PermissionDenied("unknown user name or wrong password")
     return record.user
+
+
+# --- signed session cookies -----------------------------------------------------------------------
+SESSION_COOKIE = "flowreg_session"
+SESSION_ENV = "FLOWREG_SESSION_KEY"
+SESSION_SECONDS = 8 * 3600  # a working day; then sign in again
+_PROCESS_KEY = secrets.token_bytes(32)
+_REVOKED: dict[str, float] = {}  # nonce -> expiry, for tokens signed out before they expire
+_REVOKED_LOCK = threading.Lock()
+
+
+def session_key(env: Mapping[str, str] | None = None) -> bytes:
+    """The key session cookies are signed with: FLOWREG_SESSION_KEY (so sign-ins survive a
+    server restart and several servers agree), else one random key per server process (they
+    survive a reload, not a restart)."""
+    env = os.environ if env is None else env
+    secret = env.get(SESSION_ENV, "").strip()
+    if not secret:
+        return _PROCESS_KEY
+    if len(secret) < 16:
+        raise FlowregError(f"{SESSION_ENV} must be at least 16 characters (a random secret)")
+    return hashlib.sha256(b"flowreg-session-key/1\n" + secret.encode("utf-8")).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _mac(key: bytes, payload: str) -> str:
+    return _b64(hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest())
+
+
+def issue_token(user: User, *, key: bytes | None = None, now: float | None = None) -> str:
+    """A signed token naming `user`, valid for SESSION_SECONDS: the value of the session cookie
+    (as streamlit-authenticator keeps its sign-in in a signed cookie). It carries no role: the
+    role is read from the users file whenever the token is used."""
+    now = time.time() if now is None else now
+    body = {"u": user.username, "iat": int(now), "exp": int(now) + SESSION_SECONDS,
+            "n": secrets.token_urlsafe(12)}
+    payload = _b64(json.dumps(body, separators=(",", ":")).encode("utf-8"))
+    return f"{payload}.{_mac(key or session_key(), payload)}"
+
+
+def _claims(token: str, key: bytes) -> dict[str, Any] | None:
+    payload, dot, signature = token.partition(".")
+    if not dot or not hmac.compare_digest(_mac(key, payload), signature):
+        return None
+    try:
+        claims = json.loads(_unb64(payload))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return claims if isinstance(claims, dict) else None
+
+
+def user_from_token(
+    token: str, users: Mapping[str, UserRecord], *, key: bytes | None = None,
+    now: float | None = None,
+) -> User | None:
+    """The user a session token names, as the users file has them now; None when the token is
+    forged, expired, signed out, or names someone who may no longer sign in."""
+    if not isinstance(token, str) or not token or len(token) > 1000:
+        return None
+    claims = _claims(token, key or session_key())
+    now = time.time() if now is None else now
+    if claims is None or not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+        return None
+    with _REVOKED_LOCK:
+        if claims.get("n") in _REVOKED:
+            return None
+    record = users.get(str(claims.get("u")))
+    return record.user if record is not None else None
+
+
+def revoke_token(token: str, *, key: bytes | None = None) -> None:
+    """Sign a token out before it expires (sign-out): it is refused from now on."""
+    if not isinstance(token, str):
+        return
+    claims = _claims(token, key or session_key())
+    if claims is None:
+        return
+    now = time.time()
+    with _REVOKED_LOCK:
+        for nonce, expiry in list(_REVOKED.items()):
+            if expiry <= now:
+                del _REVOKED[nonce]
+        _REVOKED[str(claims.get("n"))] = float(claims.get("exp") or now)
 
 
 def hash_password(password: str) -> str:

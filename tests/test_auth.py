@@ -14,7 +14,7 @@ import bcrypt
 import pytest
 
 from app_pages import _auth
-from registry.errors import PermissionDenied
+from registry.errors import FlowregError, PermissionDenied
 
 PASSWORD = "correct horse battery"
 
@@ -116,3 +116,40 @@ def test_the_dummy_hash_follows_the_dearest_configured_cost() -> None:
     users = {"bob": _auth.UserRecord(_auth.User("bob", "Bob", _auth.Role.VIEWER), cheap)}
     assert _auth.bcrypt_cost(_auth.dummy_hash_for(users)) == 5
     assert _auth.bcrypt_cost(_auth.dummy_hash_for({})) == _auth.HASH_COST
+
+
+# --- signed session cookies (sign-in survives a reload) -------------------------------------------
+def test_a_session_token_signs_the_user_back_in(users: Any) -> None:
+    token = _auth.issue_token(users["alice"].user, key=b"k" * 32, now=1000.0)
+    back = _auth.user_from_token(token, users, key=b"k" * 32, now=1000.0 + 60)
+    assert back == users["alice"].user
+
+
+def test_a_session_token_is_refused_when_forged_expired_revoked_or_orphaned(users: Any) -> None:
+    key = b"k" * 32
+    token = _auth.issue_token(users["alice"].user, key=key, now=1000.0)
+    payload, signature = token.split(".")
+    tampered = payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1] + "." + signature
+    assert _auth.user_from_token(tampered, users, key=key, now=1001.0) is None
+    assert _auth.user_from_token(token, users, key=b"x" * 32, now=1001.0) is None, "another key"
+    assert _auth.user_from_token(token, users, key=key, now=1000.0 + _auth.SESSION_SECONDS + 1) is None
+    assert _auth.user_from_token(token, {}, key=key, now=1001.0) is None, "the user was removed"
+    assert _auth.user_from_token("garbage", users, key=key, now=1001.0) is None
+    assert _auth.user_from_token("", users, key=key, now=1001.0) is None
+    _auth.revoke_token(token, key=key)
+    assert _auth.user_from_token(token, users, key=key, now=1001.0) is None, "signed out"
+
+
+def test_the_role_comes_from_the_users_file_not_the_token(users: Any) -> None:
+    key = b"k" * 32
+    token = _auth.issue_token(users["alice"].user, key=key, now=1000.0)
+    demoted = {"alice": _auth.UserRecord(_auth.User("alice", "Alice", _auth.Role.VIEWER), users["alice"].password_hash)}
+    assert _auth.user_from_token(token, demoted, key=key, now=1001.0).role is _auth.Role.VIEWER
+
+
+def test_the_session_key_comes_from_the_environment() -> None:
+    assert _auth.session_key({"FLOWREG_SESSION_KEY": "a long enough secret"}) == \
+        _auth.session_key({"FLOWREG_SESSION_KEY": "a long enough secret"})
+    assert _auth.session_key({}) == _auth.session_key({}), "one random key per server process"
+    with pytest.raises(FlowregError, match="FLOWREG_SESSION_KEY"):
+        _auth.session_key({"FLOWREG_SESSION_KEY": "short"})
