@@ -374,15 +374,29 @@ def hash_password(password: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    """`python -m app_pages._auth hash-password`: print a bcrypt hash for a users file."""
+    """`python -m app_pages._auth hash-password`: print a bcrypt hash for a users file.
+
+    On a terminal it asks twice without echoing; with a password piped in (`printf '%s\\n'
+    "$PW" | ...`) it reads the first line, so scripts can make hashes too.
+    """
     if argv[1:] != ["hash-password"]:
         print("usage: python -m app_pages._auth hash-password", file=sys.stderr)
         return 2
     import getpass
 
-    first = getpass.getpass("password: ")
-    if not first or first != getpass.getpass("again: "):
-        print("the passwords are empty or differ", file=sys.stderr)
+    try:
+        if sys.stdin.isatty():
+            first = getpass.getpass("password: ")
+            if first != getpass.getpass("again: "):
+                print("error: the passwords differ", file=sys.stderr)
+                return 1
+        else:
+            first = sys.stdin.readline(4096).rstrip("\r\n")
+    except (EOFError, KeyboardInterrupt):
+        print("\nerror: no password given", file=sys.stderr)
+        return 1
+    if not first:
+        print("error: the password is empty", file=sys.stderr)
         return 1
     print(hash_password(first))
     return 0

@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
 
 def flows(
-    category: Annotated[str, typer.Argument(help="A category id, e.g. account.contact (its parts count too).")],
+    category: Annotated[str, typer.Argument(metavar="CATEGORY", help="A category id, e.g. account.contact (its parts count too).")],
     as_of: AsOfOpt = None,
     from_node: Annotated[str | None, typer.Option("--from", help="Only hops reachable from this node.")] = None,
     rev: RevOpt = None,
@@ -84,7 +84,7 @@ def findings(
 
 
 def recipients(
-    category: Annotated[str, typer.Argument(help="A category id.")],
+    category: Annotated[str, typer.Argument(metavar="CATEGORY", help="A category id, e.g. content.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
@@ -123,7 +123,7 @@ def path(
 
 
 def impact(
-    node: Annotated[str, typer.Argument(help="A party, system, subject group, mechanism or framework id.")],
+    node: Annotated[str, typer.Argument(metavar="NODE", help="A party, system, subject group, mechanism or framework id.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
@@ -179,7 +179,7 @@ def _show_what_if(result: Any, fmt: Format) -> None:
 
 @what_if.command("invalidate")
 def what_if_invalidate(
-    tool: Annotated[str, typer.Argument(help="A mechanism id or a framework (e.g. eu-us-dpf).")],
+    tool: Annotated[str, typer.Argument(metavar="TOOL", help="A mechanism id or a framework (e.g. eu-us-dpf).")],
     from_day: Annotated[str, typer.Option("--from", metavar="DATE", help="The first day it no longer applies.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
@@ -197,7 +197,7 @@ def what_if_invalidate(
 
 @what_if.command("remove-party")
 def what_if_remove_party(
-    party: Annotated[str, typer.Argument(help="A party id.")],
+    party: Annotated[str, typer.Argument(metavar="PARTY", help="A party id.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
