@@ -6,8 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import _common as c
+from registry.config import settings_from_env
 from registry.errors import FlowregError
 from registry.revisions import diff_contents
+from registry.store import signing_from
+from registry.verification import verify_history
 
 snap = c.snapshot()
 store = snap.fr.store
@@ -22,8 +25,12 @@ with st.container(border=True):
     st.subheader("Verify the chain")
     st.caption("Recomputes every content hash and chain link: any edit made outside flowreg shows here.")
     if st.button("Verify now", icon=":material/verified:", key="hi_verify"):
+        notes: list[str] = []
         try:
-            problems = store.verify()
+            # The same check as `flowreg history --verify`: with FLOWREG_VERIFY_KEY set, the
+            # signatures too (registry.verification).
+            check = verify_history(store, keys=signing_from(settings_from_env())[1])
+            problems, notes = check.problems, check.notes
         except FlowregError as exc:
             problems = [exc.message]
         if problems:
@@ -32,6 +39,8 @@ with st.container(border=True):
         else:
             st.success(f"Verified: {len(history)} revision(s), every hash and link intact; "
                        f"head {snap.head.number} (`{snap.head.hash[:12]}`).")
+        for note in notes:
+            st.caption(c.literal(note))
 
 st.subheader("Compare two revisions")
 numbers = [r.number for r in history]

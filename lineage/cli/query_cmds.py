@@ -56,7 +56,10 @@ def flows(
 ) -> None:
     """Every hop that carries CATEGORY on a date, with its status per regime and overall.
 
-    Example: flowreg flows content --as-of 2020-07-16 --format json
+    \b
+    Examples:
+      flowreg flows content.voice --as-of 2018-12-27
+      flowreg flows content --as-of 2020-07-16 --format json
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -73,7 +76,10 @@ def findings(
     """Findings on a date: uncovered or invalid transfers, routine derogations, missing
     locations, sub-processor transparency, and every broken rule of the registry.
 
-    Example: flowreg findings --as-of 2018-12-27 --format json
+    \b
+    Examples:
+      flowreg findings --as-of 2018-12-27 --severity high
+      flowreg findings --as-of 2018-12-27 --format json
     """
     day = _parse_day(as_of, "--as-of")
     if severity is not None and severity not in ("high", "medium", "low"):
@@ -91,7 +97,9 @@ def recipients(
 ) -> None:
     """Every organisation CATEGORY reaches, directly or onward, with kind, country and hops.
 
-    Example: flowreg recipients content.message --as-of 2018-12-27
+    \b
+    Example:
+      flowreg recipients content.voice --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -110,7 +118,9 @@ def path(
 ) -> None:
     """The hops that connect FROM to TO (every route), each with its status.
 
-    Example: flowreg path end-users-eea sift-science --category account
+    \b
+    Example:
+      flowreg path customers-eea sift --category account --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -130,7 +140,10 @@ def impact(
 ) -> None:
     """What depends on NODE: categories, subject groups, hops and onward recipients.
 
-    Example: flowreg impact eu-us-privacy-shield --as-of 2019-01-01
+    \b
+    Examples:
+      flowreg impact eu-us-privacy-shield --as-of 2019-01-01
+      flowreg impact sift --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -151,7 +164,9 @@ def between(
     """What changed between two dates for the same registry: hops whose status differs,
     findings that appear or go (law and validity windows moving on).
 
-    Example: flowreg between 2020-07-15 2020-07-16   (the day of Schrems II)
+    \b
+    Example:
+      flowreg between 2020-07-15 2020-07-16    # the day of Schrems II
     """
     day_a, day_b = _parse_day(before, "DATE1"), _parse_day(after, "DATE2")
     with _flowreg() as fr:
@@ -187,7 +202,10 @@ def what_if_invalidate(
 ) -> None:
     """Invalidate a mechanism or framework from a date; show hops and findings that change.
 
-    Example: flowreg what-if invalidate eu-us-dpf --from 2026-12-01 --as-of 2027-01-01
+    \b
+    Examples:
+      flowreg what-if invalidate eu-us-dpf --from 2026-12-01 --as-of 2027-01-01
+      flowreg what-if invalidate twilio-bcr-controller --from 2019-01-01 --as-of 2019-01-01
     """
     start = _parse_day(from_day, "--from")
     day = _parse_day(as_of, "--as-of") if as_of else max(start, date.today())
@@ -202,7 +220,12 @@ def what_if_remove_party(
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """Remove a party (with its systems and their flows); show what changes."""
+    """Remove a party (with its systems and their flows); show what changes.
+
+    \b
+    Example:
+      flowreg what-if remove-party sift --as-of 2018-12-27
+    """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
         _show_what_if(fr.what_if_remove_party(party, day, rev=rev), fmt)
@@ -218,6 +241,10 @@ def what_if_add(
     """Merge a proposed registry file in; show hops and findings that change.
 
     The file holds only what is new or changed (any sections); it is validated with the rest.
+
+    \b
+    Example:
+      flowreg what-if add docs/examples/proposal.yaml --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     parsed = load_yaml_file(file)

@@ -71,8 +71,9 @@ def validate(file: FileArg, fmt: FormatOpt = Format.TABLE) -> None:
     e.g. `flows[3].carries[0]: unknown category 'subscriber.phone' (line 41)`.
 
     \b
-    Example:
-      flowreg validate seeds/twilio.yaml --format json
+    Examples:
+      flowreg validate seeds/twilio.yaml
+      flowreg validate docs/examples/broken.yaml --format json
     """
     name = context.shown_name(file)
     try:
@@ -118,7 +119,7 @@ def apply(
 
     \b
     Example:
-      flowreg apply seeds/twilio.yaml -m "Twilio policy of 2018-05-31"
+      flowreg apply seeds/twilio.yaml -m "Twilio privacy policy, 2018"
     """
     name = context.shown_name(file)
     try:
@@ -178,7 +179,8 @@ def history(
     \b
     Examples:
       flowreg history --verify
-      FLOWREG_VERIFY_KEY=ed25519:... flowreg history --verify --head 4f0c2a9d81b3
+      flowreg history --verify --head 4f0c2a9d81b3    # a head hash you recorded
+      FLOWREG_VERIFY_KEY="$(cat signing-key.pub)" flowreg history --verify
     """
     verify = verify or head is not None
     _signer, keys = signing_from(settings_from_env())
@@ -263,9 +265,12 @@ def export(
     """Export a revision (default the head) as YAML that re-applies identically.
 
     The YAML is the registry file format; `flowreg apply` on it gives the same content hash.
+    An existing file is replaced only with --force.
+
     \b
-    Example:
-      flowreg export --rev 3 -o registry.yaml
+    Examples:
+      flowreg export | head -6
+      flowreg export --rev 1 -o registry.yaml
     """
     context.check_output(output, force=force)
     with context.store() as store:
@@ -290,6 +295,7 @@ def diff(
     """Show what changed between two revisions.
 
     Elements added, removed or changed (with the changed fields), matched by id.
+
     \b
     Example:
       flowreg diff 1 2

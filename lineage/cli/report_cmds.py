@@ -111,9 +111,14 @@ def report(
     Every report states the registry revision, its hash, the as-of date and when it was
     generated; the same revision and date always give the same content. CSV is one file with a
     `section` column (metadata in the `about` rows); XLSX has an About sheet and one sheet per
-    section; PDF flow reports include a flow diagram.
+    section; PDF flow reports include a flow diagram. An existing file is replaced only with
+    --force, and never the store.
 
-    Example: flowreg report transfers --as-of 2020-07-16 -o transfers.xlsx
+    \b
+    Examples:
+      flowreg report transfers --as-of 2020-07-16 -o transfers.xlsx
+      flowreg report flows --category content --as-of 2018-12-27 -o flows.pdf
+      flowreg report changes --from 1 --to 2 -o notice.html
     """
     context.check_output(output, force=force)
     kind = kind.strip().lower()
@@ -151,7 +156,9 @@ def export_graph_cmd(
 ) -> None:
     """Export the flow graph (flows active on the date, with their statuses) for other tools.
 
-    Example: flowreg export-graph --format graphml --as-of 2018-12-27 -o twilio.graphml
+    \b
+    Example:
+      flowreg export-graph --format graphml --as-of 2018-12-27 -o twilio.graphml
     """
     context.check_output(output, force=force)
     chosen = fmt.strip().lower()
@@ -185,7 +192,9 @@ def import_fides_cmd(
     What could not be mapped, and what the import had to assume, is printed on standard error
     and written as comments at the top of the registry file. Review it, then `flowreg apply`.
 
-    Example: flowreg import-fides .fides/systems.yml --country DE --subject-location EEA -o registry.yaml
+    \b
+    Example:
+      flowreg import-fides tests/fixtures/fides_acme.yaml --country DE --subject-location EEA -o registry.yaml
     """
     context.check_output(output, force=force)
     result = import_fides_files(

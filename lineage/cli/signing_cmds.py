@@ -33,7 +33,7 @@ def keygen(
 
     \b
     Example:
-      flowreg keygen -o ~/.config/flowreg/signing-key.pem
+      flowreg keygen -o signing-key.pem > signing-key.pub
     """
     signer = new_signer()
     context.write_file(output, private_pem(signer), force=force, mode=0o600)
