@@ -73,7 +73,7 @@ def validate(file: FileArg, fmt: FormatOpt = Format.TABLE) -> None:
     \b
     Examples:
       flowreg validate seeds/twilio.yaml
-      flowreg validate docs/examples/broken.yaml --format json
+      flowreg validate docs/examples/broken.yaml --format json    # exit 1: two problems
     """
     name = context.shown_name(file)
     try:

@@ -194,7 +194,7 @@ def import_fides_cmd(
 
     \b
     Example:
-      flowreg import-fides tests/fixtures/fides_acme.yaml --country DE --subject-location EEA -o registry.yaml
+      flowreg import-fides tests/fixtures/fides_acme.yaml --country DE --subject-location EEA -o acme.yaml
     """
     context.check_output(output, force=force)
     result = import_fides_files(
