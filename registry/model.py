@@ -10,8 +10,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from registry.errors import StoreError
 from registry.ids import (
     CategoryId,
     CountryCode,
@@ -242,7 +243,16 @@ class Registry(_Strict):
     def from_content(cls, content: dict[str, Any]) -> Registry:
         """Rebuild a registry from `content()` output (already validated when it was stored;
         ids written before the id pattern are read as they were: `registry.ids`)."""
-        return cls.model_validate(content, context={"stored": True})
+        try:
+            return cls.model_validate(content, context={"stored": True})
+        except ValidationError as exc:
+            # Stored content was valid when written; a rule made stricter since (a bound on
+            # notice_days, say) must say so rather than crash.
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+            raise StoreError(f"a stored revision no longer passes this flowreg's checks: {where}: "
+                             f"{first['msg']} ({exc.error_count()} problem(s)); export it with an "
+                             "older flowreg, fix the file and apply it") from None
 
     def index(self) -> dict[str, Element]:
         """Every element by id."""

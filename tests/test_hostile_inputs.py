@@ -265,3 +265,39 @@ def test_a_neo4j_schema_version_that_is_not_a_number(neo4j_settings: Any) -> Non
     cypher(neo4j_settings, "MATCH (m:FlowregMeta {key: 'store'}) SET m.schema_version = 'abc'")
     with pytest.raises(StoreError, match="schema version 'abc' is not a number"):
         Neo4jStore(neo4j_settings)
+
+
+def test_the_dashboard_preview_at_the_end_of_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The register form's impact preview on a registry with the longest notice period and
+    notices given at the end of the calendar (once an OverflowError)."""
+    import streamlit as st
+    from app_support import fill_register, open_app, seed_store
+
+    doc = yaml.safe_load(SEED.read_text(encoding="utf-8"))
+    doc["notice_days"] = 3650
+    for party in doc["parties"]:
+        if party["kind"] == "subprocessor":
+            party["notice_given"] = date(9999, 12, 1)
+    db = tmp_path / "flowreg.db"
+    seed_store(db, load_registry_data(doc).content())
+    monkeypatch.setenv("FLOWREG_DB", str(db))
+    monkeypatch.setenv("FLOWREG_DEMO", "1")
+    try:
+        at = open_app("engineer", "register", day=date(2100, 12, 31))  # the date picker's last day
+        fill_register(at, party_id="late-vendor", name="Late Vendor")
+        assert not at.exception
+        assert any(m.label == "New hops" for m in at.metric), [e.value for e in at.error]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+
+def test_a_stored_revision_that_fails_a_newer_check_is_said_so(tmp_path: Path) -> None:
+    doc = yaml.safe_load(NORTHWIND.read_text(encoding="utf-8"))
+    doc["notice_days"] = 10**6  # accepted before notice periods were bounded
+    db = tmp_path / "flowreg.db"
+    with SqliteStore(db) as store:
+        store.append(doc, author="old", message="written by an older flowreg")
+    result = invoke("findings", "--as-of", "2020-08-01", db=db)
+    _clear(result)
+    assert "no longer passes this flowreg's checks: notice_days" in result.stderr
