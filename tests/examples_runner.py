@@ -209,6 +209,10 @@ def help_examples() -> list[tuple[str, str, int]]:
 def _examples_in(help_text: str) -> Iterator[tuple[str, int]]:
     lines = help_text.splitlines()
     for i, line in enumerate(lines):
+        inline = re.match(r"\s*Examples?: (flowreg .*)", line)
+        if inline:  # the one-line form; a long one wraps, and then fails to run
+            yield inline[1], 0
+            continue
         if line.strip() not in ("Example:", "Examples:"):
             continue
         command = ""
