@@ -83,7 +83,9 @@ def explain(path: Path, exc: sqlite3.Error, doing: str) -> StoreError:
 
 def connect(path: Path, *, timeout: float, read_only: bool) -> sqlite3.Connection:
     """An SQLite connection to `path`; on a read-only file system, opened immutable (nobody
-    can change the file there, and SQLite could not create its shared-memory file)."""
+    can change the file there, and SQLite could not create its shared-memory file). An
+    immutable reader does not read a write-ahead log left beside the file, so a copy for such a
+    mount is taken of a closed store (flowreg checkpoints it when the last writer closes)."""
     if read_only:
         uri = f"file:{quote(str(path))}?immutable=1"
         return sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None,
