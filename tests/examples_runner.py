@@ -158,7 +158,11 @@ def run_readme(work: Path) -> Iterator[tuple[Example, subprocess.CompletedProces
 def write_readme(work: Path) -> None:
     """Replace the output shown after each README example by what it prints now."""
     text = README.read_text(encoding="utf-8")
-    outputs = {example.line: result.stdout for example, result in run_readme(work)}
+    ran = list(run_readme(work))
+    outputs = {example.line: result.stdout for example, result in ran}
+    # A hash quoted in a command becomes the one this run's output shows.
+    commands = {example.line: result.args[2] for example, result in ran
+                if "\n" not in example.command and result.args[2] != example.command}
     out: list[str] = []
     in_console = skipping = continuing = False
     pending: list[str] = []
@@ -174,7 +178,7 @@ def write_readme(work: Path) -> None:
         elif in_console and line.startswith("$ "):
             pending = [ln.rstrip() for ln in outputs[number].rstrip("\n").splitlines()]
             skipping, continuing = True, line.endswith("\\")
-            out.append(line)
+            out.append("$ " + commands[number] if number in commands else line)
             if not continuing:
                 out.extend(pending)
             continue
