@@ -16,7 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from registry.errors import FlowregError
+from registry.errors import FlowregError, RegistryError
+from registry.yamlsource import read_source
 
 Backend = Literal["sqlite", "neo4j"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "neo4j")
@@ -24,6 +25,7 @@ DEFAULT_DB = Path(".flowreg") / "flowreg.db"
 # Only these may come from the secrets file; other keys there are ignored, so one shared
 # .env-style file can serve several tools.
 SECRET_KEYS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
+SECRETS_FILE_BYTES = 64 * 1024  # a few lines of KEY=VALUE; a bound, like every file read
 
 
 class Settings(BaseModel):
@@ -87,11 +89,10 @@ def read_secrets_file(path: Path) -> dict[str, str]:
     Errors name the line but never echo its value, which may be a password.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FlowregError(
-            f"cannot read the secrets file {path} (FLOWREG_SECRETS_FILE): {exc.strerror or exc}"
-        ) from None
+        text = read_source(path, limit=SECRETS_FILE_BYTES).decode("utf-8")
+    except RegistryError as exc:
+        reason = "; ".join(issue.message for issue in exc.issues)
+        raise FlowregError(f"the secrets file (FLOWREG_SECRETS_FILE): {reason}") from None
     except UnicodeDecodeError:
         raise FlowregError(f"the secrets file {path} is not UTF-8 text") from None
     values: dict[str, str] = {}

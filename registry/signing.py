@@ -37,12 +37,14 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from registry.errors import FlowregError, TamperError
+from registry.errors import FlowregError, RegistryError, TamperError
 from registry.revisions import RevisionInfo
+from registry.yamlsource import read_source
 
 CONTEXT = b"flowreg-revision-signature/1\n"
 PUBLIC_PREFIX = "ed25519:"
 MIN_PIN = 12  # hex characters: what `flowreg history` prints
+KEY_FILE_BYTES = 64 * 1024  # a key file is a few hundred bytes (several public keys at most)
 _PEM = re.compile(r"-----BEGIN ([A-Z ]+)-----.*?-----END \1-----", re.S)
 
 
@@ -165,9 +167,10 @@ def read_public_keys(text: str, what: str) -> list[Ed25519PublicKey]:
 
 def _file_text(path: Path, what: str) -> str:
     try:
-        return path.read_text(encoding="ascii")
-    except OSError as exc:
-        raise FlowregError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+        return read_source(path, limit=KEY_FILE_BYTES).decode("ascii")
+    except RegistryError as exc:
+        reason = "; ".join(issue.message for issue in exc.issues)
+        raise FlowregError(f"{what}: {reason}") from None
     except UnicodeDecodeError:
         raise FlowregError(f"{what} {path} is not a key file (not ASCII text)") from None
 

@@ -301,3 +301,10 @@ def test_a_stored_revision_that_fails_a_newer_check_is_said_so(tmp_path: Path) -
     result = invoke("findings", "--as-of", "2020-08-01", db=db)
     _clear(result)
     assert "no longer passes this flowreg's checks: notice_days" in result.stderr
+
+
+def test_key_and_secrets_files_are_read_with_a_bound(tmp_path: Path) -> None:
+    for variable in ("FLOWREG_SECRETS_FILE", "FLOWREG_SIGNING_KEY_FILE", "FLOWREG_VERIFY_KEY_FILE"):
+        result = invoke("show", db=tmp_path / "db", **{variable: "/dev/zero"})
+        _clear(result)
+        assert "larger than 65536 bytes" in result.stderr, (variable, result.stderr)
