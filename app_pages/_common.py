@@ -46,7 +46,7 @@ from lineage.findings import Finding
 from lineage.graph import RegistryGraph
 from lineage.status import HopStatus
 from registry.config import Settings, settings_from_env
-from registry.errors import FlowregError, RegistryError
+from registry.errors import FlowregError, MissingStoreError, RegistryError
 from registry.model import Registry
 from registry.revisions import RevisionInfo
 
@@ -87,8 +87,15 @@ def _open(key: str, _settings: Settings) -> Flowreg:
 
 
 def flowreg() -> Flowreg:
+    """The Flowreg of the configured store; a missing store shows how to make one and stops."""
     settings = settings_from_env()
-    return _open(_settings_key(settings), settings)
+    try:
+        return _open(_settings_key(settings), settings)
+    except MissingStoreError as exc:
+        st.info(f"The registry is empty: {exc.message}. Load the Twilio seed with `make seed` "
+                "(or any registry file with `flowreg apply FILE`), then reload this page.")
+        st.stop()
+        raise  # st.stop() does not return
 
 
 def store_key() -> str:

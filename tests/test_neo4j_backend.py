@@ -237,13 +237,18 @@ def test_foreign_database_is_left_alone(neo4j_settings: Settings) -> None:
 
 # --- hostile ids, on both backends -----------------------------------------------------------
 def test_hostile_ids_round_trip(backend: Flowreg) -> None:
-    """Ids with quotes, backticks, `})`, Cypher keywords and parameters are data, never code."""
+    """Ids with quotes, backticks, `})`, Cypher keywords and parameters are data, never code.
+
+    A file cannot bring such ids any more (registry.ids), but a store written before ids had a
+    pattern, or edited by hand, can hold them; they are read as stored."""
     source = evil_doc(load_registry_file(NORTHWIND).content())
     assert {"subscriber" + CATEGORY_EVIL, "northwind-inc" + EVIL} <= {e["id"] for s in ("categories", "parties") for e in source[s]}
-    registry = load_registry_data(source)
+    with pytest.raises(FlowregError):
+        load_registry_data(source)
+    registry = load_registry_data(source, stored=True)
     backend.apply(registry, author="ana", message="evil ids")
     assert backend.store.get().content == registry.content() and backend.store.verify() == []
-    reference = graph_of(source)
+    reference = graph_of(source, stored=True)
     for day in DAYS:
         assert_same(answers(backend, day), answers(reference, day, law=LAW))
     if isinstance(backend.store, Neo4jStore):  # nothing was injected: every node is still there
@@ -299,12 +304,12 @@ def random_store(neo4j_server: Any):
 def test_random_registries_answer_identically(random_store: Flowreg, source: dict[str, Any], day: date,
                                               hostile: bool, rnd: Any) -> None:
     if hostile:
-        source = evil_doc(source)
-    registry = load_registry_data(source)
+        source = evil_doc(source)  # as a store written before the id pattern may hold
+    registry = load_registry_data(source, stored=hostile)
     number = random_store.apply(registry, author="hypothesis", message="example").number
     asked = questions(registry, rnd)
     assert_same(answers(random_store, day, rev=number, asked=asked),
-                answers(graph_of(source), day, law=LAW, asked=asked))
+                answers(graph_of(source, stored=hostile), day, law=LAW, asked=asked))
 
 
 # --- push / pull -------------------------------------------------------------------------------
@@ -327,7 +332,7 @@ def test_push_and_pull_round_trip(neo4j_settings: Settings, tmp_path: Path) -> N
         assert_same(answers(neo, DAYS[2], rev=2), answers(embedded, DAYS[2], rev=2))  # rev 2 on demand
         embedded.close()
     again = flowreg("neo4j", "push", db=db, **creds)
-    assert again.code == 0 and "0 revision(s) copied, 3 already there" in again.stdout
+    assert again.code == 0 and "0 revisions copied, 3 already there" in again.stdout
     pulled = flowreg("neo4j", "pull", db=copy, **creds)
     assert pulled.code == 0, pulled.stderr
     with SqliteStore(copy) as back:
