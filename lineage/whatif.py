@@ -15,7 +15,6 @@ from lineage.evaluation import Evaluation
 from lineage.findings import Finding, finding_order, findings, transfer_findings
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import Law, load_law
-from lineage.regimes import RegimeState
 from lineage.safeguards import evaluate_hop, regime_verdict, verdict_key
 from registry.errors import NotFoundError
 from registry.ids import FRAMEWORK_IDS
@@ -96,7 +95,7 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
     day, law_before = before.day, before.law
     if before.rg.flows is not after.flows or not _same_areas(law_before, law_after):
         return compare(before.rg, after, day, label, law_before, law_after, before_evaluation=before)
-    state = RegimeState(before.state.regimes, before.state.masks, {})
+    state = before.state.judged_afresh()
     after_ev = Evaluation(after, day, law_after)
     after_ev.__dict__["state"] = state
     changes: list[HopChange] = []
