@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict, deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import NamedTuple
 
@@ -91,12 +91,13 @@ def _extend(end: int, keep: int) -> int:
 
 
 def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
-         windows: Sequence[Sequence[Interval]]) -> dict[str, Held]:
+         windows: Sequence[Sequence[Interval]], cyclic: Container[str] | None = None) -> dict[str, Held]:
     """The labels each node holds, and on which days, for the data of one category.
 
     `spans` are the category's flows; `own[node]` the labels of the place a node is in (rule 1:
     attached on every day the node holds the category: the days its incoming flows' deliveries
-    are kept, and the days it sends it on); `windows[label]` the days a label can hold.
+    are kept, and the days it sends it on); `windows[label]` the days a label can hold;
+    `cyclic`, when known, a superset of the nodes that lie on a cycle of flows that never end.
     A flow carries, on each day it runs, the labels its source holds that day.
 
     This is the least fixpoint, found with a worklist that moves only what is new. It ends on
@@ -104,20 +105,25 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
     retention added) or FOREVER, except where data circles through flows that never end; past
     the last date of the input (`horizon`) nothing changes any more, so data that reaches a
     cycle of such flows with a retention of two days or more would be kept for ever (each
-    round trip restarts its clock) and is set to FOREVER at once.
+    round trip restarts its clock) and is set to FOREVER at once. Below the horizon a round trip
+    adds at least a day, so a cycle is walked at most once per day up to the horizon.
 
     >>> spans = [Span("eea", "app", NEVER, FOREVER, 0), Span("app", "bank", 10, 20, 4)]
     >>> hold(spans, {"eea": [0]}, [[(NEVER, FOREVER)]])["bank"]
     {0: [(10, 24)]}
     """
     out_of: dict[str, list[Span]] = defaultdict(list)
-    presence: dict[str, list[Interval]] = defaultdict(list)
+    presence: dict[str, list[Interval]] = {}
     finite = [v for w in windows for iv in w for v in iv]
     for span in spans:
         out_of[span.source].append(span)
-        add_interval(presence[span.source], span.start, span.end)
-        add_interval(presence[span.target], span.start, _extend(span.end, span.keep))
-        finite += (span.start, span.end, _extend(span.end, span.keep))
+        end = _extend(span.end, span.keep)
+        finite += (span.start, span.end, end)
+        # Only a node with a place inside some area needs to know when it holds the data.
+        if span.source in own:
+            add_interval(presence.setdefault(span.source, []), span.start, span.end)
+        if span.target in own:
+            add_interval(presence.setdefault(span.target, []), span.start, end)
     horizon = max((v for v in finite if NEVER < v < FOREVER), default=0)
     pumping: set[str] | None = None
 
@@ -133,29 +139,49 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
                 continue
             if horizon < e < FOREVER:
                 if pumping is None:
-                    pumping = _pumping(spans)
+                    pumping = _pumping([x for x in spans if cyclic is None or x.source in cyclic and x.target in cyclic])
                 if node in pumping:
                     e = FOREVER
-            new = add_interval(held.setdefault(node, {}).setdefault(label, []), s, e)
-            if new:
-                if node not in pending:
-                    pending[node] = {}
-                    queue.append(node)
-                pending[node].setdefault(label, []).extend(new)
+            at = held.get(node)
+            if at is None:
+                at = held[node] = {}
+            days = at.get(label)
+            if days is None:
+                at[label] = [(s, e)]
+                new = [(s, e)]
+            elif len(days) == 1 and days[0][0] <= s and e <= days[0][1]:
+                continue  # already held then: the common case
+            else:
+                new = add_interval(days, s, e)
+                if not new:
+                    continue
+            delta = pending.get(node)
+            if delta is None:
+                delta = pending[node] = {}
+                queue.append(node)
+            found = delta.get(label)
+            if found is None:
+                delta[label] = new
+            else:
+                found += new
 
     for node, days in presence.items():
-        for label in own.get(node, ()):
+        for label in own[node]:
             for s, e in days:
                 attach(node, label, s, e)
     while queue:
         node = queue.popleft()
         delta = pending.pop(node)
         for span in out_of.get(node, ()):
+            start, stop, keep, target = span.start, span.end, span.keep, span.target
             for label, pieces in delta.items():
                 for s, e in pieces:
-                    s, e = max(s, span.start), min(e, span.end)
+                    if s < start:
+                        s = start
+                    if e > stop:
+                        e = stop
                     if s < e:
-                        attach(span.target, label, s, _extend(e, span.keep))
+                        attach(target, label, s, FOREVER if e >= FOREVER or keep >= FOREVER else e + keep)
     return held
 
 
@@ -171,6 +197,25 @@ def _pumping(spans: Sequence[Span]) -> set[str]:
         members = set(component)
         if any(keep > 0 and target in members for node in component for target, keep in succ.get(node, ())):
             out |= members
+    return out
+
+
+def on_cycles(edges: Iterable[tuple[str, str]]) -> set[str]:
+    """The nodes that lie on some cycle of the given edges (a self-loop counts).
+
+    >>> sorted(on_cycles([("a", "b"), ("b", "a"), ("b", "c"), ("d", "d")]))
+    ['a', 'b', 'd']
+    """
+    succ: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    loops = set()
+    for source, target in edges:
+        succ[source].append((target, 0))
+        if source == target:
+            loops.add(source)
+    out = set(loops)
+    for component in _components(succ):
+        if len(component) > 1:
+            out.update(component)
     return out
 
 
@@ -315,6 +360,16 @@ class Holdings:
         self._held: dict[str, Mapping[str, Held]] = {}
         self._spans: dict[str, Span] = {}
         self._own: dict[str, tuple[int, ...]] = {}
+        self._cyclic: set[str] | None = None
+
+    @property
+    def cyclic(self) -> set[str]:
+        """The nodes on some cycle of flows that never end (any category), found once: data can
+        only go round for ever there (`hold`), so each category looks for such cycles among
+        these nodes only."""
+        if self._cyclic is None:
+            self._cyclic = on_cycles((f.from_, f.to) for f in self.rg.flows.values() if f.valid_until is None)
+        return self._cyclic
 
     def span(self, flow: Flow) -> Span:
         found = self._spans.get(flow.id)
@@ -338,10 +393,15 @@ class Holdings:
         """node -> label -> day intervals, for one used category id."""
         found = self._held.get(category)
         if found is None:
-            spans = [self.span(f) for f in self.rg.flows_by_used.get(category, ())]
-            nodes = {n for s in spans for n in (s.source, s.target)}
-            own = {n: labels for n in nodes if (labels := self.own(n))}
-            found = self._held[category] = hold(spans, own, self.labels.windows)
+            known, span = self._spans, self.span
+            spans = [known.get(f.id) or span(f) for f in self.rg.flows_by_used.get(category, ())]
+            own: dict[str, tuple[int, ...]] = {}
+            for s in spans:
+                for node in (s.source, s.target):
+                    if node not in own:
+                        own[node] = self.own(node)
+            own = {node: labels for node, labels in own.items() if labels}
+            found = self._held[category] = hold(spans, own, self.labels.windows, self.cyclic)
         return found
 
     def mask(self, node: str, category: str, day: int) -> int:
@@ -368,6 +428,7 @@ class Holdings:
         days it held the data already). Categories not computed yet are computed from `rg`."""
         out = Holdings(rg, self.labels)
         out._spans, out._own = self._spans, self._own  # flows and places already known do not change
+        out._cyclic = self._cyclic  # a flow into a node no flow leaves closes no cycle
         windows = self.labels.windows
         for category, held in self._held.items():
             top: dict[str, Held] = {}

@@ -158,15 +158,20 @@ def test_nothing_is_held_before_a_flow_starts():
     assert regimes(rg, "2023-03-01") == {"eu"}  # kept indefinitely
 
 
-def test_category_onward_flows_of_an_ancestor_and_a_descendant_after_the_inbound_ended():
-    doc = registry(
+def category_hub() -> dict[str, Any]:
+    """EEA data of `data.a` collected into a US hub until 2022 (kept 60 days), sent on to Brazil
+    as the parent category, a child and a sibling."""
+    return registry(
         subjects("eea", "EEA"), system("hub", "US", retention_days=60), party("br", "BR"),
         flow("collect-a", "eea", "hub", "data.a", valid_until="2023-01-01"),
         flow("send-parent", "hub", "br", "data"),
         flow("send-child", "hub", "br", "data.a.detail"),
         flow("send-sibling", "hub", "br", "data.b"),
     )
-    rg = graph_of(doc)
+
+
+def test_category_onward_flows_of_an_ancestor_and_a_descendant_after_the_inbound_ended():
+    rg = graph_of(category_hub())
     # last delivery 2022-12-31, kept 60 days: through 2023-02-28
     for day, held in around(date(2023, 2, 28)):
         for f in ("send-parent", "send-child"):
@@ -196,11 +201,10 @@ def test_a_holder_inside_the_eea_attaches_the_regime_itself():
 
 
 # --- the UK's departure -------------------------------------------------------------------------
-def test_uk_subjects_data_held_in_the_uk_leaves_eu_protection_eea_subjects_data_keeps_it():
-    """Withdrawal Agreement Art. 71: EEA subjects' data processed in the UK before the end of
-    the transition stays under EU law; UK subjects' data does not. Both were collected until
-    2020-06-30 and are kept in a UK system, which sends each category on to the US."""
-    doc = registry(
+def uk_store() -> dict[str, Any]:
+    """UK and EEA subjects' data, collected until 2020-06-30 into a UK system that keeps it and
+    sends each category on to the US."""
+    return registry(
         subjects("uk-people", "GB"), subjects("eea-people", "EEA"),
         system("uk-store", "GB"), system("us-app", "US"),
         flow("collect-uk", "uk-people", "uk-store", "uk-data", valid_until="2020-07-01"),
@@ -208,7 +212,12 @@ def test_uk_subjects_data_held_in_the_uk_leaves_eu_protection_eea_subjects_data_
         flow("send-uk", "uk-store", "us-app", "uk-data"),
         flow("send-eea", "uk-store", "us-app", "eea-data"),
     )
-    rg = graph_of(doc)
+
+
+def test_uk_subjects_data_held_in_the_uk_leaves_eu_protection_eea_subjects_data_keeps_it():
+    """Withdrawal Agreement Art. 71: EEA subjects' data processed in the UK before the end of
+    the transition stays under EU law; UK subjects' data does not."""
+    rg = graph_of(uk_store())
     assert regimes(rg, "2020-12-31", "send-uk") == {"eu"}
     assert regimes(rg, "2020-12-31", "send-eea") == {"eu"}
     # from 2021-01-01 the UK holder attaches UK GDPR (rule 1); only EEA subjects' data keeps EU GDPR
@@ -229,13 +238,18 @@ def test_uk_subjects_data_held_outside_the_uk_keeps_only_what_it_carried():
 
 
 # --- Swiss data under an EEA-approved BCR (revised FADP Art. 16(2)(e)) -------------------------
-def test_swiss_data_under_an_eu_bcr_from_2023_09_01():
-    doc = registry(
+def swiss_group() -> dict[str, Any]:
+    """Swiss data sent from a Swiss group company to a Singapore one under an EU BCR."""
+    return registry(
         party("ch-co", "CH", "affiliate"), party("sg-co", "SG", "affiliate"), subjects("swiss", "CH"),
         system("ch-app", "CH", "ch-co"), system("sg-app", "SG", "sg-co"),
         bcr("group-bcr", "ch-co", "sg-co", regime="eu", since="2018-05-31"),
         flow("collect", "swiss", "ch-app"), flow("hop", "ch-app", "sg-app", under=["group-bcr"]),
     )
+
+
+def test_swiss_data_under_an_eu_bcr_from_2023_09_01():
+    doc = swiss_group()
     rg = graph_of(doc)
     before = hop_status(rg, "2023-08-31")
     assert before.regimes["ch"].status is Status.INVALID
@@ -305,6 +319,26 @@ def test_hold_ends_on_cycles_and_matches_the_rule():
     assert held["b"] == {0: [(NEVER, 10_002)]}
     assert held["c"] == {0: [(NEVER, 10_005)]}
     assert held["a"] == {0: [(NEVER, 10_006)]}
+
+
+# Registries and days the Neo4j parity tests (test_neo4j_backend.py) also ask about.
+AT_REST: dict[str, tuple[dict[str, Any], list[str]]] = {
+    "northwind-flow-30": (northwind(flow_days=30), ["2022-06-30", "2022-07-29", "2022-07-30"]),
+    "northwind-system-90": (northwind(system_days=90), ["2022-09-27", "2022-09-28"]),
+    "northwind-zero": (northwind(flow_days=0), ["2022-06-30", "2022-07-01"]),
+    "chain": (chain(), ["2022-01-29", "2022-01-30", "2022-02-07", "2022-02-08"]),
+    "category-hub": (category_hub(), ["2023-02-28", "2023-03-01"]),
+    "uk-store": (uk_store(), ["2020-12-31", "2021-01-01"]),
+    "cycle": (cycle(3, 2, back_until="2023-03-01"), ["2023-03-03", "2023-03-04", "2030-01-01"]),
+    "swiss-group": (swiss_group(), ["2023-08-31", "2023-09-01"]),
+}
+
+
+def test_the_parity_registries_show_what_they_are_for():
+    for name, (doc, days) in AT_REST.items():
+        rg = graph_of(doc)
+        seen = [{h.flow: frozenset(h.regimes) for h in evaluate(rg, date.fromisoformat(d)).hops()} for d in days]
+        assert len({tuple(sorted(s.items())) for s in seen}) > 1 or name == "swiss-group", name
 
 
 # --- a day-by-day simulation of the rule, on random registries ----------------------------------
