@@ -9,17 +9,22 @@ no "(U)", "number U" or other placeholder, and the regime named as its law was t
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date, timedelta
 from functools import cache
+from typing import Any
 
 import pytest
 
+from lineage.api import Flowreg
 from lineage.evaluation import evaluate
 from lineage.findings import findings
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import load_law
+from lineage.reports import build_report
 from registry.loader import load_registry_file
+from registry.sqlite_store import SqliteStore
 
 LAW = load_law()
 ONE_DAY = timedelta(days=1)
@@ -99,3 +104,23 @@ def test_one_organisation_cites_edpb_criterion_2() -> None:
     found = [v.reason for d in (date(2019, 1, 1), date(2025, 1, 1)) for h in evaluate(graph("twilio"), d).hops()
              for v in h.regimes.values() if "one organisation" in v.reason]
     assert found and all(r.endswith("EDPB Guidelines 05/2021, criterion 2)") for r in found)
+
+
+@pytest.fixture(scope="module")
+def seed_reports(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    store = SqliteStore(tmp_path_factory.mktemp("words") / "flowreg.db")
+    store.append(load_registry_file(REGISTRIES["twilio"]).content(), author="test", message="seed")
+    fr = Flowreg(store)
+    yield lambda kind, day: json.dumps(build_report(fr, kind, day).content(), default=str)
+    fr.close()
+
+
+@pytest.mark.parametrize("kind", ["flows", "ropa", "transfers", "findings"])
+def test_reports_name_the_law_as_it_stood_and_carry_no_placeholder(seed_reports: Any, kind: str) -> None:
+    before, after = seed_reports(kind, date(2018, 5, 24)), seed_reports(kind, date(2026, 11, 29))
+    for text in (before, after):
+        assert not PLACEHOLDER.search(text), PLACEHOLDER.search(text)
+    assert "GDPR" not in before.replace("UK GDPR", "")
+    assert "Directive 95/46/EC" not in after
+    if kind != "ropa":
+        assert "Directive 95/46/EC" in before
