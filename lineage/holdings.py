@@ -407,18 +407,43 @@ class Holdings:
     def mask(self, node: str, category: str, day: int) -> int:
         """The regimes (bits over `labels.regimes`) of the category's data at `node` on the day
         (a date ordinal)."""
-        held = self.of(category).get(node)
+        by_node = self._held.get(category)
+        if by_node is None:
+            by_node = self.of(category)
+        held = by_node.get(node)
         if not held:
             return 0
         out, bits = 0, self.labels.bit
         for label, intervals in held.items():
             bit = bits[label]
-            if not out & bit and covers(intervals, day):
+            if out & bit:
+                continue
+            if len(intervals) == 1:
+                if intervals[0][0] <= day < intervals[0][1]:
+                    out |= bit
+            elif covers(intervals, day):
                 out |= bit
         return out
 
-    def computed(self) -> list[str]:
-        return list(self._held)
+    def kept_until(self, node: str, category: str, day: int, bit: int) -> int:
+        """The first day (ordinal; FOREVER: none) on which data of the category under the
+        regime `bit` is no longer held at `node`, counting from `day` (0: not held that day)."""
+        held = self.of(category).get(node) or {}
+        out, bits = 0, self.labels.bit
+        for label, intervals in held.items():
+            if bits[label] == bit:
+                i = bisect_right(intervals, (day, FOREVER + 1)) - 1
+                if i >= 0 and intervals[i][1] > day:
+                    out = max(out, intervals[i][1])
+        return out
+
+    def own_mask(self, node: str, day: int) -> int:
+        """The regimes the node's own place attaches on the day (rule 1)."""
+        out, bits, windows = 0, self.labels.bit, self.labels.windows
+        for label in self.own(node):
+            if covers(windows[label], day):
+                out |= bits[label]
+        return out
 
     def extended(self, rg: RegistryGraph, flows: Sequence[Flow]) -> Holdings:
         """The holdings of `rg`, which is this graph plus `flows`, each into a node no flow

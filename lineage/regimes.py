@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any
 
 from lineage.graph import RegistryGraph
-from lineage.holdings import Holdings, holdings_of
+from lineage.holdings import FOREVER, Holdings, holdings_of
 from lineage.law import Law
 
 
@@ -37,6 +37,8 @@ class RegimeState:
     categories: frozenset[str] | None = None
     verdicts: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
     memo: MutableMapping[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
+    # What arrives on the date: per (node, categories, regimes), and each node's incoming flows.
+    fresh: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def mask(self, node: str, categories: Iterable[str]) -> int:
         memo, wanted, out = self.memo, self.categories, 0
@@ -50,6 +52,41 @@ class RegimeState:
                 found = memo[key] = self.holdings.mask(node, category, ordinal)
             out |= found
         return out
+
+    def arriving(self, node: str, categories: tuple[str, ...], among: int = -1) -> int:
+        """The part of `mask(node, categories)` (limited to the regimes `among`) that comes to
+        the node on the date itself: its own place's regimes (rule 1), and those its active
+        incoming flows bring. The rest is data the node keeps from earlier deliveries (data at
+        rest, rule 2)."""
+        key = (node, categories, among)
+        found = self.fresh.get(key)
+        if found is not None:
+            return found
+        out = self.holdings.own_mask(node, self.day.toordinal()) & among
+        if out != among:
+            incoming = self.fresh.get(node)
+            if incoming is None:
+                rg = self.holdings.rg
+                incoming = self.fresh[node] = [(flow.from_, rg.carried_used[flow.id])
+                                               for flow in rg.in_flows(node, self.day)]
+            wanted = set(categories)
+            for source, carried in incoming:
+                shared = [c for c in carried if c in wanted]
+                if shared:
+                    out |= self.mask(source, shared) & among
+                    if out == among:
+                        break
+        self.fresh[key] = out
+        return out
+
+    def kept_until(self, node: str, categories: Iterable[str], regime: str) -> date | None:
+        """The last day the categories' data under `regime` is still held at the node, from the
+        date on (None: no retention limit)."""
+        bit = 1 << self.regimes.index(regime)
+        ordinal = self.day.toordinal()
+        end = max((self.holdings.kept_until(node, c, ordinal, bit) for c in categories
+                   if self.categories is None or c in self.categories), default=0)
+        return None if end >= FOREVER else date.fromordinal(end - 1)
 
     def names(self, mask: int) -> tuple[str, ...]:
         return tuple(r for i, r in enumerate(self.regimes) if mask >> i & 1)
@@ -73,11 +110,12 @@ class RegimeState:
 
     def judged_afresh(self) -> RegimeState:
         """The same regimes with an empty verdict memo (to judge under another law or tools)."""
-        return RegimeState(self.regimes, self.holdings, self.day, self.categories, {}, self.memo)
+        return RegimeState(self.regimes, self.holdings, self.day, self.categories, {}, self.memo, self.fresh)
 
     def extended(self, holdings: Holdings, changed: Iterable[tuple[str, str]]) -> RegimeState:
         """This date's state over `holdings`, which differ from this state's at the `changed`
-        (node, category) pairs only: everything already looked up is reused, not copied."""
+        (node, category) pairs only: every mask already looked up is reused, not copied (what
+        arrives where is looked up afresh: a new flow changes it at its target)."""
         own: dict[tuple[str, str], int] = {}
         base = self.memo
         if isinstance(base, ChainMap) and len(base.maps) >= 8:

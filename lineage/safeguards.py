@@ -56,7 +56,8 @@ def evaluate_hop(
     src_countries, dst_countries = rg.countries(source), rg.countries(target)
     recipient = rg.organisation(target)
     collection = rg.node_kind(source) == "subject"
-    regimes = state.at(source, carried)
+    mask = state.mask(source, carried)
+    regimes = state.names(mask)
     crosses = bool(src_countries and dst_countries and set(src_countries) != set(dst_countries))
     common = dict(
         flow=flow.id, source=source, target=target, source_countries=src_countries,
@@ -77,7 +78,8 @@ def evaluate_hop(
         where = " and ".join(f"'{n}'" for n in missing)
         reason = f"the location of {where} is missing"
         if regimes:
-            per = {r: RegimeStatus(r, Status.UNKNOWN, reason) for r in regimes}
+            per = _at_rest(state, source, carried, mask, {r: RegimeStatus(r, Status.UNKNOWN, reason) for r in regimes})
+            reason = "; ".join(f"{law.regime_name(r, day)}: {s.reason}" for r, s in per.items())
             return HopStatus(**common, status=Status.UNKNOWN, reason=reason, regimes=per)
         if not src_countries:
             return HopStatus(**common, status=Status.UNKNOWN,
@@ -93,9 +95,28 @@ def evaluate_hop(
     # share these are judged once per state (one registry, law and date).
     shared = verdict_key(rg, flow)
     per = {regime: regime_verdict(rg, law, state, flow, day, regime, shared) for regime in regimes}
+    per = _at_rest(state, source, carried, mask, per)
     overall = worst([r.status for r in per.values()])
     reason = "; ".join(f"{law.regime_name(r, day)}: {s.reason}" for r, s in per.items())
     return HopStatus(**common, status=overall, reason=reason, regimes=per, crosses_border=crosses)
+
+
+def _at_rest(state: RegimeState, source: str, carried: tuple[str, ...], mask: int,
+             per: dict[str, RegimeStatus]) -> dict[str, RegimeStatus]:
+    """Say so where a regime protects the hop's data only because the source keeps what was
+    delivered before (DESIGN.md rule 2): nothing brings such data to it on the date."""
+    resting = mask & ~state.arriving(source, carried, mask)
+    if not resting:
+        return per
+    out = dict(per)
+    for regime in state.names(resting):
+        last = state.kept_until(source, carried, regime)
+        kept = f"kept through {last}" if last else "with no retention limit"
+        verdict = per[regime]
+        out[regime] = RegimeStatus(regime, verdict.status,
+                                   f"{verdict.reason} (data held at '{source}' from earlier deliveries, {kept})",
+                                   verdict.basis)
+    return out
 
 
 def verdict_key(rg: RegistryGraph, flow: Flow) -> tuple:

@@ -118,6 +118,16 @@ def test_northwind_findings_follow_the_retention():
     assert bouncer_findings(date(2022, 7, 30)) == []
 
 
+def test_the_reason_says_when_a_regime_comes_from_data_kept_from_earlier_deliveries():
+    rg = graph_of(northwind(flow_days=30))
+    running = hop_status(rg, date(2022, 6, 30), "mailer-to-bouncer").regimes["eu"].reason
+    assert "earlier deliveries" not in running
+    kept = hop_status(rg, date(2022, 7, 1), "mailer-to-bouncer").regimes["eu"].reason
+    assert kept == running + " (data held at 'mailer' from earlier deliveries, kept through 2022-07-29)"
+    forever = hop_status(graph_of(northwind()), date(2030, 1, 1), "mailer-to-bouncer")
+    assert forever.reason.endswith("(data held at 'mailer' from earlier deliveries, with no retention limit)")
+
+
 # --- chains -------------------------------------------------------------------------------------
 def chain(*, collect_until: str = "2022-01-01", keep_app: int | None = 30, keep_crm: int | None = 10) -> dict[str, Any]:
     """EEA subjects -> app (US; collection ends) -> crm (US) -> vendor (IN), every later hop
@@ -140,6 +150,9 @@ def test_a_running_flow_whose_upstream_stopped_delivering_a_regime():
         assert regimes(rg, day, "to-crm") == ({"eu"} if held else set()), day
     for day, held in around(date(2022, 2, 7)):
         assert regimes(rg, day, "hop") == ({"eu"} if held else set()), day
+    # to-crm still runs but no longer brings EEA data after 2022-01-29: crm keeps what it has
+    assert hop_status(rg, "2022-01-29").reason.endswith("on 2022-01-29")
+    assert hop_status(rg, "2022-01-30").reason.endswith("(data held at 'crm' from earlier deliveries, kept through 2022-02-07)")
 
 
 def test_a_two_hop_chain_after_collection_ended_with_no_retention_keeps_the_regime():
@@ -197,6 +210,7 @@ def test_a_holder_inside_the_eea_attaches_the_regime_itself():
     rg = graph_of(doc)
     for day in ("2021-12-31", "2022-01-30", "2022-01-31", "2025-01-01"):
         assert regimes(rg, day) == {"eu"}, day
+        assert "earlier deliveries" not in hop_status(rg, day).reason  # its own place, not kept data
     assert regimes(rg, "2021-06-01", "to-ie") == set()  # US data until it reaches Ireland
 
 
@@ -509,14 +523,23 @@ def old_propagate(rg: RegistryGraph, day: date) -> dict[tuple[str, str], set[str
 
 
 class _OldState:
-    """The old propagation's answer in the shape `evaluate_hop` reads."""
+    """The old propagation's answer in the shape `evaluate_hop` reads (in the old reading all
+    data arrives on the day, none is kept from earlier)."""
+
+    regimes = tuple(LAW.regimes)
 
     def __init__(self, held: dict[tuple[str, str], set[str]]) -> None:
         self.held, self.verdicts = held, {}
 
-    def at(self, node: str, categories: Any) -> tuple[str, ...]:
+    def mask(self, node: str, categories: Any) -> int:
         found = set().union(*(self.held.get((node, c), set()) for c in categories))
-        return tuple(r for r in LAW.regimes if r in found)
+        return sum(1 << i for i, r in enumerate(self.regimes) if r in found)
+
+    def names(self, mask: int) -> tuple[str, ...]:
+        return tuple(r for i, r in enumerate(self.regimes) if mask >> i & 1)
+
+    def arriving(self, node: str, categories: Any) -> int:
+        return self.mask(node, categories)
 
 
 def never_ending(doc: dict[str, Any]) -> dict[str, Any]:
