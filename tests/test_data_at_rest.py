@@ -538,8 +538,8 @@ class _OldState:
     def names(self, mask: int) -> tuple[str, ...]:
         return tuple(r for i, r in enumerate(self.regimes) if mask >> i & 1)
 
-    def arriving(self, node: str, categories: Any) -> int:
-        return self.mask(node, categories)
+    def arriving(self, node: str, categories: Any, among: int = -1) -> int:
+        return self.mask(node, categories) & among
 
 
 def never_ending(doc: dict[str, Any]) -> dict[str, Any]:
