@@ -34,13 +34,14 @@ from typing import NamedTuple
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law
+from registry.gcpause import paused_gc
 from registry.model import Flow, System
 
 NEVER = -(10**9)  # a day before every date (a flow without valid_from)
 FOREVER = 10**9  # a day after every date (no valid_until, no retention)
 
 Interval = tuple[int, int]  # [start, end) in date ordinals
-Held = dict[int, list[Interval]]  # label -> sorted, disjoint, non-adjacent intervals
+Held = dict[int, tuple[Interval, ...]]  # label -> sorted, disjoint, non-adjacent intervals
 
 
 class Span(NamedTuple):
@@ -110,7 +111,7 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
 
     >>> spans = [Span("eea", "app", NEVER, FOREVER, 0), Span("app", "bank", 10, 20, 4)]
     >>> hold(spans, {"eea": [0]}, [[(NEVER, FOREVER)]])["bank"]
-    {0: [(10, 24)]}
+    {0: ((10, 24),)}
     """
     out_of: dict[str, list[Span]] = defaultdict(list)
     presence: dict[str, list[Interval]] = {}
@@ -127,7 +128,7 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
     horizon = max((v for v in finite if NEVER < v < FOREVER), default=0)
     pumping: set[str] | None = None
 
-    held: dict[str, Held] = {}
+    held: dict[str, dict[int, list[Interval]]] = {}
     pending: dict[str, dict[int, list[Interval]]] = {}
     queue: deque[str] = deque()
 
@@ -182,7 +183,14 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
                         e = stop
                     if s < e:
                         attach(target, label, s, FOREVER if e >= FOREVER or keep >= FOREVER else e + keep)
-    return held
+    return {node: _frozen(at) for node, at in held.items()}
+
+
+def _frozen(held: dict[int, list[Interval]]) -> Held:
+    """Tuples of ints, which the cyclic garbage collector stops tracking: holdings stay alive as
+    long as their graph, and at 100k flows lists would double the objects every collection
+    scans."""
+    return {label: tuple(days) for label, days in held.items()}
 
 
 def _pumping(spans: Sequence[Span]) -> set[str]:
@@ -401,7 +409,8 @@ class Holdings:
                     if node not in own:
                         own[node] = self.own(node)
             own = {node: labels for node, labels in own.items() if labels}
-            found = self._held[category] = hold(spans, own, self.labels.windows, self.cyclic)
+            with paused_gc():  # the holdings stay with the graph (registry/gcpause.py)
+                found = self._held[category] = hold(spans, own, self.labels.windows, self.cyclic)
         return found
 
     def mask(self, node: str, category: str, day: int) -> int:
@@ -473,7 +482,7 @@ class Holdings:
                         s, e = max(s, span.start), min(e, span.end)
                         if s < e:
                             _attach(target, label, s, _extend(e, span.keep), windows)
-                top[span.source], top[span.target] = source, target
+                top[span.source], top[span.target] = _frozen(source), _frozen(target)
             if not top:
                 out._held[category] = held
             elif isinstance(held, _Layered) and held.depth() >= 8:
@@ -483,11 +492,11 @@ class Holdings:
         return out
 
 
-def _copy(held: Held | None) -> Held:
+def _copy(held: Held | None) -> dict[int, list[Interval]]:
     return {label: list(intervals) for label, intervals in (held or {}).items()}
 
 
-def _attach(held: Held, label: int, start: int, end: int, windows: Sequence[Sequence[Interval]]) -> None:
+def _attach(held: dict[int, list[Interval]], label: int, start: int, end: int, windows: Sequence[Sequence[Interval]]) -> None:
     for low, high in windows[label]:
         s, e = max(start, low), min(end, high)
         if s < e:

@@ -330,9 +330,9 @@ def test_hold_ends_on_cycles_and_matches_the_rule():
     # (keep k: a day's delivery is held k + 1 days.) Data circles until a -> b stops (its last
     # day 9 999), then drains: b holds a's last copy through 10 001 and sends it on to c, which
     # holds it through 10 004 and sends it back to a, which holds it through 10 005
-    assert held["b"] == {0: [(NEVER, 10_002)]}
-    assert held["c"] == {0: [(NEVER, 10_005)]}
-    assert held["a"] == {0: [(NEVER, 10_006)]}
+    assert held["b"] == {0: ((NEVER, 10_002),)}
+    assert held["c"] == {0: ((NEVER, 10_005),)}
+    assert held["a"] == {0: ((NEVER, 10_006),)}
 
 
 # Registries and days the Neo4j parity tests (test_neo4j_backend.py) also ask about.
