@@ -106,8 +106,11 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
             continue  # judged without any transfer tool, so the same after
         flow = after.flows[hop.flow]
         shared = verdict_key(after, flow)
-        if all(regime_verdict(after, law_after, state, flow, day, regime, shared) == verdict
-               for regime, verdict in hop.regimes.items()):
+        # Compared as judged (memoised per key on both sides): a hop's own reason may add what
+        # only it says (data kept from earlier deliveries), which no tool changes.
+        if all(regime_verdict(after, law_after, state, flow, day, regime, shared)
+               == regime_verdict(before.rg, law_before, before.state, flow, day, regime, shared)
+               for regime in hop.regimes):
             continue
         new = evaluate_hop(after, law_after, state, flow, day)
         if new.status != hop.status:
