@@ -41,7 +41,9 @@ NEVER = -(10**9)  # a day before every date (a flow without valid_from)
 FOREVER = 10**9  # a day after every date (no valid_until, no retention)
 
 Interval = tuple[int, int]  # [start, end) in date ordinals
-Held = dict[int, tuple[Interval, ...]]  # label -> sorted, disjoint, non-adjacent intervals
+# (label, days held) per label: the days a flat tuple of sorted, disjoint, non-adjacent
+# [start, end) pairs (tuples of ints leave the cyclic garbage collector's view, see `_frozen`).
+Held = tuple[tuple[int, tuple[int, ...]], ...]
 
 
 class Span(NamedTuple):
@@ -111,7 +113,7 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
 
     >>> spans = [Span("eea", "app", NEVER, FOREVER, 0), Span("app", "bank", 10, 20, 4)]
     >>> hold(spans, {"eea": [0]}, [[(NEVER, FOREVER)]])["bank"]
-    {0: ((10, 24),)}
+    ((0, (10, 24)),)
     """
     out_of: dict[str, list[Span]] = defaultdict(list)
     presence: dict[str, list[Interval]] = {}
@@ -187,10 +189,33 @@ def hold(spans: Sequence[Span], own: Mapping[str, Sequence[int]],
 
 
 def _frozen(held: dict[int, list[Interval]]) -> Held:
-    """Tuples of ints, which the cyclic garbage collector stops tracking: holdings stay alive as
-    long as their graph, and at 100k flows lists would double the objects every collection
-    scans."""
-    return {label: tuple(days) for label, days in held.items()}
+    """Nested tuples of ints, which any collection of the cyclic garbage collector stops
+    tracking (a dict or list of them would stay tracked): holdings live as long as their graph,
+    and at 100k flows they would otherwise add a million objects to every full collection."""
+    return tuple((label, tuple(v for interval in days for v in interval)) for label, days in held.items())
+
+
+def pairs(days: Sequence[int]) -> list[Interval]:
+    """A flat (start, end, start, end, ...) sequence as intervals.
+
+    >>> pairs((1, 3, 6, 8))
+    [(1, 3), (6, 8)]
+    """
+    return [(days[i], days[i + 1]) for i in range(0, len(days), 2)]
+
+
+def holding(days: Sequence[int], day: int) -> int:
+    """The end of the interval of a flat pair sequence that holds `day`, or 0."""
+    if days[0] <= day < days[1]:
+        return days[1]
+    lo, hi = 0, len(days) // 2  # the last pair starting on or before `day`
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if days[2 * mid] <= day:
+            lo = mid + 1
+        else:
+            hi = mid
+    return days[2 * lo - 1] if lo and days[2 * lo - 1] > day else 0
 
 
 def _pumping(spans: Sequence[Span]) -> set[str]:
@@ -423,28 +448,18 @@ class Holdings:
         if not held:
             return 0
         out, bits = 0, self.labels.bit
-        for label, intervals in held.items():
+        for label, days in held:
             bit = bits[label]
-            if out & bit:
-                continue
-            if len(intervals) == 1:
-                if intervals[0][0] <= day < intervals[0][1]:
-                    out |= bit
-            elif covers(intervals, day):
+            if not out & bit and holding(days, day):
                 out |= bit
         return out
 
     def kept_until(self, node: str, category: str, day: int, bit: int) -> int:
         """The first day (ordinal; FOREVER: none) on which data of the category under the
         regime `bit` is no longer held at `node`, counting from `day` (0: not held that day)."""
-        held = self.of(category).get(node) or {}
-        out, bits = 0, self.labels.bit
-        for label, intervals in held.items():
-            if bits[label] == bit:
-                i = bisect_right(intervals, (day, FOREVER + 1)) - 1
-                if i >= 0 and intervals[i][1] > day:
-                    out = max(out, intervals[i][1])
-        return out
+        held = self.of(category).get(node) or ()
+        bits = self.labels.bit
+        return max((holding(days, day) for label, days in held if bits[label] == bit), default=0)
 
     def own_mask(self, node: str, day: int) -> int:
         """The regimes the node's own place attaches on the day (rule 1)."""
@@ -493,7 +508,7 @@ class Holdings:
 
 
 def _copy(held: Held | None) -> dict[int, list[Interval]]:
-    return {label: list(intervals) for label, intervals in (held or {}).items()}
+    return {label: pairs(days) for label, days in held or ()}
 
 
 def _attach(held: dict[int, list[Interval]], label: int, start: int, end: int, windows: Sequence[Sequence[Interval]]) -> None:

@@ -35,7 +35,7 @@ from lineage import queries
 from lineage.evaluation import evaluate
 from lineage.findings import findings
 from lineage.graph import RegistryGraph
-from lineage.holdings import FOREVER, NEVER, Span, hold
+from lineage.holdings import FOREVER, NEVER, Span, hold, pairs
 from lineage.law import load_law
 from lineage.safeguards import evaluate_hop
 from lineage.status import Status
@@ -326,13 +326,14 @@ def test_hold_ends_on_cycles_and_matches_the_rule():
     # a -> b -> c -> a, every flow ending, long horizons: the fixpoint is reached quickly
     spans = [Span("s", "a", NEVER, 100, 0), Span("a", "b", NEVER, 10_000, 2), Span("b", "c", NEVER, 20_000, 3),
              Span("c", "a", NEVER, 15_000, 1)]
-    held = hold(spans, {"s": [0]}, [[(NEVER, FOREVER)]])
+    held = {node: {label: pairs(days) for label, days in at}
+            for node, at in hold(spans, {"s": [0]}, [[(NEVER, FOREVER)]]).items()}
     # (keep k: a day's delivery is held k + 1 days.) Data circles until a -> b stops (its last
     # day 9 999), then drains: b holds a's last copy through 10 001 and sends it on to c, which
     # holds it through 10 004 and sends it back to a, which holds it through 10 005
-    assert held["b"] == {0: ((NEVER, 10_002),)}
-    assert held["c"] == {0: ((NEVER, 10_005),)}
-    assert held["a"] == {0: ((NEVER, 10_006),)}
+    assert held["b"] == {0: [(NEVER, 10_002)]}
+    assert held["c"] == {0: [(NEVER, 10_005)]}
+    assert held["a"] == {0: [(NEVER, 10_006)]}
 
 
 # Registries and days the Neo4j parity tests (test_neo4j_backend.py) also ask about.
