@@ -26,6 +26,7 @@ holder in the UK attaches UK GDPR itself from 2021-01-01 on the days it holds th
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
@@ -388,12 +389,22 @@ class Holdings:
     each category is computed on first use (`hold`) and kept."""
 
     def __init__(self, rg: RegistryGraph, labels: Labels) -> None:
-        self.rg = rg
+        # The graph keeps its holdings (`RegistryGraph.holdings`); a weak reference back keeps
+        # the pair out of a reference cycle, so a graph dropped from a cache is freed at once
+        # rather than at the next full collection.
+        self._rg = weakref.ref(rg)
         self.labels = labels
         self._held: dict[str, Mapping[str, Held]] = {}
         self._spans: dict[str, Span] = {}
         self._own: dict[str, tuple[int, ...]] = {}
         self._cyclic: set[str] | None = None
+
+    @property
+    def rg(self) -> RegistryGraph:
+        rg = self._rg()
+        if rg is None:
+            raise RuntimeError("the registry graph of these holdings is gone")
+        return rg
 
     @property
     def cyclic(self) -> set[str]:
