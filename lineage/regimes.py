@@ -39,6 +39,12 @@ class RegimeState:
     memo: MutableMapping[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
     # What arrives on the date: per (node, categories, regimes), and each node's incoming flows.
     fresh: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # The graph, held for as long as the state is (the holdings refer to it weakly).
+    graph: RegistryGraph | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.graph is None:
+            object.__setattr__(self, "graph", self.holdings.rg)
 
     def mask(self, node: str, categories: Iterable[str]) -> int:
         memo, wanted, out = self.memo, self.categories, 0
@@ -66,7 +72,7 @@ class RegimeState:
         if out != among:
             incoming = self.fresh.get(node)
             if incoming is None:
-                rg = self.holdings.rg
+                rg = self.graph
                 incoming = self.fresh[node] = [(flow.from_, rg.carried_used[flow.id])
                                                for flow in rg.in_flows(node, self.day)]
             wanted = set(categories)
