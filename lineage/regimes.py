@@ -37,8 +37,8 @@ class RegimeState:
     categories: frozenset[str] | None = None
     verdicts: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
     memo: MutableMapping[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
-    # What arrives on the date: per (node, categories, regimes), and each node's incoming flows.
-    fresh: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What arrives on the date, per node and category (see `arriving`).
+    fresh: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
     # The graph, held for as long as the state is (the holdings refer to it weakly).
     graph: RegistryGraph | None = field(default=None, compare=False, repr=False)
 
@@ -59,30 +59,25 @@ class RegimeState:
             out |= found
         return out
 
-    def arriving(self, node: str, categories: tuple[str, ...], among: int = -1) -> int:
+    def arriving(self, node: str, categories: Iterable[str], among: int = -1) -> int:
         """The part of `mask(node, categories)` (limited to the regimes `among`) that comes to
         the node on the date itself: its own place's regimes (rule 1), and those its active
         incoming flows bring. The rest is data the node keeps from earlier deliveries (data at
         rest, rule 2)."""
-        key = (node, categories, among)
-        found = self.fresh.get(key)
-        if found is not None:
-            return found
         out = self.holdings.own_mask(node, self.day.toordinal()) & among
-        if out != among:
-            incoming = self.fresh.get(node)
-            if incoming is None:
-                rg = self.graph
-                incoming = self.fresh[node] = [(flow.from_, rg.carried_used[flow.id])
-                                               for flow in rg.in_flows(node, self.day)]
-            wanted = set(categories)
-            for source, carried in incoming:
-                shared = [c for c in carried if c in wanted]
-                if shared:
-                    out |= self.mask(source, shared) & among
-                    if out == among:
-                        break
-        self.fresh[key] = out
+        if out == among:
+            return out
+        per_category = self.fresh.get(node)
+        if per_category is None:  # one pass over the node's incoming flows serves every category
+            per_category = self.fresh[node] = {}
+            rg, wanted = self.graph, self.categories
+            for flow in rg.in_flows(node, self.day):
+                source = flow.from_
+                for category in rg.carried_used[flow.id]:
+                    if wanted is None or category in wanted:
+                        per_category[category] = per_category.get(category, 0) | self.mask(source, (category,))
+        for category in categories:
+            out |= per_category.get(category, 0) & among
         return out
 
     def kept_until(self, node: str, categories: Iterable[str], regime: str) -> date | None:
