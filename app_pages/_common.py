@@ -216,7 +216,7 @@ class Snapshot:
         return "; ".join(dict.fromkeys(self.tool(b) for b in bases))
 
     def regime(self, regime: str) -> str:
-        return regime_name(self.fr.law, regime)
+        return regime_name(self.fr.law, regime, self.day)
 
     def countries(self, node: str) -> str:
         rg = self.graph()
@@ -368,7 +368,7 @@ def finding_rows(findings: Iterable[Finding], snap: Snapshot | None = None) -> l
             "severity": SEVERITY_WORDS.get(f.severity.value, f.severity.value),
             "check": rule_word(f.rule, registry),
             "where": where or (f.flow or f.node or ""),
-            "regime": regime_name(snap.fr.law, f.regime) if snap is not None and f.regime else (f.regime or ""),
+            "regime": regime_name(snap.fr.law, f.regime, snap.day) if snap is not None and f.regime else (f.regime or ""),
             "finding": f.title,
             "fix": f.fix,
         })

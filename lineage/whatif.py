@@ -16,7 +16,6 @@ from lineage.evaluation import Evaluation
 from lineage.findings import Finding, finding_order, findings, transfer_findings
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import Law, load_law
-from lineage.regimes import RegimeState
 from lineage.safeguards import evaluate_hop, regime_verdict, verdict_key
 from registry.errors import NotFoundError, RegistryError
 from registry.ids import FRAMEWORK_IDS
@@ -100,7 +99,7 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
     index = RecordIndex.of(after.registry)
     if before.rg.flows is not after.flows or not _same_areas(law_before, law_after):
         return compare(before.rg, after, day, label, law_before, law_after, before_evaluation=before)
-    state = RegimeState(before.state.regimes, before.state.masks, {})
+    state = before.state.judged_afresh()
     after_ev = Evaluation(after, day, law_after)
     after_ev.__dict__["state"] = state
     changes: list[HopChange] = []
@@ -111,8 +110,11 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
             continue  # judged without any transfer tool, so the same after
         flow = after.flows[hop.flow]
         shared = verdict_key(after, flow)
-        if all(regime_verdict(after, law_after, state, flow, day, regime, shared) == verdict
-               for regime, verdict in hop.regimes.items()):
+        # Compared as judged (memoised per key on both sides): a hop's own reason may add what
+        # only it says (data kept from earlier deliveries), which no tool changes.
+        if all(regime_verdict(after, law_after, state, flow, day, regime, shared)
+               == regime_verdict(before.rg, law_before, before.state, flow, day, regime, shared)
+               for regime in hop.regimes):
             continue
         new = evaluate_hop(after, law_after, state, flow, day)
         if new.status != hop.status:

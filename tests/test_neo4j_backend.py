@@ -25,6 +25,7 @@ from neo4j import GraphDatabase
 from neo4j_parity import CATEGORY_EVIL, EVIL, answers, assert_same, evil_doc, questions
 from pydantic import SecretStr
 from registry_builders import graph_of
+from test_data_at_rest import AT_REST
 from test_engine_properties import days, registries
 
 from lineage.api import Flowreg
@@ -310,6 +311,20 @@ def test_random_registries_answer_identically(random_store: Flowreg, source: dic
     asked = questions(registry, rnd)
     assert_same(answers(random_store, day, rev=number, asked=asked),
                 answers(graph_of(source, stored=hostile), day, law=LAW, asked=asked))
+
+
+# --- identical answers: data at rest (ended flows, retention, cycles) ---------------------------
+@pytest.mark.parametrize("name", list(AT_REST))
+def test_data_at_rest_answers_identically(random_store: Flowreg, name: str) -> None:
+    """Regimes held after the flow that brought them ended: the Neo4j selection must read every
+    flow that started by the date (DESIGN.md rule 2), on each side of each retention's end."""
+    source, on = AT_REST[name]
+    registry = load_registry_data(source)
+    number = random_store.apply(registry, author="test", message=name).number
+    for day in on:
+        asked = questions(registry, samples=10)
+        assert_same(answers(random_store, date.fromisoformat(day), rev=number, asked=asked),
+                    answers(graph_of(source), date.fromisoformat(day), law=LAW, asked=asked))
 
 
 # --- push / pull -------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from registry_builders import graph_of
 from lineage.api import Flowreg
 from lineage.law import load_law
 from lineage.reports import build_report
-from registry.errors import FlowregError
 from registry.additions import extend_registry
+from registry.errors import FlowregError
 from registry.loader import load_registry_data, load_registry_file
 from registry.registration import add_subprocessor
 from registry.yamlexport import to_yaml

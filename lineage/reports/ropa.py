@@ -241,7 +241,7 @@ def _activity(ctx: ReportContext, capacity: str, purpose: str, hops: list[HopSta
             if verdict.status not in TRANSFER:
                 continue
             third.append(dest)
-            labels = [t.label for t in regime_tools(rg, ctx.law, hop, regime, verdict)]
+            labels = [t.label for t in regime_tools(rg, ctx.law, hop, regime, verdict, ctx.day)]
             tail = f" ({', '.join(labels)})" if labels else ""
             safeguards.append(f"{dest}, {ctx.regime_name(regime)}: {verdict.status.value}{tail}")
 
