@@ -29,7 +29,10 @@ run: venv seed
 	FLOWREG_DEMO=1 $(BIN)/streamlit run app.py --server.headless true --server.address 127.0.0.1 \
 		--server.port $(PORT) --browser.gatherUsageStats false
 
+# The whole suite: about 15 minutes on 2 idle cores. Chromium, Java 17 and Maven are needed for the
+# browser and Neo4j tests (`.ci/run` installs them); the first line says what is missing.
 test: venv
+	$(BIN)/python tools/test_prereqs.py
 	$(BIN)/python -m pytest
 
 lint: venv

@@ -14,13 +14,14 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import plotly.graph_objects as go
 
 from app_pages._words import STATUS_COLOURS, STATUS_MEANINGS, status_word
 from lineage.aggregate import Aggregate, Link, severity_rank
+from lineage.days import add_days
 
 NODE_COLOUR = "#7B8794"  # a group of organisations: neutral, so that colour always means status
 BUCKET_COLOUR = "#B8C2CC"  # "other" and "further on" buckets
@@ -251,8 +252,8 @@ def timeline(spans: Sequence[Span], day: date, height: int | None = None) -> go.
     """Horizontal bars from start to end (open ends run to the right edge), a line at `day`."""
     lows = [s.start for s in spans if s.start] + [day]
     highs = [s.end for s in spans if s.end] + [day]
-    left = min(lows) - timedelta(days=180)
-    right = max(max(highs), date.today()) + timedelta(days=365)
+    left = add_days(min(lows), -180)
+    right = add_days(max(max(highs), date.today()), 365)
     fig = go.Figure()
     for kind in dict.fromkeys(s.kind for s in spans):
         chosen = [s for s in spans if s.kind == kind]

@@ -46,7 +46,7 @@ from lineage.findings import Finding
 from lineage.graph import RegistryGraph
 from lineage.status import HopStatus
 from registry.config import Settings, settings_from_env
-from registry.errors import FlowregError, RegistryError
+from registry.errors import FlowregError, MissingStoreError, RegistryError
 from registry.model import Registry
 from registry.revisions import RevisionInfo
 
@@ -87,8 +87,15 @@ def _open(key: str, _settings: Settings) -> Flowreg:
 
 
 def flowreg() -> Flowreg:
+    """The Flowreg of the configured store; a missing store shows how to make one and stops."""
     settings = settings_from_env()
-    return _open(_settings_key(settings), settings)
+    try:
+        return _open(_settings_key(settings), settings)
+    except MissingStoreError as exc:
+        st.info(f"The registry is empty: {exc.message}. Load the Twilio seed with `make seed` "
+                "(or any registry file with `flowreg apply FILE`), then reload this page.")
+        st.stop()
+        raise  # st.stop() does not return
 
 
 def store_key() -> str:
@@ -209,7 +216,7 @@ class Snapshot:
         return "; ".join(dict.fromkeys(self.tool(b) for b in bases))
 
     def regime(self, regime: str) -> str:
-        return regime_name(self.fr.law, regime)
+        return regime_name(self.fr.law, regime, self.day)
 
     def countries(self, node: str) -> str:
         rg = self.graph()
@@ -361,7 +368,7 @@ def finding_rows(findings: Iterable[Finding], snap: Snapshot | None = None) -> l
             "severity": SEVERITY_WORDS.get(f.severity.value, f.severity.value),
             "check": rule_word(f.rule, registry),
             "where": where or (f.flow or f.node or ""),
-            "regime": regime_name(snap.fr.law, f.regime) if snap is not None and f.regime else (f.regime or ""),
+            "regime": regime_name(snap.fr.law, f.regime, snap.day) if snap is not None and f.regime else (f.regime or ""),
             "finding": f.title,
             "fix": f.fix,
         })

@@ -9,6 +9,7 @@ flow id as "registry id"), but a name is always shown first.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 import pycountry
 
@@ -49,7 +50,7 @@ STATUS_MEANINGS: dict[str, str] = {
     "not_required": "no transfer tool needed (not a transfer, or inside the regime's area)",
     "adequate": "the destination is adequate for the regime",
     "covered": "a claimed tool fits and is valid",
-    "derogation": "covered by an Art. 49 derogation (occasional transfers only)",
+    "derogation": "covered by a derogation for specific situations (occasional transfers only)",
     "invalid": "a tool is claimed but it is not valid then or does not fit",
     "uncovered": "a tool is needed and none is claimed",
     "unknown": "a location is missing, so it cannot be judged",
@@ -155,9 +156,11 @@ def country_name(code: str | None) -> str:
     return f"{country.name} ({code})" if country else code
 
 
-def regime_name(law: Law, regime: str) -> str:
+def regime_name(law: Law, regime: str, day: date | None = None) -> str:
+    """The regime's name as its transfer rules were called on `day` ('EU Directive 95/46/EC'
+    before the GDPR applied); an id the law file does not know, as it is."""
     try:
-        return law.regime_name(regime)
+        return law.regime_name(regime, day)
     except KeyError:
         return regime
 

@@ -8,8 +8,11 @@ import streamlit as st
 from app_pages import _common as c
 from app_pages import _heap
 from lineage.api import Flowreg
+from registry.config import settings_from_env
 from registry.errors import FlowregError
 from registry.revisions import Change, diff_contents
+from registry.store import signing_from
+from registry.verification import verify_history
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -39,8 +42,12 @@ with st.container(border=True):
     st.subheader("Verify the chain")
     st.caption("Recomputes every content hash and chain link: any edit made outside flowreg shows here.")
     if st.button("Verify now", icon=":material/verified:", key="hi_verify"):
+        notes: list[str] = []
         try:
-            problems = store.verify()
+            # The same check as `flowreg history --verify`: with FLOWREG_VERIFY_KEY set, the
+            # signatures too (registry.verification).
+            check = verify_history(store, keys=signing_from(settings_from_env())[1])
+            problems, notes = check.problems, check.notes
         except FlowregError as exc:
             problems = [exc.message]
         if problems:
@@ -49,6 +56,8 @@ with st.container(border=True):
         else:
             st.success(f"Verified: {len(history)} revision(s), every hash and link intact; "
                        f"head {snap.head.number} (`{snap.head.hash[:12]}`).")
+        for note in notes:
+            st.caption(c.literal(note))
 
 st.subheader("Compare two revisions")
 numbers = [r.number for r in history]

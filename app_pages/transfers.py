@@ -57,7 +57,7 @@ def _crossings(_snap: c.Snapshot, key: str, rev_hash: str, day: date, regime: st
 overall = _crossings(snap, snap.key, snap.head.hash, snap.day, None)
 regimes = overall.regimes
 regime = st.selectbox("Regime", [None, *regimes], key="tr_regime",
-                      format_func=lambda r: "all regimes" if r is None else law.regime_name(r))
+                      format_func=lambda r: "all regimes" if r is None else law.regime_name(r, snap.day))
 compare_link("tr")
 view = _crossings(snap, snap.key, snap.head.hash, snap.day, regime)
 crossings, shown, statuses = overall.hops, view.hops, view.statuses
@@ -73,7 +73,7 @@ tab_map, tab_time, tab_whatif = st.tabs(["Origin × destination", "Tools over ti
 with tab_map:
     if view.pairs:
         st.plotly_chart(_charts.crossing_matrix(view.pairs), width="stretch", config={"displaylogo": False})
-    st.caption("Every border crossing on the as-of date" + (f", judged for {law.regime_name(regime)}" if regime else "")
+    st.caption("Every border crossing on the as-of date" + (f", judged for {law.regime_name(regime, snap.day)}" if regime else "")
                + ". Filter by status, regime, recipient kind or tool; click a hop for its details.")
     hops_section(snap, shown, "tr_hops",
                  noun="border crossings", scope=f"{snap.key}|{snap.head.hash}|{snap.day}|crossings|{regime}")

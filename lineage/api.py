@@ -81,9 +81,10 @@ class Flowreg:
         self.backend = _neo4j_backend(store, self.law)
 
     @classmethod
-    def open(cls, settings: Settings | None = None) -> Flowreg:
-        """Open the store named by the environment (FLOWREG_BACKEND, FLOWREG_DB, NEO4J_*)."""
-        return cls(open_store(settings or settings_from_env()))
+    def open(cls, settings: Settings | None = None, *, create: bool = False) -> Flowreg:
+        """Open the store named by the environment (FLOWREG_BACKEND, FLOWREG_DB, NEO4J_*);
+        MissingStoreError when there is none and `create` is false."""
+        return cls(open_store(settings or settings_from_env(), create=create))
 
     def close(self) -> None:
         self.store.close()

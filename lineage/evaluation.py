@@ -1,7 +1,8 @@
 """All hop statuses of one registry revision on one date, computed once and reused.
 
-`Evaluation` is what the queries, findings and reports share: the full regime propagation is
-made on first use; a category query instead propagates only that category's data.
+`Evaluation` is what the queries, findings and reports share. The regimes come from the graph's
+holdings (`lineage.holdings`: what each category's data holds where and when, computed once per
+graph and category and shared by every date); a hop's status is judged on first use.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from functools import cached_property
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law, load_law
-from lineage.regimes import RegimeState, location_mask, propagate
+from lineage.regimes import RegimeState, propagate
 from lineage.safeguards import evaluate_hop
 from lineage.status import HopStatus
 from registry.gcpause import paused_gc
@@ -55,38 +56,32 @@ class Evaluation:
 
         Returns None when the addition may change hops that already existed: anything but new
         subject groups, parties, systems and flows (a new mechanism or certification scope can
-        cover old hops), or a new flow into a node that data leaves on this date (regimes would
-        travel on). A new flow into a sink changes the regime state only at its two ends, for
-        the data it carries, and no existing hop reads those: that is the sub-processor case.
-        `self` is not changed.
+        cover old hops), or a new flow into a node that data leaves on any date (what it brings
+        would travel on, now or after it is kept). A new flow into a sink changes what is held
+        only at its two ends, for the data it carries, and no existing hop reads those: that is
+        the sub-processor case (`lineage.holdings.Holdings.extended`). `self` is not changed.
         """
         if set(added) - {"subjects", "parties", "systems", "flows"}:
             return None
-        day = self.day
-        flows = [f for f in added.get("flows", ()) if isinstance(f, Flow) and f.valid_on(day)]
-        if any(next(rg.out_flows(f.to, day), None) is not None for f in flows):
+        flows = [f for f in added.get("flows", ()) if isinstance(f, Flow)]
+        if any(f.from_ == f.to or next(rg.out_flows(f.to), None) is not None for f in flows):
             return None
-        out = Evaluation(rg, day, self.law)
+        out = Evaluation(rg, self.day, self.law)
         if "state" not in self.__dict__:
             return out  # nothing computed yet: the new one computes lazily too
         state = self.state
-        masks = dict(state.masks)
-        regimes = state.regimes
-        for flow in flows:
-            source = location_mask(self.law, regimes, rg.countries(flow.from_), day)
-            target = location_mask(self.law, regimes, rg.countries(flow.to), day)
-            for category in rg.carried_used[flow.id]:
-                masks_at = masks.get((flow.from_, category), 0) | source
-                if masks_at:
-                    masks[(flow.from_, category)] = masks_at
-                if masks_at | target:
-                    masks[(flow.to, category)] = masks.get((flow.to, category), 0) | masks_at | target
+        key = (state.holdings.labels.regimes, self.law.areas_key)
+        holdings = rg.holdings.get(key)
+        if holdings is None:  # the first cached date to be carried over extends the holdings
+            holdings = rg.holdings[key] = state.holdings.extended(rg, flows)
+        changed = [(node, c) for f in flows for node in (f.from_, f.to) for c in rg.carried_used[f.id]]
         # The verdict memo is shared: a verdict depends on the ends and claims it is keyed by.
-        out.__dict__["state"] = RegimeState(regimes, masks, state.verdicts)
+        out.__dict__["state"] = state.extended(holdings, changed)
         out._hops = dict(self._hops)
         if self.complete:
             for flow in flows:
-                out.hop(flow.id)
+                if flow.valid_on(self.day):
+                    out.hop(flow.id)
             out.complete = True
         return out
 

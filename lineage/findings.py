@@ -77,7 +77,7 @@ def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: 
     for regime, verdict in hop.regimes.items():
         if verdict.status not in (Status.UNCOVERED, Status.INVALID, Status.DEROGATION):
             continue
-        name = ev.law.regime_name(regime)
+        name = ev.law.regime_name(regime, ev.day)
         route = f"{hop.source} ({','.join(hop.source_countries)}) -> {hop.target} ({','.join(hop.target_countries)})"
         if verdict.status is Status.UNCOVERED:
             out.append(Finding(
@@ -93,7 +93,7 @@ def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: 
         elif verdict.status is Status.DEROGATION and flow.frequency.value == "continuous":
             out.append(Finding(
                 ROUTINE_DEROGATION, Severity.MEDIUM, f"Derogation used for a continuous flow: {route}",
-                f"Flow '{hop.flow}' is continuous but relies on {verdict.reason}; Art. 49 derogations are for occasional transfers.",
+                f"Flow '{hop.flow}' is continuous but relies on {verdict.reason}; derogations are for occasional transfers, not routine ones.",
                 "Put a standing tool in place: " + tool_fix(rg, ev.law, flow, regime, hop, ev.day),
                 flow=hop.flow, regime=regime, evidence=(hop.flow, *verdict.basis)))
     return out

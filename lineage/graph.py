@@ -36,6 +36,10 @@ class RegistryGraph:
     order: dict[str, int] = field(default_factory=dict)
     _subtree_cache: dict[str, frozenset[str]] = field(default_factory=dict)
     _carrying_cache: dict[str, list[Flow]] = field(default_factory=dict)
+    # What the data holds where and when (`lineage.holdings`), per law areas: it depends on the
+    # flows and the nodes' places only, so it is shared by every date and by a copy of the graph
+    # that changes other sections (`dataclasses.replace`, as what-if does with mechanisms).
+    holdings: dict[tuple, object] = field(default_factory=dict, compare=False, repr=False)
 
     # --- nodes -------------------------------------------------------------------------------
     # Node attributes are read from networkx's node dict directly: the engine reads them for

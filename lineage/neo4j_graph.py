@@ -162,7 +162,7 @@ def graph_rows(content: dict[str, Any]) -> tuple[dict[str, list[dict]], dict[str
     """(node rows by section, relationship rows by type, top-level JSON) for a revision's
     content; None when the content is not a valid registry (it then gets no graph)."""
     try:
-        registry = load_registry_data(content)
+        registry = load_registry_data(content, stored=True)
     except (RegistryError, ValidationError, TypeError, ValueError):
         return None
     rg = build_graph(registry)

@@ -4,18 +4,20 @@ Every query runs in two steps. Cypher (`lineage.neo4j_select`) finds, on the ser
 the revision's graph the question touches: the flows that carry the category's data on the date,
 what is reachable from a node, the hops on routes between two nodes, the per-category walks of
 an impact, plus the flows upstream of every hop whose status is asked for (regimes travel with
-the data, so a hop's status depends on where its data came from). Then the partial registry is
+the data and stay while it is kept, so a hop's status depends on where its data came from, by
+every flow that started by the date, including those that have ended since). Then the partial registry is
 handed to the SAME pure functions the embedded backend uses (`lineage.queries`, `lineage.impact`,
 `lineage.findings`, `lineage.whatif`), so statuses, reasons and orderings are identical by
 construction, not by a second implementation.
 
-Why the partial answer is exact: regime propagation is monotone and only moves data forward, so
-the regimes at a node depend only on the active flows that can reach it; every selection below
-includes all of those for the nodes whose hops are evaluated, and never a flow the whole
-registry does not have. Registry order is kept (`Part.registry`), so ties break the same way.
+Why the partial answer is exact: regimes only move forward along flows and forward in time, so
+the regimes a node holds on a date depend only on the flows that can reach it and started by
+that date (`lineage.holdings`); every selection below includes all of those for the nodes whose
+hops are evaluated, and never a flow the whole registry does not have. Registry order is kept
+(`Part.registry`), so ties break the same way.
 
 Only the answers that cover every hop of the date (`hops`, `findings`, the what-if comparisons)
-read every flow active on that date; `what_if_add` validates the merged registry and so reads the
+read every flow that started by that date; `what_if_add` validates the merged registry and so reads the
 whole revision, as the embedded backend does.
 """
 
@@ -88,12 +90,13 @@ class Neo4jQueries:
                 cache.popitem(last=False)
         return value
 
-    def active_graph(self, day: date, rev: int | None = None, *, extra: tuple[str, ...] = ()) -> RegistryGraph:
-        """Every flow active on `day` with what evaluating and checking them needs (the rules,
-        agreements, assessments and the organisation's own parties too): the whole answer of
-        `hops` and `findings` covers each of these hops."""
+    def graph_as_of(self, day: date, rev: int | None = None, *, extra: tuple[str, ...] = ()) -> RegistryGraph:
+        """Every flow that started by `day` with what evaluating and checking them needs (the
+        rules, agreements, assessments and the organisation's own parties too): the whole answer
+        of `hops` and `findings` covers each hop active on `day`, and their regimes depend on
+        every flow that started by then."""
         def work(tx: Any, revs: list[int], part: sel.Part) -> None:
-            sel.add_flows(tx, revs, part, sel.active_flows(tx, revs, day))
+            sel.add_flows(tx, revs, part, sel.started_flows(tx, revs, day))
             named = sel.add_rules(tx, revs, part)
             sel.add_record(tx, revs, part)
             sel.complete(tx, revs, part, nodes=extra, categories=named)
@@ -104,21 +107,21 @@ class Neo4jQueries:
         return self._cached(self._active, key, lambda: self._select(rev, work))
 
     def evaluation(self, day: date, number: int | None = None) -> Evaluation:
-        """All hop statuses of a revision on a date (reads every flow active then)."""
+        """All hop statuses of a revision on a date (reads every flow that started by then)."""
         key = (self.store.revision_info(number).hash, day)
         return self._cached(self._evaluations, key,
-                            lambda: Evaluation(self.active_graph(day, number), day, self.law))
+                            lambda: Evaluation(self.graph_as_of(day, number), day, self.law))
 
     # --- queries -----------------------------------------------------------------------------
     def flows(self, category: str, day: date, *, from_node: str | None = None, rev: int | None = None) -> list[HopStatus]:
-        """`lineage.queries.flows`: the category's active flows are an index seek; with
-        `from_node`, what it reaches is a quantified path pattern, and the flows upstream of that
-        (which decide the statuses) a server-side breadth-first walk."""
+        """`lineage.queries.flows`: the category's flows that started by the date are an index
+        seek; with `from_node`, what it reaches is a quantified path pattern, and the flows
+        upstream of that (which decide the statuses) a server-side breadth-first walk."""
         def work(tx: Any, revs: list[int], part: sel.Part) -> None:
             related = sel.related(tx, revs, category)
             if related is not None:
                 if from_node is None:
-                    chosen = sel.category_flows(tx, revs, related, day)
+                    chosen = sel.category_flows(tx, revs, related, day, started=True)
                 else:
                     reached = sel.reach(tx, revs, from_node, day, related, forward=True)
                     chosen = sel.closure(tx, revs, reached, day, related, forward=False)
@@ -207,16 +210,16 @@ class Neo4jQueries:
 
     def findings(self, day: date, *, rev: int | None = None) -> list[findings_mod.Finding]:
         """Every finding on `day` (the answer covers every active hop, so all are read)."""
-        return findings_mod.findings(self.active_graph(day, rev), day, law=self.law,
+        return findings_mod.findings(self.graph_as_of(day, rev), day, law=self.law,
                                      evaluation=self.evaluation(day, rev))
 
     def what_if_invalidate(self, tool: str, from_day: date, day: date, *, rev: int | None = None) -> whatif.WhatIf:
-        """Compares every active hop and finding (reads every flow active on `day`)."""
-        return whatif.invalidate(self.active_graph(day, rev, extra=(tool,)), tool, from_day, day, law=self.law)
+        """Compares every active hop and finding (reads every flow that started by `day`)."""
+        return whatif.invalidate(self.graph_as_of(day, rev, extra=(tool,)), tool, from_day, day, law=self.law)
 
     def what_if_remove_party(self, party: str, day: date, *, rev: int | None = None) -> whatif.WhatIf:
-        """Compares every active hop and finding (reads every flow active on `day`)."""
-        return whatif.remove_party(self.active_graph(day, rev, extra=(party,)), party, day, law=self.law)
+        """Compares every active hop and finding (reads every flow that started by `day`)."""
+        return whatif.remove_party(self.graph_as_of(day, rev, extra=(party,)), party, day, law=self.law)
 
     def what_if_add(self, proposal: dict[str, Any], day: date, *, rev: int | None = None) -> whatif.WhatIf:
         """The merged registry must validate as a whole, so this reads the whole revision."""

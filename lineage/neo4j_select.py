@@ -38,10 +38,20 @@ def _active(var: str) -> str:
             f" AND ({var}.valid_until IS NULL OR $day < {var}.valid_until)")
 
 
+def _started(var: str) -> str:
+    """A hop of the revision's graph that started by the date (active then, or ended before it):
+    what a flow delivered may still be held on the date (DESIGN.md rule 2), so the regimes on a
+    date depend on every flow that started by then, and on no other (`_active` on `rev + 0`)."""
+    return f"({var}.rev + 0) IN $revs AND ({var}.valid_from IS NULL OR {var}.valid_from <= $day)"
+
+
 # Per-hop filters: a FLOW of the revision's graph active on the date, or a CARRIES (one per flow
-# and used category) of it active on the date whose category is one of $related.
+# and used category) of it active on the date whose category is one of $related; and the same
+# for hops that started by the date (what regimes on the date depend on).
 ON_FLOW = _active("f")
 ON_CARRIES = "k.used IN $related AND " + _active("k")
+SINCE_FLOW = _started("f")
+SINCE_CARRIES = "k.used IN $related AND " + _started("k")
 
 TOP = "MATCH (r:Revision {number: $rev}) RETURN r.top AS top"
 RELATED = (
@@ -52,9 +62,11 @@ RELATED = (
     " WITH down, collect(DISTINCT a.id) AS up RETURN down + up AS related"
 )
 # Index seeks on CARRIES(rev, used): one per revision and category (and on FLOW(rev)).
-CATEGORY_FLOWS = ("MATCH ()-[k:CARRIES]->() WHERE k.rev IN $revs AND " + ON_CARRIES
-                  + " RETURN DISTINCT k.flow AS id")
-ACTIVE_FLOWS = "MATCH ()-[f:FLOW]->() WHERE f.rev IN $revs AND " + ON_FLOW + " RETURN f.id AS id"
+CATEGORY_FLOWS = {
+    False: "MATCH ()-[k:CARRIES]->() WHERE k.rev IN $revs AND " + ON_CARRIES + " RETURN DISTINCT k.flow AS id",
+    True: "MATCH ()-[k:CARRIES]->() WHERE k.rev IN $revs AND " + SINCE_CARRIES + " RETURN DISTINCT k.flow AS id",
+}
+STARTED_FLOWS = "MATCH ()-[f:FLOW]->() WHERE f.rev IN $revs AND " + SINCE_FLOW + " RETURN f.id AS id"
 CLAIMING = ("MATCH ()-[f:FLOW]->() WHERE f.rev IN $revs AND $tool IN f.under AND " + ON_FLOW
             + " RETURN f.id AS id")
 INTO_COUNTRIES = ("MATCH (b:Element) WHERE b.rev IN $revs AND b.kind IN ['party', 'system']"
@@ -121,15 +133,16 @@ ROUTE = {
     " UNWIND fw AS a MATCH (a)-[f:FLOW]->(b) WHERE " + ON_FLOW + " AND b IN bw"
     " RETURN DISTINCT f.id AS id",
 }
-# One breadth-first level from many nodes at once (multi-source closures).
+# One breadth-first level from many nodes at once (multi-source closures), over the hops that
+# started by the date.
 _AT = "UNWIND $frontier AS nid MATCH (n:Element {id: nid}) WHERE n.rev IN $revs "
 STEP = {
-    (True, True): _AT + "MATCH (n)-[k:CARRIES]->(m) WHERE " + ON_CARRIES
+    (True, True): _AT + "MATCH (n)-[k:CARRIES]->(m) WHERE " + SINCE_CARRIES
     + " RETURN DISTINCT k.flow AS flow, m.id AS next",
-    (False, True): _AT + "MATCH (n)<-[k:CARRIES]-(m) WHERE " + ON_CARRIES
+    (False, True): _AT + "MATCH (n)<-[k:CARRIES]-(m) WHERE " + SINCE_CARRIES
     + " RETURN DISTINCT k.flow AS flow, m.id AS next",
-    (True, False): _AT + "MATCH (n)-[f:FLOW]->(m) WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
-    (False, False): _AT + "MATCH (n)<-[f:FLOW]-(m) WHERE " + ON_FLOW + " RETURN f.id AS flow, m.id AS next",
+    (True, False): _AT + "MATCH (n)-[f:FLOW]->(m) WHERE " + SINCE_FLOW + " RETURN f.id AS flow, m.id AS next",
+    (False, False): _AT + "MATCH (n)<-[f:FLOW]-(m) WHERE " + SINCE_FLOW + " RETURN f.id AS flow, m.id AS next",
 }
 # One level of a per-category walk: (node, used category) pairs.
 _PAIR = "UNWIND $frontier AS p MATCH (n:Element {id: p.node}) WHERE n.rev IN $revs "
@@ -196,14 +209,16 @@ def related(tx: Any, revs: list[int], category: str) -> list[str] | None:
     return None if record is None else list(record["related"])
 
 
-def category_flows(tx: Any, revs: list[int], related_ids: list[str], day: date) -> list[str]:
-    """Flows active on `day` that carry any of the related categories (an index seek)."""
-    return [r["id"] for r in tx.run(CATEGORY_FLOWS, revs=revs, related=related_ids, day=day)]
+def category_flows(tx: Any, revs: list[int], related_ids: list[str], day: date, *, started: bool = False) -> list[str]:
+    """Flows active on `day` that carry any of the related categories (an index seek); with
+    `started`, every such flow that started by `day` (what their statuses depend on)."""
+    return [r["id"] for r in tx.run(CATEGORY_FLOWS[started], revs=revs, related=related_ids, day=day)]
 
 
-def active_flows(tx: Any, revs: list[int], day: date) -> list[str]:
-    """Every flow active on `day` (for answers that cover every hop)."""
-    return [r["id"] for r in tx.run(ACTIVE_FLOWS, revs=revs, day=day)]
+def started_flows(tx: Any, revs: list[int], day: date) -> list[str]:
+    """Every flow that started by `day` (for answers that cover every hop of the date: the hops
+    are those active then, their regimes depend on all of these)."""
+    return [r["id"] for r in tx.run(STARTED_FLOWS, revs=revs, day=day)]
 
 
 def flows_at(tx: Any, revs: list[int], nodes: list[str], day: date) -> list[str]:
@@ -244,8 +259,9 @@ def route(tx: Any, revs: list[int], source: str, target: str, day: date, related
 
 def closure(tx: Any, revs: list[int], starts: Iterable[str], day: date, related_ids: list[str] | None,
             *, forward: bool) -> set[str]:
-    """The flows walked from `starts` (many at once) over hops active on `day`: backward, every
-    flow whose data can reach a start, which is what regime propagation at the starts needs.
+    """The flows walked from `starts` (many at once) over hops that started by `day`: backward,
+    every flow whose data can reach a start by then, which is what the regimes held at the
+    starts on `day` depend on (data delivered earlier may still be kept there).
 
     Breadth first, one query per level, each node expanded once: linear in the region walked
     (a variable-length pattern per start would be quadratic)."""

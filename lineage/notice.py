@@ -9,8 +9,9 @@ two rules from here, so they cannot drift apart.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
+from lineage.days import add_days
 from lineage.graph import RegistryGraph
 from registry.ids import PartyKind, Role
 from registry.model import Flow, Party
@@ -44,4 +45,4 @@ def earliest_start(notice: date, notice_days: int) -> date:
     >>> earliest_start(date(2023, 3, 1), 30)
     datetime.date(2023, 3, 31)
     """
-    return notice + timedelta(days=notice_days)
+    return add_days(notice, notice_days)

@@ -66,8 +66,9 @@ def flows(
 
 # A question about data that more than this share of the registry's flows carry is answered
 # from the date's full evaluation: computed once, it then serves every later query of that
-# revision and date. A smaller question propagates only its own categories, which is cheaper
-# than a full evaluation (a one-off CLI query, the check after a registration).
+# revision and date. A smaller question reads only its own categories' holdings (computed once
+# per graph and category, `lineage.holdings`), which is cheaper than a full evaluation (a
+# one-off CLI query, the check after a registration).
 FULL_EVALUATION_SHARE = 0.05
 
 
@@ -78,11 +79,11 @@ def _statuses(
     """The statuses of `flows` (active on `day`) for the data of the used category ids `related`,
     of which `scope` active flows carry some.
 
-    Without the date's full evaluation only the flows of `related` are propagated. With it
-    (`Flowreg` keeps one per revision and date), its regime state serves: propagation is per
-    category, so the full run and one limited to `related` agree on those categories; and a hop
-    that carries nothing outside `related` has exactly its evaluated status. The answers are the
-    same either way.
+    Without the date's full evaluation only the holdings of `related` are read (and computed on
+    first use). With it (`Flowreg` keeps one per revision and date), its regime state serves:
+    holdings are per category, so the full state and one limited to `related` agree on those
+    categories; and a hop that carries nothing outside `related` has exactly its evaluated
+    status. The answers are the same either way.
     """
     usable = evaluation is not None and evaluation.rg is rg and evaluation.day == day
     if usable and not evaluation.complete and scope >= FULL_EVALUATION_SHARE * len(rg.flows):

@@ -98,7 +98,7 @@ def hop_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: Recor
 def _tia_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, regime: str, index: RecordIndex) -> list[Finding]:
     law, day = ev.law, ev.day
     check = tia_check(rg, law, index, hop, regime, day)
-    name = law.regime_name(regime)
+    name = law.regime_name(regime, day)
     obligation = law.obligation(TIA)
     since = f"since {obligation.valid_from} ({law.source(obligation.source).title.split(',')[0]})"
     if check.state == "in_force" and check.assessment is not None:
@@ -141,7 +141,7 @@ def _tia_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, regime: str
 
 def _special_transfer(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, regime: str, special: list) -> Finding:
     verdict = hop.regimes[regime]
-    name = ev.law.regime_name(regime)
+    name = ev.law.regime_name(regime, ev.day)
     kinds = sorted({_SPECIAL_WORDS[c.special] for c in special})
     ids = [c.id for c in special]
     return Finding(

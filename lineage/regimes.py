@@ -1,41 +1,93 @@
-"""Which regimes protect which data where: per-category propagation along flows, as of a date.
+"""Which regimes protect which data where, on a date: a day's view of `lineage.holdings`.
 
 A regime attaches to data collected from subjects located in its area, or held by a system or
 party located there; it then travels along every flow that carries that data and stays with it
-(GDPR Art. 44: protection travels with the data). State is tracked per (node, used category id),
-where a flow of category X moves every used id in X's subtree. That is exact: a flow of an
-ancestor carries the descendants, and a flow of a descendant moves only its own part.
+while the data is kept (GDPR Art. 44: protection travels with the data; DESIGN.md rules 1-2).
+State is tracked per (node, used category id), where a flow of category X moves every used id
+in X's subtree. That is exact: a flow of an ancestor carries the descendants, and a flow of a
+descendant moves only its own part.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections import ChainMap
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from lineage.graph import RegistryGraph
+from lineage.holdings import FOREVER, Holdings, holdings_of
 from lineage.law import Law
 
 
 @dataclass(frozen=True)
 class RegimeState:
-    """Regimes (bit masks over `regimes`) per (node, used category id) on one date.
+    """Regimes (bit masks over `regimes`) per (node, used category id) on one date, read from
+    the graph's holdings on first use and remembered.
 
+    `categories`, when given, limits the state to those used ids (others hold nothing here).
     `verdicts` is a memo the safeguard engine keeps for this registry, law and date: many hops
     share their ends' countries, organisations and claims, and so their per-regime verdict.
     """
 
     regimes: tuple[str, ...]
-    masks: dict[tuple[str, str], int]
+    holdings: Holdings
+    day: date
+    categories: frozenset[str] | None = None
     verdicts: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
+    memo: MutableMapping[tuple[str, str], int] = field(default_factory=dict, compare=False, repr=False)
+    # What arrives on the date, per node and category (see `arriving`).
+    fresh: dict[str, dict[str, int]] = field(default_factory=dict, compare=False, repr=False)
+    # The graph, held for as long as the state is (the holdings refer to it weakly).
+    graph: RegistryGraph | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.graph is None:
+            object.__setattr__(self, "graph", self.holdings.rg)
 
     def mask(self, node: str, categories: Iterable[str]) -> int:
-        out = 0
+        memo, wanted, out = self.memo, self.categories, 0
+        ordinal = self.day.toordinal()
         for category in categories:
-            out |= self.masks.get((node, category), 0)
+            if wanted is not None and category not in wanted:
+                continue
+            key = (node, category)
+            found = memo.get(key)
+            if found is None:
+                found = memo[key] = self.holdings.mask(node, category, ordinal)
+            out |= found
         return out
+
+    def arriving(self, node: str, categories: Iterable[str], among: int = -1) -> int:
+        """The part of `mask(node, categories)` (limited to the regimes `among`) that comes to
+        the node on the date itself: its own place's regimes (rule 1), and those its active
+        incoming flows bring. The rest is data the node keeps from earlier deliveries (data at
+        rest, rule 2)."""
+        out = self.holdings.own_mask(node, self.day.toordinal()) & among
+        if out == among:
+            return out
+        per_category = self.fresh.get(node)
+        if per_category is None:  # one pass over the node's incoming flows serves every category
+            per_category = self.fresh[node] = {}
+            rg, wanted = self.graph, self.categories
+            for flow in rg.in_flows(node, self.day):
+                source = flow.from_
+                for category in rg.carried_used[flow.id]:
+                    if wanted is None or category in wanted:
+                        per_category[category] = per_category.get(category, 0) | self.mask(source, (category,))
+        for category in categories:
+            out |= per_category.get(category, 0) & among
+        return out
+
+    def kept_until(self, node: str, categories: Iterable[str], regime: str) -> date | None:
+        """The last day the categories' data under `regime` is still held at the node, from the
+        date on (None: no retention limit)."""
+        bit = 1 << self.regimes.index(regime)
+        ordinal = self.day.toordinal()
+        end = max((self.holdings.kept_until(node, c, ordinal, bit) for c in categories
+                   if self.categories is None or c in self.categories), default=0)
+        return None if end >= FOREVER else date.fromordinal(end - 1)
 
     def names(self, mask: int) -> tuple[str, ...]:
         return tuple(r for i, r in enumerate(self.regimes) if mask >> i & 1)
@@ -43,6 +95,38 @@ class RegimeState:
     def at(self, node: str, categories: Iterable[str]) -> tuple[str, ...]:
         """The regimes that protect the given categories' data at `node`."""
         return self.names(self.mask(node, categories))
+
+    @property
+    def masks(self) -> dict[tuple[str, str], int]:
+        """Every (node, used category id) whose data carries a regime on the date, and its mask
+        (computes every category the state covers: for tests and inspection)."""
+        used = self.holdings.rg.used if self.categories is None else self.categories & self.holdings.rg.used
+        out = {}
+        for category in sorted(used):
+            for node in self.holdings.of(category):
+                mask = self.mask(node, (category,))
+                if mask:
+                    out[(node, category)] = mask
+        return out
+
+    def judged_afresh(self) -> RegimeState:
+        """The same regimes with an empty verdict memo (to judge under another law or tools)."""
+        return RegimeState(self.regimes, self.holdings, self.day, self.categories, {}, self.memo, self.fresh)
+
+    def extended(self, holdings: Holdings, changed: Iterable[tuple[str, str]]) -> RegimeState:
+        """This date's state over `holdings`, which differ from this state's at the `changed`
+        (node, category) pairs only: every mask already looked up is reused, not copied (what
+        arrives where is looked up afresh: a new flow changes it at its target)."""
+        own: dict[tuple[str, str], int] = {}
+        base = self.memo
+        if isinstance(base, ChainMap) and len(base.maps) >= 8:
+            base = dict(base)
+        memo = ChainMap(own, *(base.maps if isinstance(base, ChainMap) else (base,)))
+        state = RegimeState(self.regimes, holdings, self.day, self.categories, self.verdicts, memo)
+        ordinal = self.day.toordinal()
+        for node, category in changed:
+            own[(node, category)] = holdings.mask(node, category, ordinal)
+        return state
 
 
 def location_mask(law: Law, regimes: tuple[str, ...], countries: Iterable[str], day: date) -> int:
@@ -59,10 +143,12 @@ def location_mask(law: Law, regimes: tuple[str, ...], countries: Iterable[str], 
 def propagate(
     rg: RegistryGraph, law: Law, day: date, categories: Iterable[str] | None = None
 ) -> RegimeState:
-    """Propagate regimes over the flows active on `day`.
+    """The regimes each category's data carries at each node on `day`: what flows brought
+    there and is still kept, and what the node's own place attaches (`lineage.holdings`).
 
     With `categories` (used category ids), only those are tracked: the answer for them is the
-    same as a full run, and the work is limited to the flows that carry them.
+    same as a full run, and the work is limited to the flows that carry them. The holdings
+    behind the answer are computed once per graph and category and shared by every date.
 
     >>> from registry.loader import load_registry_text
     >>> reg = load_registry_text('''
@@ -79,49 +165,6 @@ def propagate(
     >>> propagate(build_graph(reg), load_law(), date(2024, 1, 1)).at("s", ["c"])
     ('eu',)
     """
-    regimes = tuple(law.regimes)
-    wanted = None if categories is None else set(categories)
-    if wanted is None:
-        flows = list(rg.active_flows(day))
-    else:
-        seen: dict[str, object] = {}
-        for used_id in wanted:
-            for flow in rg.flows_by_used.get(used_id, ()):
-                if flow.valid_on(day):
-                    seen.setdefault(flow.id, flow)
-        flows = list(seen.values())  # type: ignore[arg-type]
-
-    masks: dict[tuple[str, str], int] = {}
-    successors: dict[tuple[str, str], list[str]] = defaultdict(list)
-    queue: deque[tuple[str, str]] = deque()
-    own_mask: dict[str, int] = {}
-
-    def node_mask(node: str) -> int:
-        if node not in own_mask:
-            own_mask[node] = location_mask(law, regimes, rg.countries(node), day)
-        return own_mask[node]
-
-    def attach(node: str, category: str, mask: int) -> None:
-        old = masks.get((node, category), 0)
-        if old | mask != old:
-            masks[(node, category)] = old | mask
-            queue.append((node, category))
-
-    for flow in flows:
-        carried = rg.carried_used[flow.id]
-        if wanted is not None:
-            carried = tuple(c for c in carried if c in wanted)
-        source_mask, target_mask = node_mask(flow.from_), node_mask(flow.to)
-        for category in carried:
-            successors[(flow.from_, category)].append(flow.to)
-            if source_mask:
-                attach(flow.from_, category, source_mask)
-            if target_mask:
-                attach(flow.to, category, target_mask)
-
-    while queue:
-        node, category = queue.popleft()
-        mask = masks[(node, category)]
-        for target in successors.get((node, category), ()):
-            attach(target, category, mask)
-    return RegimeState(regimes, masks)
+    holdings = holdings_of(rg, law)
+    wanted = None if categories is None else frozenset(categories)
+    return RegimeState(holdings.labels.regimes, holdings, day, wanted)

@@ -2,7 +2,13 @@
 
 For one regime the first that applies wins: not required, adequate, covered by a fitting tool,
 derogation, invalid (something was claimed, nothing claimed fits), uncovered (nothing claimed).
-The overall status is the worst of the regimes the hop's data carries.
+The overall status is the worst of the regimes the hop's data carries: those its source holds on
+the date, including data it received earlier and still keeps (`lineage.holdings`).
+
+Words follow the law as it stood on the date, from the law file: the EU regime is Directive
+95/46/EC until 2018-05-24 and the GDPR from 2018-05-25, the Swiss one the FADP of 1992 until
+2023-08-31 and the revised FADP from 2023-09-01; a derogation cites the provision of the law in
+force (e.g. Directive Art. 26(1)(a) or GDPR Art. 49(1)(a)).
 """
 
 from __future__ import annotations
@@ -50,7 +56,8 @@ def evaluate_hop(
     src_countries, dst_countries = rg.countries(source), rg.countries(target)
     recipient = rg.organisation(target)
     collection = rg.node_kind(source) == "subject"
-    regimes = state.at(source, carried)
+    mask = state.mask(source, carried)
+    regimes = state.names(mask)
     crosses = bool(src_countries and dst_countries and set(src_countries) != set(dst_countries))
     common = dict(
         flow=flow.id, source=source, target=target, source_countries=src_countries,
@@ -71,7 +78,8 @@ def evaluate_hop(
         where = " and ".join(f"'{n}'" for n in missing)
         reason = f"the location of {where} is missing"
         if regimes:
-            per = {r: RegimeStatus(r, Status.UNKNOWN, reason) for r in regimes}
+            per = _at_rest(state, source, carried, mask, {r: RegimeStatus(r, Status.UNKNOWN, reason) for r in regimes})
+            reason = "; ".join(f"{law.regime_name(r, day)}: {s.reason}" for r, s in per.items())
             return HopStatus(**common, status=Status.UNKNOWN, reason=reason, regimes=per)
         if not src_countries:
             return HopStatus(**common, status=Status.UNKNOWN,
@@ -87,9 +95,28 @@ def evaluate_hop(
     # share these are judged once per state (one registry, law and date).
     shared = verdict_key(rg, flow)
     per = {regime: regime_verdict(rg, law, state, flow, day, regime, shared) for regime in regimes}
+    per = _at_rest(state, source, carried, mask, per)
     overall = worst([r.status for r in per.values()])
-    reason = "; ".join(f"{law.regime_name(r)}: {s.reason}" for r, s in per.items())
+    reason = "; ".join(f"{law.regime_name(r, day)}: {s.reason}" for r, s in per.items())
     return HopStatus(**common, status=overall, reason=reason, regimes=per, crosses_border=crosses)
+
+
+def _at_rest(state: RegimeState, source: str, carried: tuple[str, ...], mask: int,
+             per: dict[str, RegimeStatus]) -> dict[str, RegimeStatus]:
+    """Say so where a regime protects the hop's data only because the source keeps what was
+    delivered before (DESIGN.md rule 2): nothing brings such data to it on the date."""
+    resting = mask & ~state.arriving(source, carried, mask)
+    if not resting:
+        return per
+    out = dict(per)
+    for regime in state.names(resting):
+        last = state.kept_until(source, carried, regime)
+        kept = f"kept through {last}" if last else "with no retention limit"
+        verdict = per[regime]
+        out[regime] = RegimeStatus(regime, verdict.status,
+                                   f"{verdict.reason} (data held at '{source}' from earlier deliveries, {kept})",
+                                   verdict.basis)
+    return out
 
 
 def verdict_key(rg: RegistryGraph, flow: Flow) -> tuple:
@@ -127,17 +154,18 @@ def _regime_status(
     rg: RegistryGraph,
 ) -> RegimeStatus:
     # Of the flow, only its claims (`under`) count: `evaluate_hop` memoises on that.
-    name = law.regime_name(regime)
+    name = law.regime_name(regime, day)
     if src == dst:
         return RegimeStatus(regime, Status.NOT_REQUIRED, f"stays inside {dst}")
     if law.in_area(regime, dst, day):
         return RegimeStatus(regime, Status.NOT_REQUIRED, f"{dst} is inside the {name} area")
     if exporter is not None and recipient is not None and exporter.id == recipient.id:
-        # EDPB Guidelines 05/2021, criterion 3: a transfer needs another controller or processor
-        # as importer; moving data inside one legal entity is not a Chapter V transfer.
+        # EDPB Guidelines 05/2021 (version 2.0), criterion 2: a transfer needs another controller
+        # or processor as importer; moving data inside one legal entity is not a Chapter V
+        # transfer.
         return RegimeStatus(
             regime, Status.NOT_REQUIRED,
-            f"stays within {exporter.id} (one organisation; not a transfer, EDPB Guidelines 05/2021)",
+            f"stays within {exporter.id} (one organisation; not a transfer, EDPB Guidelines 05/2021, criterion 2)",
         )
 
     for decision in law.adequacy(regime, dst, day):
@@ -201,7 +229,7 @@ def _judge_framework(law: Law, regime: str, fid: str, day: date, dst: str, recip
     if fw.valid_from and day < fw.valid_from:
         return bad(f"{fw.name} not in force before {fw.valid_from}")
     if fw.regime != regime:
-        return bad(f"{fw.name} covers {law.regime_name(fw.regime)} transfers, not {law.regime_name(regime)}")
+        return bad(f"{fw.name} covers {law.regime_name(fw.regime, day)} transfers, not {law.regime_name(regime, day)}")
     if dst != fw.destination:
         return bad(f"{fw.name} covers recipients in {fw.destination} only, not {dst}")
     who = recipient.id if recipient else "the recipient"
@@ -216,28 +244,40 @@ def _judge_mechanism(
     def bad(reason: str) -> _Claim:
         return _Claim(False, Status.INVALID, f"{label}: {reason}", m.id)
 
+    accepted = ""
     if m.regime.value != regime:
-        return bad(f"a {law.regime_name(m.regime.value)} tool; it does not cover {law.regime_name(regime)}")
+        recognised = law.recognition(m.kind.value, m.regime.value, regime, day)
+        if recognised is None:
+            return bad(f"a {law.regime_name(m.regime.value, day)} tool; it does not cover {law.regime_name(regime, day)}")
+        # e.g. revised FADP Art. 16(2)(e): a BCR an EEA authority approved serves Swiss transfers
+        accepted = (f" (approved under {law.regime_name(m.regime.value, day)}, accepted under "
+                    f"{law.regime_name(regime, day)} since {recognised.valid_from}: {recognised.cite})")
     if m.valid_from and day < m.valid_from:
         return bad(f"not in effect before {m.valid_from}")
     if m.valid_until and day >= m.valid_until:
         return bad(f"ended on {m.valid_until}")
     fixed = law.instrument(m.kind.value, regime)
     if m.kind in (MechanismKind.IDTA, MechanismKind.UK_ADDENDUM) and fixed is None:
-        return bad(f"only exists under UK GDPR, not {law.regime_name(regime)}")
+        return bad(f"only exists under UK GDPR, not {law.regime_name(regime, day)}")
     if fixed and not fixed.valid_on(day):
         return bad(f"not available before {fixed.valid_from}")
     ends = {p.id for p in (exporter, recipient) if p is not None}
     members = set(m.members)
 
     if m.kind is MechanismKind.DEROGATION:
-        ground = f" (Art. {m.ground.value.replace('-', '(', 1).replace('-', ')(') + ')'})" if m.ground else ""
-        return _Claim(True, Status.DEROGATION, f"derogation '{m.id}'{ground}", m.id)
+        if m.ground is None:
+            return _Claim(True, Status.DEROGATION, f"derogation '{m.id}'", m.id)
+        exists, cite = law.derogation(regime, m.ground.value, day)
+        if not exists:
+            return _Claim(False, Status.INVALID,
+                          f"derogation '{m.id}': ground {m.ground.value} (GDPR numbering) has no counterpart "
+                          f"under {law.regime_name(regime, day)}", m.id)
+        return _Claim(True, Status.DEROGATION, f"derogation '{m.id}' ({cite or 'ground ' + m.ground.value})", m.id)
     if m.kind is MechanismKind.BCR:
         outside = sorted(ends - members)
         if outside:
             return bad(f"{', '.join(outside)} not a member of the group")
-        return _Claim(True, Status.COVERED, f"{label}: both ends are group members", m.id)
+        return _Claim(True, Status.COVERED, f"{label}: both ends are group members{accepted}", m.id)
     if m.kind in (MechanismKind.SCC, MechanismKind.IDTA, MechanismKind.UK_ADDENDUM, MechanismKind.AD_HOC):
         if not ends <= members or len(ends) < 2:
             return bad(f"not a contract between {' and '.join(sorted(ends)) or 'these ends'}")
@@ -260,7 +300,7 @@ def _scc_problem(law: Law, regime: str, m: Mechanism, day: date) -> str | None:
     rule = law.scc_rule(regime, m.version.value)
     if rule is None:
         extra = " (it needs the UK Addendum)" if regime == "uk" else ""
-        return f"SCC {m.version.value} is not recognised under {law.regime_name(regime)}{extra}"
+        return f"SCC {m.version.value} is not recognised under {law.regime_name(regime, day)}{extra}"
     signed = m.valid_from
     if signed and rule.new_from and signed < rule.new_from:
         return f"signed {signed}, before SCC {m.version.value} could be used ({rule.new_from})"

@@ -16,12 +16,12 @@ from lineage.evaluation import Evaluation
 from lineage.findings import Finding, finding_order, findings, transfer_findings
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import Law, load_law
-from lineage.regimes import RegimeState
 from lineage.safeguards import evaluate_hop, regime_verdict, verdict_key
-from registry.errors import NotFoundError
+from registry.errors import NotFoundError, RegistryError
 from registry.ids import FRAMEWORK_IDS
 from registry.loader import load_registry_data
 from registry.model import SECTIONS, Registry
+from registry.yamlsource import Issue
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
     index = RecordIndex.of(after.registry)
     if before.rg.flows is not after.flows or not _same_areas(law_before, law_after):
         return compare(before.rg, after, day, label, law_before, law_after, before_evaluation=before)
-    state = RegimeState(before.state.regimes, before.state.masks, {})
+    state = before.state.judged_afresh()
     after_ev = Evaluation(after, day, law_after)
     after_ev.__dict__["state"] = state
     changes: list[HopChange] = []
@@ -110,8 +110,11 @@ def rejudge(before: Evaluation, after: RegistryGraph, law_after: Law, label: str
             continue  # judged without any transfer tool, so the same after
         flow = after.flows[hop.flow]
         shared = verdict_key(after, flow)
-        if all(regime_verdict(after, law_after, state, flow, day, regime, shared) == verdict
-               for regime, verdict in hop.regimes.items()):
+        # Compared as judged (memoised per key on both sides): a hop's own reason may add what
+        # only it says (data kept from earlier deliveries), which no tool changes.
+        if all(regime_verdict(after, law_after, state, flow, day, regime, shared)
+               == regime_verdict(before.rg, law_before, before.state, flow, day, regime, shared)
+               for regime in hop.regimes):
             continue
         new = evaluate_hop(after, law_after, state, flow, day)
         if new.status != hop.status:
@@ -171,14 +174,34 @@ def add_proposal(rg: RegistryGraph, proposal: dict[str, Any], day: date, *, law:
     return compare(rg, build_graph(merged), day, "add proposed registry", law, law)
 
 
-def merge(registry: Registry, proposal: dict[str, Any]) -> Registry:
-    """The registry with the proposal's elements added (an element with the same id replaces)."""
+def merge(registry: Registry, proposal: Any) -> Registry:
+    """The registry with the proposal's elements added (an element with the same id replaces).
+
+    A proposal is a mapping of sections (a whole registry file is one too); RegistryError names
+    what is not (`parties: expected a list of elements, got int`)."""
+    check_proposal(proposal)
     content = registry.content()
     for section in SECTIONS:
         incoming = proposal.get(section) or []
         ids = {item.get("id") for item in incoming if isinstance(item, dict)}
         content[section] = [e for e in content.get(section, []) if e["id"] not in ids] + list(incoming)
-    return load_registry_data(content)
+    return load_registry_data(content, known_ids=registry.index())
+
+
+def check_proposal(proposal: Any) -> None:
+    """RegistryError unless `proposal` is a mapping of known keys whose sections are lists."""
+    if not isinstance(proposal, dict):
+        raise RegistryError([Issue("(file)", "a proposal is a mapping of sections (flows:, "
+                                   f"parties:, ...), not {type(proposal).__name__}")])
+    header = set(Registry.model_fields) - set(SECTIONS)
+    issues = []
+    for key, value in proposal.items():
+        if key not in SECTIONS and key not in header:
+            issues.append(Issue(str(key), f"unknown section; one of {', '.join(SECTIONS)}"))
+        elif key in SECTIONS and value is not None and not isinstance(value, list):
+            issues.append(Issue(str(key), f"expected a list of elements, got {type(value).__name__}"))
+    if issues:
+        raise RegistryError(issues)
 
 
 def between_dates(rg: RegistryGraph, before: date, after: date, *, law: Law | None = None) -> WhatIf:

@@ -64,7 +64,7 @@ def extend_registry(registry: Registry, additions: Mapping[str, Sequence[Any]]) 
         content = registry.content()
         for section, items in additions.items():
             content.setdefault(section, []).extend(items)
-        return load_registry_data(content)
+        return load_registry_data(content, known_ids=registry.index())
 
     update = {s: [*getattr(registry, s), *found] for s, found in elements.items() if found}
     extended = registry.model_copy(update=update)
@@ -108,7 +108,8 @@ def _checked(registry: Registry, additions: Mapping[str, Sequence[Any]]) -> dict
         offset = len(getattr(registry, section))
         found[section] = []
         for i, item in enumerate(items):
-            element = validate_element(model, item, (section, offset + i), parsed, issues)
+            element = validate_element(model, item, (section, offset + i), parsed, issues,
+                                       {"known_ids": registry.index()})
             if element is None:
                 return None
             found[section].append((offset + i, element))

@@ -1,7 +1,8 @@
 """Which backend to use and where its data lives, from the environment.
 
 Choosing the backend is configuration, never code: `FLOWREG_BACKEND` picks it, `FLOWREG_DB`
-names the embedded store, `NEO4J_*` reach a Neo4j server. Neo4j credentials may also come from a
+names the embedded store, `NEO4J_*` reach a Neo4j server, `FLOWREG_SIGNING_KEY(_FILE)` and
+`FLOWREG_VERIFY_KEY(_FILE)` sign and check revisions (registry.signing). Neo4j credentials may also come from a
 file of `KEY=VALUE` lines named by `FLOWREG_SECRETS_FILE`, so they need not sit in a shell
 history or a process listing; a variable set in the environment wins over the file.
 """
@@ -15,7 +16,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from registry.errors import FlowregError
+from registry.errors import FlowregError, RegistryError
+from registry.yamlsource import read_source
 
 Backend = Literal["sqlite", "neo4j"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "neo4j")
@@ -23,6 +25,7 @@ DEFAULT_DB = Path(".flowreg") / "flowreg.db"
 # Only these may come from the secrets file; other keys there are ignored, so one shared
 # .env-style file can serve several tools.
 SECRET_KEYS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
+SECRETS_FILE_BYTES = 64 * 1024  # a few lines of KEY=VALUE; a bound, like every file read
 
 
 class Settings(BaseModel):
@@ -50,6 +53,21 @@ class Settings(BaseModel):
         description="File of KEY=VALUE lines the Neo4j settings were read from "
         "(FLOWREG_SECRETS_FILE).",
     )
+    signing_key: SecretStr | None = Field(
+        default=None,
+        description="Ed25519 private key that signs new revisions (FLOWREG_SIGNING_KEY: PEM or "
+        "base64); never shown.",
+    )
+    signing_key_file: Path | None = Field(
+        default=None, description="File holding that key instead (FLOWREG_SIGNING_KEY_FILE)."
+    )
+    verify_key: str | None = Field(
+        default=None,
+        description="Public key(s) revisions must be signed with (FLOWREG_VERIFY_KEY).",
+    )
+    verify_key_file: Path | None = Field(
+        default=None, description="File holding those public keys (FLOWREG_VERIFY_KEY_FILE)."
+    )
 
     def __repr__(self) -> str:
         password = "set" if self.neo4j_password else "unset"
@@ -57,7 +75,9 @@ class Settings(BaseModel):
             f"Settings(backend={self.backend!r}, db_path={str(self.db_path)!r}, "
             f"neo4j_uri={self.neo4j_uri!r}, neo4j_user={self.neo4j_user!r}, "
             f"neo4j_password=<{password}>, neo4j_database={self.neo4j_database!r}, "
-            f"secrets_file={str(self.secrets_file) if self.secrets_file else None!r})"
+            f"secrets_file={str(self.secrets_file) if self.secrets_file else None!r}, "
+            f"signing_key=<{'set' if self.signing_key or self.signing_key_file else 'unset'}>, "
+            f"verify_key=<{'set' if self.verify_key or self.verify_key_file else 'unset'}>)"
         )
 
     __str__ = __repr__
@@ -69,11 +89,10 @@ def read_secrets_file(path: Path) -> dict[str, str]:
     Errors name the line but never echo its value, which may be a password.
     """
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FlowregError(
-            f"cannot read the secrets file {path} (FLOWREG_SECRETS_FILE): {exc.strerror or exc}"
-        ) from None
+        text = read_source(path, limit=SECRETS_FILE_BYTES).decode("utf-8")
+    except RegistryError as exc:
+        reason = "; ".join(issue.message for issue in exc.issues)
+        raise FlowregError(f"the secrets file (FLOWREG_SECRETS_FILE): {reason}") from None
     except UnicodeDecodeError:
         raise FlowregError(f"the secrets file {path} is not UTF-8 text") from None
     values: dict[str, str] = {}
@@ -128,4 +147,12 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         neo4j_password=SecretStr(password) if password else None,
         neo4j_database=neo4j("NEO4J_DATABASE") or "neo4j",
         secrets_file=secrets_file,
+        signing_key=SecretStr(signing) if (signing := get("FLOWREG_SIGNING_KEY")) else None,
+        signing_key_file=_path(get("FLOWREG_SIGNING_KEY_FILE")),
+        verify_key=get("FLOWREG_VERIFY_KEY"),
+        verify_key_file=_path(get("FLOWREG_VERIFY_KEY_FILE")),
     )
+
+
+def _path(value: str | None) -> Path | None:
+    return Path(value).expanduser() if value else None

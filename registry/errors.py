@@ -54,6 +54,11 @@ class StoreError(FlowregError):
     """The store cannot be opened or used (not a flowreg store, busy, unreadable, bad content)."""
 
 
+class MissingStoreError(StoreError):
+    """There is no store where the settings point, and the command only reads (only writing
+    commands create a store)."""
+
+
 class TamperError(FlowregError):
     """Stored data does not match its hashes: it was edited outside flowreg."""
 

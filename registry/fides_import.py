@@ -31,9 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from registry.errors import FlowregError
+from registry.errors import FlowregError, RegistryError
 from registry.fides_mapping import ImportNote, overlap
 from registry.fides_parties import PartyMapper
 from registry.fides_record import (
@@ -55,6 +53,7 @@ from registry.fides_vocabulary import (
 )
 from registry.loader import load_registry_data
 from registry.model import Registry
+from registry.yamlsource import load_yaml_file
 
 SYSTEM_MAPPED = {
     "fides_key", "name", "description", "system_type", "vendor_id", "legal_name", "legal_address",
@@ -78,15 +77,15 @@ class FidesImport:
 
 
 def read_manifest(path: str | Path) -> Any:
-    """One manifest file's YAML as plain data (the one place the import reads YAML)."""
+    """One manifest file's YAML as plain data: the one place the import reads YAML, through the
+    bounded, alias-guarded reader registries are read with (registry.yamlsource)."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FlowregError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise FlowregError(f"{path} is not valid YAML: {exc}") from None
+        parsed = load_yaml_file(path)
+    except RegistryError as exc:
+        raise FlowregError(f"{path}: {'; '.join(str(i) for i in exc.issues)}") from None
+    if parsed.issues:
+        raise FlowregError(f"{path} is not valid YAML: {'; '.join(str(i) for i in parsed.issues[:5])}")
+    return parsed.value
 
 
 def import_fides_files(paths: Iterable[str | Path], **options: Any) -> FidesImport:

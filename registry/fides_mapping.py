@@ -26,6 +26,7 @@ from registry.fides_vocabulary import (
     humanise,
     short,
 )
+from registry.ids import ID_PATTERN, slug
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,13 @@ class SystemMapper:
 
     # --- helpers ----------------------------------------------------------------------------
     def _id(self, wanted: str, *, exact: bool = False) -> str:
-        """A free id: `wanted` (spaces as '-' unless `exact`), with a suffix when it is taken."""
+        """A free id: `wanted` (spaces as '-' unless `exact`; made to fit the id pattern when it
+        does not, e.g. an id kept in a manifest's meta from before ids had one pattern), with a
+        suffix when it is taken."""
         base = str(wanted).strip() if exact else re.sub(r"\s+", "-", str(wanted).strip())
         base = base or "item"
+        if not re.fullmatch(ID_PATTERN, base):
+            base = slug(base)
         candidate, n = base, 2
         while candidate in self.ids:
             candidate = f"{base}-{n}"

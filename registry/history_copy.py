@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from registry.errors import StoreError
 from registry.revisions import RevisionInfo
+from registry.signing import VerifyKeys, check_signatures
 from registry.store import Store
 
 
@@ -26,8 +27,10 @@ class CopyReport:
     head: RevisionInfo | None
 
 
-def _verified(store: Store, role: str) -> list[RevisionInfo]:
+def _verified(store: Store, role: str, keys: VerifyKeys | None = None) -> list[RevisionInfo]:
     problems = store.verify()
+    if not problems and keys is not None:
+        problems = check_signatures(store.history(check=False), keys).problems
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise StoreError(f"the {role} store {store} fails verification, nothing copied: "
@@ -35,10 +38,11 @@ def _verified(store: Store, role: str) -> list[RevisionInfo]:
     return store.history()
 
 
-def copy_history(source: Store, target: Store) -> CopyReport:
-    """Copy every revision `target` lacks from `source`; StoreError (nothing written) when either
-    chain fails verification or the histories diverge."""
-    theirs, ours = _verified(source, "source"), _verified(target, "target")
+def copy_history(source: Store, target: Store, keys: VerifyKeys | None = None) -> CopyReport:
+    """Copy every revision `target` lacks from `source`, signatures included; StoreError
+    (nothing written) when either chain fails verification (with `keys`, the source's
+    signatures too) or the histories diverge."""
+    theirs, ours = _verified(source, "source", keys), _verified(target, "target")
     for mine, other in zip(theirs, ours, strict=False):
         if mine.hash != other.hash:
             raise StoreError(f"the histories diverge at revision {mine.number}: the target "

@@ -12,29 +12,96 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import pycountry
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo
 
+ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+CATEGORY_PART_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+MAX_ID_LENGTH = 200
+ID_RULE = ("ids are ASCII letters, digits, '.', '_' and '-', starting with a letter or digit "
+           "(e.g. speechco, eu-us-dpf)")
+"""The one id pattern, for YAML files, CLI options and dashboard forms alike.
+
+Ids are what flows, rules and mechanisms refer to, so two ids that look the same must be the
+same: nothing invisible (zero-width, bidi controls), no control characters, no letters from
+other scripts that look like Latin ones. Hence plain ASCII, as Fides keys are; names and
+descriptions carry any script. A category id is such names joined by dots, each part without
+dots (`account.contact.email`); its parent is the part before the last dot."""
+_ID = re.compile(ID_PATTERN)
+_CATEGORY_PART = re.compile(CATEGORY_PART_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Characters a reader cannot see or that reorder what they see: C0/C1 controls, DEL, zero-width
+# characters and marks, bidi embeddings/overrides/isolates, line separators, byte-order mark.
+_HIDDEN = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2069\u2028\u2029\ufeff]"
+)
 
 
-def _check_id(value: str) -> str:
-    # Ids are free text on purpose (quotes, backticks, Cypher keywords are all fine): every store
-    # passes them as parameters. What we refuse is what makes an id ambiguous to a reader.
+def _explain(value: str) -> str:
+    hidden = _HIDDEN.search(value)
+    if hidden:
+        return (f"it contains an invisible or control character (U+{ord(hidden.group()):04X}); "
+                + ID_RULE)
+    if value != value.strip():
+        return "it starts or ends with white space; " + ID_RULE
+    offender = next((ch for ch in value if not (ch.isascii() and (ch.isalnum() or ch in "._-"))),
+                    None)
+    if offender is not None:
+        code = "" if offender.isascii() else f" (U+{ord(offender):04X})"
+        return f"{offender!r}{code} is not allowed; " + ID_RULE
+    return "it must start with a letter or digit; " + ID_RULE
+
+
+def _shown(value: str) -> str:
+    # The rejected value as the reader should see it: hidden characters spelled out.
+    return _HIDDEN.sub(lambda m: f"\\u{ord(m.group()):04x}", value)
+
+
+def _lenient(value: str, info: ValidationInfo | None) -> bool:
+    """Whether `value` is read as written: the content of a stored revision (context `stored`),
+    or an id the registry being changed already holds (context `known_ids`)."""
+    context = info.context if info is not None else None
+    if not context:
+        return False
+    return bool(context.get("stored")) or value in context.get("known_ids", ())
+
+
+def _check_stored_id(value: str) -> str:
+    # Revisions stored before ids had one pattern are read as they were written (their hashes
+    # say they were not changed since), and a change may keep the ids its registry holds; new
+    # ids must follow the pattern.
     if not value:
         raise ValueError("an id may not be empty")
-    if value != value.strip():
-        raise ValueError("an id may not start or end with white space")
     if _CONTROL.search(value):
         raise ValueError("an id may not contain control characters")
-    if len(value) > 200:
-        raise ValueError("an id may be at most 200 characters long")
     return value
 
 
-def _check_category_id(value: str) -> str:
-    _check_id(value)
-    if any(not part.strip() for part in value.split(".")):
-        raise ValueError("a category id is dot-separated names, none of them empty")
+def check_id(value: str, info: ValidationInfo | None = None) -> str:
+    """`value` if it follows the id pattern (`ID_RULE`); ValueError saying why not.
+
+    >>> check_id("speechco")
+    'speechco'
+    """
+    if _lenient(value, info):
+        return _check_stored_id(value)
+    if not value:
+        raise ValueError("an id may not be empty")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"an id may be at most {MAX_ID_LENGTH} characters long")
+    if not _ID.fullmatch(value):
+        raise ValueError(f"'{_shown(value)}' is not a valid id: {_explain(value)}")
+    return value
+
+
+def check_category_id(value: str, info: ValidationInfo | None = None) -> str:
+    """`value` if it is dot-separated id parts (`account.contact`); ValueError saying why not."""
+    if _lenient(value, info):
+        return _check_stored_id(value)
+    check_id(value)
+    if not all(_CATEGORY_PART.fullmatch(part) for part in value.split(".")):
+        raise ValueError(f"'{value}' is not a valid category id: a category id is names joined "
+                         "by single dots, each starting with a letter or digit (e.g. "
+                         "account.contact.email)")
     return value
 
 
@@ -71,8 +138,28 @@ def _one_or_many(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-Id = Annotated[str, AfterValidator(_check_id)]
-CategoryId = Annotated[str, AfterValidator(_check_category_id)]
+def slug(text: str) -> str:
+    """`text` made into an id: runs of other characters become '-' (for ids flowreg derives,
+    such as a new flow's `FROM-to-ID`).
+
+    >>> slug("Legacy System-to-acme")
+    'Legacy-System-to-acme'
+    """
+    made = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return made[:MAX_ID_LENGTH] or "id"
+
+
+def _id_field(value: str, info: ValidationInfo) -> str:
+    # Two parameters, so pydantic hands over the validation context (`stored`).
+    return check_id(value, info)
+
+
+def _category_field(value: str, info: ValidationInfo) -> str:
+    return check_category_id(value, info)
+
+
+Id = Annotated[str, AfterValidator(_id_field)]
+CategoryId = Annotated[str, AfterValidator(_category_field)]
 CountryCode = Annotated[str, AfterValidator(_check_country)]
 Location = Annotated[str, AfterValidator(_check_location)]
 IsoDate = Annotated[date, BeforeValidator(_strict_date)]

@@ -31,9 +31,17 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from registry.errors import RegistryError
 from registry.ids import CategoryId, Id, OneOrMany
-from registry.loader import MAX_FILE_BYTES, validate_element
+from registry.loader import validate_element
 from registry.model import Registry
-from registry.yamlsource import Issue, ParsedYaml, Path, format_path, parse_yaml
+from registry.yamlsource import (
+    Issue,
+    ParsedYaml,
+    Path,
+    decode_text,
+    format_path,
+    parse_yaml,
+    read_source,
+)
 
 
 class _Strict(BaseModel):
@@ -110,26 +118,21 @@ class LineageMap(_Strict):
 
 
 def load_lineage_map_file(path: str | FsPath, registry: Registry) -> LineageMap:
-    """Read, parse and validate a map file against `registry`; RegistryError lists every issue."""
-    file = FsPath(path)
+    """Read, parse and validate a map file against `registry`; RegistryError lists every issue.
+    Read as registries are (registry.yamlsource): bounded, UTF-8, `-` for standard input."""
     try:
-        if file.stat().st_size > MAX_FILE_BYTES:
-            raise RegistryError([Issue("(file)", f"the map file is larger than {MAX_FILE_BYTES} bytes")],
-                                message="the lineage map was not read")
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise RegistryError([Issue("(file)", f"cannot read {path}: {exc.strerror or exc}")],
-                            message="the lineage map was not read") from None
-    return load_lineage_map_bytes(raw, registry)
+        text = decode_text(read_source(path))
+    except RegistryError as exc:
+        raise _error(exc.issues) from None
+    return load_lineage_map_text(text, registry)
 
 
 def load_lineage_map_bytes(raw: bytes, registry: Registry) -> LineageMap:
     """Decode UTF-8 (with or without BOM), parse and validate."""
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise _error([Issue("(file)", f"not UTF-8 text (byte {exc.start}: {exc.reason})", line)]) from None
+        text = decode_text(raw)
+    except RegistryError as exc:
+        raise _error(exc.issues) from None
     return load_lineage_map_text(text, registry)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -11,37 +12,29 @@ from registry.errors import RegistryError
 from registry.gcpause import paused_gc
 from registry.model import SECTIONS, Element, Registry
 from registry.validation import check_references, collect_ids
-from registry.yamlsource import Issue, ParsedYaml, Path, format_path, parse_yaml
-
-MAX_FILE_BYTES = 512 * 1024 * 1024
+from registry.yamlsource import (
+    Issue,
+    ParsedYaml,
+    Path,
+    decode_text,
+    format_path,
+    parse_yaml,
+    read_source,
+)
 
 
 def load_registry_file(path: str | FsPath) -> Registry:
-    """Read, parse and validate a registry file.
+    """Read, parse and validate a registry file (`-`: standard input), reading at most
+    MAX_FILE_BYTES.
 
     Raises RegistryError with every issue found (never only the first).
     """
-    file = FsPath(path)
-    try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise RegistryError([Issue("(file)", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
-        raw = file.read_bytes()
-    except OSError as exc:
-        raise RegistryError([Issue("(file)", f"cannot read {path}: {exc.strerror or exc}")]) from None
-    return load_registry_bytes(raw)
+    return load_registry_bytes(read_source(path))
 
 
 def load_registry_bytes(raw: bytes) -> Registry:
     """Decode UTF-8 (with or without BOM) and validate."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise RegistryError(
-            [Issue("(file)", f"not UTF-8 text (byte {exc.start}: {exc.reason})", line)]
-        ) from None
-    return load_registry_text(text)
+    return load_registry_text(decode_text(raw))
 
 
 def load_registry_text(text: str) -> Registry:
@@ -52,18 +45,28 @@ def load_registry_text(text: str) -> Registry:
     return validate_document(parsed)
 
 
-def load_registry_data(data: dict[str, Any]) -> Registry:
-    """Validate an already-parsed document (from a form, a generator or JSON)."""
-    return validate_document(ParsedYaml(value=data))
+def load_registry_data(
+    data: dict[str, Any], *, stored: bool = False, known_ids: Container[str] = ()
+) -> Registry:
+    """Validate an already-parsed document (from a form, a generator or JSON).
+
+    `stored`: the content of a stored revision, whose ids are read as they were written;
+    `known_ids`: the ids of the registry this document changes, kept as they are even if they
+    predate the id pattern (`registry.ids`).
+    """
+    return validate_document(ParsedYaml(value=data), stored=stored, known_ids=known_ids)
 
 
-def validate_document(parsed: ParsedYaml) -> Registry:
+def validate_document(
+    parsed: ParsedYaml, *, stored: bool = False, known_ids: Container[str] = ()
+) -> Registry:
     """Check a parsed document element by element, then across elements; raise on any issue."""
+    context = {"stored": True} if stored else {"known_ids": known_ids} if known_ids else None
     with paused_gc():  # every element built here stays alive (registry/gcpause.py)
-        return _validate_document(parsed)
+        return _validate_document(parsed, context)
 
 
-def _validate_document(parsed: ParsedYaml) -> Registry:
+def _validate_document(parsed: ParsedYaml, context: dict[str, Any] | None) -> Registry:
     issues = list(parsed.issues)
     doc = parsed.value
     if doc is None:
@@ -74,7 +77,7 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
         )
 
     header = {k: v for k, v in doc.items() if k not in SECTIONS}
-    header_ok = validate_element(Registry, header, (), parsed, issues)
+    header_ok = validate_element(Registry, header, (), parsed, issues, context)
 
     elements: dict[str, list[tuple[int, Element]]] = {}
     for section, model in SECTIONS.items():
@@ -86,7 +89,7 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
             issues.append(Issue(section, f"expected a list, got {type(items).__name__}", parsed.line_of((section,))))
             continue
         for index, item in enumerate(items):
-            element = validate_element(model, item, (section, index), parsed, issues)
+            element = validate_element(model, item, (section, index), parsed, issues, context)
             if element is not None:
                 elements[section].append((index, element))
 
@@ -100,7 +103,10 @@ def _validate_document(parsed: ParsedYaml) -> Registry:
     )
 
 
-def validate_element(model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue]) -> Any:
+def validate_element(
+    model: type, value: Any, path: Path, parsed: ParsedYaml, issues: list[Issue],
+    context: dict[str, Any] | None = None,
+) -> Any:
     """`value` as a `model`, or None with its problems added to `issues` (paths under `path`)."""
     if model is not Registry and not isinstance(value, dict):
         issues.append(
@@ -108,7 +114,7 @@ def validate_element(model: type, value: Any, path: Path, parsed: ParsedYaml, is
         )
         return None
     try:
-        return model.model_validate(value)
+        return model.model_validate(value, context=context)
     except ValidationError as exc:
         for error in exc.errors():
             loc: Path = path + tuple(error["loc"])

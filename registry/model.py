@@ -15,11 +15,13 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from registry.errors import StoreError
 from registry.ids import (
     AgreementKind,
     Art9Condition,
@@ -47,6 +49,8 @@ from registry.ids import (
 
 # A piece of text that must say something when given (a contact, a measure, a document).
 Text = Annotated[str, Field(min_length=1)]
+
+MAX_NOTICE_DAYS = 3650  # ten years: longer is a typo, and dates past 9999-12-31 do not exist
 
 
 class _Strict(BaseModel):
@@ -377,7 +381,9 @@ class Registry(_Strict):
     flowreg: Literal[1] = Field(description="Format version.")
     organization: str = Field(min_length=1, description="Whose registry this is.")
     source: str | None = Field(None, description="The document the registry models.")
-    notice_days: int = Field(30, ge=0, description="Sub-processor notice period, in days.")
+    notice_days: int = Field(
+        30, ge=0, le=MAX_NOTICE_DAYS, description="Sub-processor notice period, in days."
+    )
     controller: Controller | None = Field(None, description="The organisation's details for the Art. 30 record.")
     categories: list[Category] = Field(default_factory=list)
     subjects: list[SubjectGroup] = Field(default_factory=list)
@@ -400,8 +406,18 @@ class Registry(_Strict):
 
     @classmethod
     def from_content(cls, content: dict[str, Any]) -> Registry:
-        """Rebuild a registry from `content()` output (already validated when it was stored)."""
-        return cls.model_validate(content)
+        """Rebuild a registry from `content()` output (already validated when it was stored;
+        ids written before the id pattern are read as they were: `registry.ids`)."""
+        try:
+            return cls.model_validate(content, context={"stored": True})
+        except ValidationError as exc:
+            # Stored content was valid when written; a rule made stricter since (a bound on
+            # notice_days, say) must say so rather than crash.
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+            raise StoreError(f"a stored revision no longer passes this flowreg's checks: {where}: "
+                             f"{first['msg']} ({exc.error_count()} problem(s)); export it with an "
+                             "older flowreg, fix the file and apply it") from None
 
     def index(self) -> dict[str, Element]:
         """Every element by id."""

@@ -39,7 +39,14 @@ from registry.neo4j_schema import (
     now,
     require_text,
 )
-from registry.revisions import Revision, RevisionInfo, chain_hash, sha256_text
+from registry.revisions import (
+    Revision,
+    RevisionInfo,
+    asked_number,
+    chain_hash,
+    checked,
+    sha256_text,
+)
 
 ROW = "MATCH (r:Revision {number: $n}) RETURN r.content_hash AS content_hash, r.base AS base"
 CONTENT = "MATCH (r:Revision {number: $n}) RETURN r.content_hash AS content_hash, r.content AS content"
@@ -84,15 +91,17 @@ class RevisionsMixin:
             raise NotFoundError(f"revision {number} does not exist (the head is {head['number']})")
 
     def head(self) -> RevisionInfo | None:
-        """The newest revision, or None when the store is empty."""
+        """The newest revision (its own hash checked), or None when the store is empty."""
         record = self.read(lambda tx: tx.run(HEAD).single())
-        return self._info(record) if record else None
+        return checked(self._info(record)) if record else None
 
-    def history(self) -> list[RevisionInfo]:
-        """All revisions, oldest first, without content."""
+    def history(self, *, check: bool = True) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content; each one's own hash checked unless
+        `check` is false (`verify` reports what is wrong instead)."""
         records = self.read(lambda tx: list(tx.run(
             "MATCH (r:Revision) RETURN " + REVISION_FIELDS + " ORDER BY r.number")))
-        return [self._info(record) for record in records]
+        infos = [self._info(record) for record in records]
+        return [checked(info) for info in infos] if check else infos
 
     def get(self, number: int | None = None) -> Revision:
         """Revision `number` (None: the head), its content checked against its hash.
@@ -101,6 +110,8 @@ class RevisionsMixin:
         memory) and its rebuilt text checked against its content hash. The content's lists are
         shared with the revision kept in memory: treat it as read-only.
         """
+        number = asked_number(number)
+
         def work(tx: Any) -> tuple[Any, Any, Materialised | None]:
             head = tx.run(HEAD).single()
             if head is None:
@@ -115,7 +126,7 @@ class RevisionsMixin:
         record, head, made = self.read(work)
         self._missing(number, record, head)
         assert made is not None
-        return Revision(**self._info(record).model_dump(), content=made.content)
+        return Revision(**checked(self._info(record)).model_dump(), content=made.content)
 
     def _materialised(self, tx: Any, number: int) -> Materialised:
         """Revision `number`'s content and pieces: from memory when it is the one last read or
@@ -178,6 +189,9 @@ class RevisionsMixin:
             "content_hash": made.content_hash, "parent_hash": head["hash"] if head else None,
         }
         values["hash"] = chain_hash(**values)
+        signer = getattr(self, "signer", None)
+        if signer is not None:
+            values["signature"], values["signer"] = signer.sign(values["hash"])
         tx.run(CREATE, values=values, content=stored, base=base).consume()
         return Revision(**values, content=made.content)
 

@@ -56,7 +56,8 @@ INDEXES: dict[str, str] = {
 
 REVISION_FIELDS = (
     "r.number AS number, r.created_at AS created_at, r.author AS author, r.message AS message,"
-    " r.content_hash AS content_hash, r.parent_hash AS parent_hash, r.hash AS hash"
+    " r.content_hash AS content_hash, r.parent_hash AS parent_hash, r.hash AS hash,"
+    " r.signature AS signature, r.signer AS signer"
 )
 HEAD = "MATCH (r:Revision) RETURN " + REVISION_FIELDS + " ORDER BY r.number DESC LIMIT 1"
 # Taking the meta node's write lock first serialises every writer for the whole transaction.

@@ -39,7 +39,7 @@ from urllib.parse import urlsplit
 import neo4j  # `registry.store.open_store` turns its absence into a clear error
 
 from registry.config import Settings
-from registry.errors import FlowregError, StoreError
+from registry.errors import FlowregError, MissingStoreError, StoreError
 from registry.neo4j_proposals import ProposalsMixin
 from registry.neo4j_revisions import RevisionsMixin
 from registry.neo4j_schema import (
@@ -54,8 +54,11 @@ from registry.neo4j_schema import (
 )
 from registry.revisions import (
     RevisionInfo,
+    asked_number,
+    checked,
     verify_chain,
 )
+from registry.signing import Signer, VerifyKeys, check_opened_head
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -98,8 +101,25 @@ class GraphState:
 class Neo4jStore(RevisionsMixin, ProposalsMixin):
     """The Neo4j `Store`: safe for several threads and processes (and machines) at once."""
 
-    def __init__(self, settings: Settings, *, connect_timeout: float = 15.0) -> None:
-        """Connect to the server the settings name, check it and create the schema if missing."""
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        connect_timeout: float = 15.0,
+        create: bool = True,
+        signer: Signer | None = None,
+        verify_keys: VerifyKeys | None = None,
+        check_head: bool = True,
+    ) -> None:
+        """Connect to the server the settings name, check it and create the schema if missing
+        (or, when not `create`, raise MissingStoreError if the database holds no flowreg store).
+
+        `signer` signs every revision written; `check_head` checks the head's own hash (and,
+        with `verify_keys`, its signature) on opening, as the embedded store does.
+        """
+        self.create = create
+        self.signer = signer
+        self.verify_keys = verify_keys
         if not settings.neo4j_uri:
             raise StoreError("the Neo4j backend needs NEO4J_URI")
         self.uri = shown_uri(settings.neo4j_uri)
@@ -131,6 +151,8 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             with self._errors("connecting to"):
                 self._driver.verify_connectivity()
             self._prepare()
+            if check_head:
+                check_opened_head(self.head(), verify_keys)
         except BaseException:
             self._driver.close()
             raise
@@ -193,6 +215,16 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             return session.execute_write(work, *args)
 
     def _prepare(self) -> None:
+        if not self.create and not self.read(
+            lambda tx: tx.run("MATCH (m:FlowregMeta {key: 'store'}) RETURN m LIMIT 1").single(),
+            doing="opening",
+        ):
+            raise MissingStoreError(
+                f"no flowreg store in the Neo4j database {self.database!r} at {self.uri}: check "
+                "NEO4J_URI and NEO4J_DATABASE, or create the store with `flowreg apply FILE` "
+                "(or `flowreg neo4j push`)"
+            )
+
         def existing(tx: Any) -> set[str]:
             names = {r["name"] for r in tx.run("SHOW CONSTRAINTS YIELD name RETURN name")}
             return names | {r["name"] for r in tx.run("SHOW INDEXES YIELD name RETURN name")}
@@ -229,7 +261,12 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             " m.schema_version = $version, m.next_proposal = 1 RETURN m.schema_version AS v",
             version=SCHEMA_VERSION,
         ).single()
-        if int(record["v"]) < SCHEMA_VERSION:
+        try:
+            version = int(record["v"])
+        except (TypeError, ValueError):
+            raise StoreError(f"the Neo4j store is damaged: its schema version {str(record['v'])[:40]!r} "
+                             "is not a number") from None
+        if version < SCHEMA_VERSION:
             # 2: revisions stored as deltas (`base`) and graphs built on others' (`graph_revs`).
             # Everything schema 1 wrote is a whole revision with a graph of its own, which is
             # what a missing `base` and `graph_revs` mean, so nothing else changes; an older
@@ -237,7 +274,7 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
             tx.run("MATCH (m:FlowregMeta {key: 'store'}) SET m.schema_version = $version",
                    version=SCHEMA_VERSION).consume()
             return SCHEMA_VERSION
-        return int(record["v"])
+        return version
 
     # --- revisions and their graphs ---------------------------------------------------------
     def revision_info(self, number: int | None = None) -> RevisionInfo:
@@ -247,6 +284,8 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
     def graph_state(self, number: int | None = None) -> GraphState:
         """A revision's info, how it is stored and the state of its graph, in one round trip;
         NotFoundError as `get`."""
+        number = asked_number(number)
+
         def work(tx: Any) -> tuple[Any, Any]:
             head = tx.run(HEAD).single()
             if head is None:
@@ -256,7 +295,7 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
                           n=head["number"] if number is None else number).single(), head
         record, head = self.read(work)
         self._missing(number, record, head)
-        info = self._info(record)
+        info = checked(self._info(record))
         # A revision materialised before `graph_revs` existed has a graph of its own elements.
         revs = list(record["revs"] or [info.number])
         return GraphState(info, record["graph"], revs, record["base"])

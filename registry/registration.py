@@ -16,7 +16,7 @@ from typing import Any
 
 from registry.additions import extend_registry
 from registry.errors import RegistryError
-from registry.ids import FRAMEWORK_IDS
+from registry.ids import FRAMEWORK_IDS, check_id, slug
 from registry.loader import load_registry_data
 from registry.model import SECTIONS, Registry
 from registry.yamlsource import Issue
@@ -98,7 +98,7 @@ def add_subprocessor(
         party["source"] = source
 
     flow: dict[str, Any] = {
-        "id": flow_id or free_id(registry, f"{from_system}-to-{party_id}"),
+        "id": flow_id or free_id(registry, slug(f"{from_system}-to-{party_id}")),
         "from": from_system,
         "to": party_id,
         "carries": list(categories),
@@ -121,6 +121,8 @@ def add_subprocessor(
     # per broken element), so the prechecks run regardless and, for the options they cover,
     # replace the document's wording; together they report every problem at once.
     covered = {issue.path for issue in early}
+    if flow_id is None and any(issue.path == "--id" for issue in early):
+        covered.add("--flow-id")  # the default flow id is made from --id: one problem, one issue
     # dict.fromkeys: the party id is also the flow's `to`, so one bad --id would show twice.
     issues = list(dict.fromkeys(early + [i for i in late if i.path not in covered]))
     if issues:
@@ -180,7 +182,7 @@ def apply_change(
         )
     # Sections a removal emptied are dropped, as `content()` leaves out empty defaults.
     content = {k: v for k, v in content.items() if not (k in SECTIONS and v == [])}
-    return load_registry_data(content)
+    return load_registry_data(content, known_ids=registry.index())
 
 
 def _precheck(
@@ -193,6 +195,10 @@ def _precheck(
 ) -> list[Issue]:
     """Problems with the references the options make, checked against `registry` directly."""
     issues: list[Issue] = []
+    try:
+        check_id(party_id)
+    except ValueError as exc:
+        issues.append(Issue("--id", str(exc)))
     if registry.get(party_id) is not None:
         issues.append(
             Issue("--id", f"'{party_id}' is already used by a {registry.kind_of(party_id)}")

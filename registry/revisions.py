@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator
 
-from registry.errors import FlowregError
+from registry.errors import FlowregError, NotFoundError, TamperError
 
 # Part of every chain hash, so a future change of the hashed fields cannot collide with this one.
 CHAIN_FORMAT = "flowreg-revision/1"
@@ -131,6 +131,14 @@ class RevisionInfo(BaseModel):
         description="`hash` of the previous revision; None for revision 1."
     )
     hash: str = Field(description="Chain hash over this revision's fields and `parent_hash`.")
+    signature: str | None = Field(
+        default=None,
+        description="Ed25519 signature of `hash` (base64), when the writer had a signing key "
+        "(registry.signing); not part of the hash, which it signs.",
+    )
+    signer: str | None = Field(
+        default=None, description="Key id (16 hex digits) of the key that made `signature`."
+    )
 
     @field_validator("created_at")
     @classmethod
@@ -151,6 +159,32 @@ class RevisionInfo(BaseModel):
             self.content_hash,
             self.parent_hash,
         )
+
+
+MAX_NUMBER = 2**63 - 1  # revision numbers are 64-bit integers in SQLite and Neo4j
+
+
+def asked_number(number: int | None) -> int | None:
+    """A revision number asked for, or NotFoundError when no store could hold it."""
+    if number is not None and not 1 <= number <= MAX_NUMBER:
+        raise NotFoundError(f"revision {number} does not exist (revision numbers are 1 to "
+                            f"{MAX_NUMBER})")
+    return number
+
+
+def checked(info: RevisionInfo) -> RevisionInfo:
+    """`info`, once its own chain hash matches its fields; TamperError otherwise.
+
+    Cheap (one sha256 of a few hundred bytes), so every read checks the revisions it hands out:
+    an author or message edited behind flowreg's back never reaches a user unnoticed.
+    """
+    if info.hash != info.expected_hash():
+        raise TamperError(
+            f"revision {info.number} was changed outside flowreg: its hash does not match its "
+            "number, time, author, message or content hash (`flowreg history --verify` lists "
+            "every problem)"
+        )
+    return info
 
 
 class Revision(RevisionInfo):

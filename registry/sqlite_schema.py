@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from registry.revisions import Proposal, RevisionInfo, encode, now, require_text  # noqa: F401 (shared by the store)
 
-SCHEMA_VERSION = 2  # 2: revisions.base, for revisions stored as a delta on their parent
+# 2: revisions.base, for revisions stored as a delta on their parent;
+# 3: revisions.signature and .signer (registry.signing)
+SCHEMA_VERSION = 3
 # Stamped into the SQLite header (PRAGMA application_id) so a flowreg store is recognisable
 # even before any table is read; the bytes spell "FlRg".
 APPLICATION_ID = 0x466C5267
@@ -18,17 +20,28 @@ INFO_FIELDS = tuple(RevisionInfo.model_fields)
 PROPOSAL_FIELDS = tuple(Proposal.model_fields)
 # Column order is the models' field order (rows are zipped onto it). Queries are literal text:
 # no value ever reaches SQL except as a parameter.
+_INFO = ("number, created_at, author, message, content_hash, parent_hash, hash, signature,"
+         " signer")
+N_INFO = len(INFO_FIELDS)  # a revision row is its info columns, then content and base
+# Literal text (no value ever reaches SQL but as a parameter); the columns are the model's.
+assert tuple(_INFO.replace(" ", "").split(",")) == INFO_FIELDS, "keep _INFO in model order"
 SELECT_INFO = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash FROM revisions"
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, signature,"
+    " signer FROM revisions"
 )
 SELECT_REVISION = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content, base"
-    " FROM revisions"
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, signature,"
+    " signer, content, base FROM revisions"
 )
 # A given number, or the head when the parameter is NULL.
 GET_REVISION = (
-    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, content, base"
-    " FROM revisions WHERE number = COALESCE(?, (SELECT MAX(number) FROM revisions))"
+    "SELECT number, created_at, author, message, content_hash, parent_hash, hash, signature,"
+    " signer, content, base FROM revisions"
+    " WHERE number = COALESCE(?, (SELECT MAX(number) FROM revisions))"
+)
+INSERT_REVISION = (
+    "INSERT INTO revisions (number, created_at, author, message, content_hash, parent_hash, hash,"
+    " signature, signer, content, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 # The revisions a delta revision is rebuilt from: the last snapshot at or before it, and after.
 LAST_SNAPSHOT = "SELECT MAX(number) FROM revisions WHERE number <= ? AND base IS NULL"
@@ -44,7 +57,7 @@ SCHEMA = (
         created_at TEXT NOT NULL, author TEXT NOT NULL, message TEXT NOT NULL,
         content TEXT NOT NULL, content_hash TEXT NOT NULL, parent_hash TEXT,
         hash TEXT NOT NULL UNIQUE,
-        base INTEGER CHECK (base IS NULL OR base = number - 1))""",
+        base INTEGER CHECK (base IS NULL OR base = number - 1), signature TEXT, signer TEXT)""",
     """CREATE TRIGGER revisions_no_update BEFORE UPDATE ON revisions
         BEGIN SELECT RAISE(ABORT, 'flowreg revisions are append-only'); END""",
     """CREATE TRIGGER revisions_no_delete BEFORE DELETE ON revisions

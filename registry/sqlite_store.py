@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from os import PathLike
@@ -31,26 +30,33 @@ from registry.delta_revisions import (
     replay,
     verify_content,
 )
-from registry.errors import NotFoundError, StaleHeadError, StoreError, TamperError
+from registry.errors import (
+    NotFoundError,
+    StaleHeadError,
+    StoreError,
+    TamperError,
+)
 from registry.revisions import (
     Revision,
     RevisionInfo,
+    asked_number,
     chain_hash,
+    checked,
     sha256_text,
     verify_chain,
 )
+from registry.signing import Signer, VerifyKeys, check_opened_head
+from registry.sqlite_files import SqliteFileMixin, explain
 from registry.sqlite_proposals import SqliteProposalsMixin
 from registry.sqlite_schema import (
-    APPLICATION_ID,
     DELTAS,
     GET_REVISION,
     INFO_FIELDS,
+    INSERT_REVISION,
     LAST_SNAPSHOT,
-    SCHEMA,
-    SCHEMA_VERSION,
+    N_INFO,
     SELECT_INFO,
     SELECT_REVISION,
-    SQLITE_MAGIC,
     TRIGGERS,
     encode,
     now,
@@ -58,28 +64,32 @@ from registry.sqlite_schema import (
 )
 
 
-def _check_file(path: Path) -> None:
-    """Refuse anything at `path` that is not an SQLite file, before SQLite may write to it."""
-    if path.is_dir():
-        raise StoreError(f"{path} is a directory, not a flowreg store")
-    try:
-        with path.open("rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot read the store {path}: {exc.strerror or exc}") from None
-    if header and header != SQLITE_MAGIC:
-        raise StoreError(f"{path} is not a flowreg store (not an SQLite database); left untouched")
-
-
-class SqliteStore(SqliteProposalsMixin):
+class SqliteStore(SqliteFileMixin, SqliteProposalsMixin):
     """The embedded `Store`: one SQLite file, safe for several threads and processes at once."""
 
-    def __init__(self, path: str | PathLike[str], *, timeout: float = 30.0) -> None:
-        """Open (or create) the store at `path`; `timeout` is how long to wait for a writer."""
+    def __init__(
+        self,
+        path: str | PathLike[str],
+        *,
+        timeout: float = 30.0,
+        create: bool = True,
+        signer: Signer | None = None,
+        verify_keys: VerifyKeys | None = None,
+        check_head: bool = True,
+    ) -> None:
+        """Open the store at `path`, creating it when `create` (MissingStoreError otherwise).
+
+        `timeout` is how long to wait for a writer; `signer` signs every revision written;
+        `check_head` checks the head's own hash (and, with `verify_keys`, its signature) on
+        opening, so a store edited behind flowreg's back is refused before anything reads it
+        (`history --verify` opens without the check, to report every problem instead).
+        """
         self.path = Path(path)
         self.timeout = timeout
+        self.create = create
+        self.signer = signer
+        self.verify_keys = verify_keys
+        self.read_only = False
         # One connection per store object, shared by threads (Streamlit), so access is
         # serialised here; SQLite serialises processes.
         self._lock = threading.RLock()
@@ -87,6 +97,12 @@ class SqliteStore(SqliteProposalsMixin):
         self._last: Materialised | None = None
         self._pending: Materialised | None = None
         self._conn: sqlite3.Connection | None = self._open()
+        if check_head:
+            try:
+                check_opened_head(self.head(), verify_keys)
+            except BaseException:
+                self.close()
+                raise
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r})"
@@ -97,106 +113,6 @@ class SqliteStore(SqliteProposalsMixin):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _open(self) -> sqlite3.Connection:
-        _check_file(self.path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreError(f"cannot open the store {self.path}: {exc}") from None
-        try:
-            self._prepare(conn)
-        except sqlite3.DatabaseError as exc:
-            conn.close()
-            raise StoreError(f"{self.path} is damaged or not a flowreg store ({exc})") from None
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _prepare(self, conn: sqlite3.Connection) -> None:
-        if conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID:
-            self._initialise(conn)
-        # Persistent in the file once set; synchronous is per connection.
-        self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
-        conn.execute("PRAGMA synchronous=FULL")
-        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None:
-            raise StoreError(f"{self.path} is a damaged flowreg store (no schema version)")
-        if int(version[0]) > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer flowreg (store schema {version[0]}, "
-                f"this version reads {SCHEMA_VERSION}); upgrade flowreg"
-            )
-        if int(version[0]) < SCHEMA_VERSION:
-            self._upgrade(conn)
-
-    def _upgrade(self, conn: sqlite3.Connection) -> None:
-        """Bring a store of schema 1 to 2 (adds `revisions.base`; every old row is a snapshot)."""
-        self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-        try:
-            row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if int(row[0]) == 1:  # re-checked under the lock: another process may have done it
-                conn.execute(
-                    "ALTER TABLE revisions ADD COLUMN base INTEGER"
-                    " CHECK (base IS NULL OR base = number - 1)"
-                )
-                conn.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _initialise(self, conn: sqlite3.Connection) -> None:
-        """Create the schema in an empty database; refuse a database that holds anything else."""
-        foreign = StoreError(
-            f"{self.path} is an SQLite database but not a flowreg store; left untouched"
-        )
-        # Checked before switching to WAL, which would already modify someone else's database.
-        if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-            if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
-                return  # another process initialised it since we looked
-            raise foreign
-        self._retry_busy(lambda: conn.execute("PRAGMA journal_mode=WAL").fetchone())
-        self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
-        try:
-            # Re-checked under the write lock: another process may have initialised it meanwhile.
-            if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
-                conn.execute("COMMIT")
-                return
-            if conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
-                raise foreign
-            for statement in SCHEMA:
-                conn.execute(statement)
-            conn.executemany(
-                "INSERT INTO meta (key, value) VALUES (?, ?)",
-                [("format", "flowreg-store"), ("schema_version", str(SCHEMA_VERSION))],
-            )
-            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-
-    def _retry_busy(self, action: Any) -> Any:
-        # Switching to WAL takes an exclusive lock and may fail with "locked" without waiting
-        # on the busy timeout when several processes open a fresh file at once.
-        deadline = time.monotonic() + self.timeout
-        while True:
-            try:
-                return action()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-                if time.monotonic() > deadline:
-                    raise StoreError(
-                        f"the store {self.path} is busy; another process held it for more "
-                        f"than {self.timeout:g}s"
-                    ) from None
-                time.sleep(0.01)
-
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
@@ -205,11 +121,14 @@ class SqliteStore(SqliteProposalsMixin):
             try:
                 yield self._conn
             except sqlite3.Error as exc:
-                raise StoreError(f"reading the store {self.path} failed: {exc}") from None
+                raise explain(self.path, exc, "reading") from None
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: the write lock is taken before the head is read."""
+        if self.read_only:
+            raise StoreError(f"the store {self.path} is on a read-only file system: flowreg can "
+                             "read it but not write to it (nothing was written)")
         with self._reading() as conn:
             self._retry_busy(lambda: conn.execute("BEGIN IMMEDIATE"))
             self._pending = None
@@ -221,9 +140,12 @@ class SqliteStore(SqliteProposalsMixin):
             except BaseException as exc:
                 self._pending = None
                 if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                    try:
+                        conn.execute("ROLLBACK")
+                    except sqlite3.Error:
+                        pass  # SQLite rolls back itself when it cannot (a full disk)
                 if isinstance(exc, sqlite3.Error):
-                    raise StoreError(f"writing to the store {self.path} failed: {exc}") from None
+                    raise explain(self.path, exc, "writing to") from None
                 raise
 
     @staticmethod
@@ -265,22 +187,24 @@ class SqliteStore(SqliteProposalsMixin):
         self, conn: sqlite3.Connection, made: Materialised, stored: str, base: int | None,
         author: str, message: str,
     ) -> Revision:
-        """Insert revision `made` (stored as `stored`: its whole text, or a delta on `base`)."""
+        """Insert revision `made` (stored as `stored`: its whole text, or a delta on `base`),
+        signed when the store has a signer."""
         parent = conn.execute(
             "SELECT hash FROM revisions WHERE number = ?", (made.number - 1,)
         ).fetchone()
         parent_hash = parent[0] if parent else None
         created_at = now()
         hash_ = chain_hash(made.number, created_at, author, message, made.content_hash, parent_hash)
-        values = (made.number, created_at, author, message, made.content_hash, parent_hash, hash_)
-        conn.execute(
-            "INSERT INTO revisions (number, created_at, author, message, content_hash,"
-            " parent_hash, hash, content, base) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values, stored, base),
-        )
+        signature, signer = self.signer.sign(hash_) if self.signer else (None, None)
+        info = RevisionInfo(number=made.number, created_at=created_at, author=author,
+                            message=message, content_hash=made.content_hash,
+                            parent_hash=parent_hash, hash=hash_, signature=signature,
+                            signer=signer)
+        values = [info.model_dump(mode="json")[name] for name in INFO_FIELDS]
+        conn.execute(INSERT_REVISION, (*values, stored, base))
         # Kept only once the transaction commits (`_writing` clears it on a rollback).
         self._pending = made
-        return Revision(**dict(zip(INFO_FIELDS, values, strict=True)), content=made.content)
+        return Revision(**info.model_dump(), content=made.content)
 
     def append_additions(
         self,
@@ -339,10 +263,10 @@ class SqliteStore(SqliteProposalsMixin):
         return made
 
     def head(self) -> RevisionInfo | None:
-        """The newest revision, or None when the store is empty."""
+        """The newest revision (its own hash checked), or None when the store is empty."""
         with self._reading() as conn:
             row = conn.execute(SELECT_INFO + " ORDER BY number DESC LIMIT 1").fetchone()
-        return self._info(row) if row else None
+        return checked(self._info(row)) if row else None
 
     def get(self, number: int | None = None) -> Revision:
         """Revision `number` (None: the head), its content checked against its hash.
@@ -352,12 +276,13 @@ class SqliteStore(SqliteProposalsMixin):
         revision last read or written is served from memory while its stored content hash is
         unchanged; `verify()` reads every row again.
         """
+        number = asked_number(number)
         with self._reading() as conn:
             row = conn.execute(GET_REVISION, (number,)).fetchone()
             if row is None:
                 head = self._head_row(conn)
             else:
-                info = self._info(row[:7])
+                info = checked(self._info(row[:N_INFO]))
                 made = self._materialised(conn, info.number)
         if row is None:
             if head is None:
@@ -365,11 +290,13 @@ class SqliteStore(SqliteProposalsMixin):
             raise NotFoundError(f"revision {number} does not exist (the head is {head[0]})")
         return Revision(**info.model_dump(), content=made.content)
 
-    def history(self) -> list[RevisionInfo]:
-        """All revisions, oldest first, without content."""
+    def history(self, *, check: bool = True) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content; each one's own hash checked unless
+        `check` is false (`verify` reports what is wrong instead)."""
         with self._reading() as conn:
             rows = conn.execute(SELECT_INFO + " ORDER BY number").fetchall()
-        return [self._info(row) for row in rows]
+        infos = [self._info(row) for row in rows]
+        return [checked(info) for info in infos] if check else infos
 
     def append(
         self,
@@ -407,7 +334,7 @@ class SqliteStore(SqliteProposalsMixin):
                 number, content_hash, text, base = row[0], row[4], row[-2], row[-1]
                 previous = verify_content(number, content_hash, text, base, previous, problems)
                 try:
-                    infos.append(self._info(row[:7]))
+                    infos.append(self._info(row[:N_INFO]))
                 except TamperError as exc:
                     problems.append(exc.message)
         return problems + verify_chain(infos)
@@ -431,11 +358,7 @@ class SqliteStore(SqliteProposalsMixin):
             head = self._head_row(conn)
             if (head or (0, None)) != (revision.number - 1, revision.parent_hash):
                 raise StoreError(f"revision {revision.number} does not extend the head")
-            conn.execute(
-                "INSERT INTO revisions (number, created_at, author, message, content_hash,"
-                " parent_hash, hash, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (*(info[name] for name in INFO_FIELDS), text),
-            )
+            conn.execute(INSERT_REVISION, (*(info[name] for name in INFO_FIELDS), text, None))
         return True
 
     def close(self) -> None:

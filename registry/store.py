@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError
 from registry.revisions import Proposal, ProposalStatus, Revision, RevisionInfo
+from registry.signing import Signer, VerifyKeys, load_signer, load_verify_keys
 
 
 @runtime_checkable
@@ -29,8 +30,9 @@ class Store(Protocol):
         TamperError when its content no longer matches its hash."""
         ...
 
-    def history(self) -> list[RevisionInfo]:
-        """All revisions, oldest first, without content."""
+    def history(self, *, check: bool = True) -> list[RevisionInfo]:
+        """All revisions, oldest first, without content; TamperError when one's own hash does
+        not match its fields, unless `check` is false."""
         ...
 
     def append(
@@ -85,13 +87,33 @@ class Store(Protocol):
     def __exit__(self, *exc: object) -> None: ...
 
 
-def open_store(settings: Settings | None = None) -> Store:
-    """Open the store the settings name (default: from the environment)."""
+def signing_from(settings: Settings) -> tuple[Signer | None, VerifyKeys | None]:
+    """The signer and the verify keys the settings configure (FlowregError on a bad key)."""
+    signer = load_signer(
+        settings.signing_key.get_secret_value() if settings.signing_key else None,
+        settings.signing_key_file,
+    )
+    return signer, load_verify_keys(settings.verify_key, settings.verify_key_file, signer)
+
+
+def open_store(
+    settings: Settings | None = None, *, create: bool = False, check_head: bool = True
+) -> Store:
+    """Open the store the settings name (default: from the environment).
+
+    Only a writer passes `create=True`; otherwise a store that does not exist yet is a
+    MissingStoreError, so a mistyped FLOWREG_DB is reported instead of read as an empty
+    registry (and left behind as an empty file). Revisions are signed when the settings give a
+    signing key. Opening checks the head's own hash and, with verify keys, its signature
+    (TamperError); `check_head=False` is for `history --verify`, which reports instead.
+    """
     settings = settings or settings_from_env()
+    signer, keys = signing_from(settings)
     if settings.backend == "sqlite":
         from registry.sqlite_store import SqliteStore
 
-        return SqliteStore(settings.db_path)
+        return SqliteStore(settings.db_path, create=create, signer=signer, verify_keys=keys,
+                           check_head=check_head)
     if settings.backend == "neo4j":
         if not settings.neo4j_uri:
             raise FlowregError(
@@ -110,5 +132,6 @@ def open_store(settings: Settings | None = None) -> Store:
                 "the Neo4j backend is not available in this installation "
                 f"(missing module {exc.name})"
             ) from None
-        return Neo4jStore(settings)
+        return Neo4jStore(settings, create=create, signer=signer, verify_keys=keys,
+                          check_head=check_head)
     raise FlowregError(f"unknown backend {settings.backend!r}")

@@ -1,15 +1,25 @@
-"""YAML parsing that keeps what plain `yaml.safe_load` throws away: line numbers and duplicates.
+"""Reading YAML, the one way flowreg reads it: bounded, UTF-8, line numbers and duplicates kept.
 
 PyYAML silently keeps the last of two equal mapping keys; a registry reviewer would never see the
 first one vanish, so a duplicate key is an issue here. Every value's key path maps to its line.
+
+Every YAML flowreg reads from outside (registry files, proposals, Fides manifests, the users
+file, standard input) goes through `load_yaml_file`, so the same limits hold everywhere: at most
+MAX_FILE_BYTES read (a read is bounded even on /dev/zero or an endless pipe), UTF-8 only, no
+alias expansion beyond MAX_ALIAS_GROWTH values ("billion laughs"), no nesting beyond what
+libyaml and the interpreter can walk.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+
+from registry.errors import RegistryError
 
 try:  # libyaml is an order of magnitude faster on large registries.
     _Loader: type = yaml.CSafeLoader
@@ -19,6 +29,9 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 Path = tuple[str | int, ...]
 # How many more values than it literally contains a document may stand for through aliases.
 MAX_ALIAS_GROWTH = 100_000
+# The largest file read (a generated registry of a million flows is about 300 MB of YAML).
+MAX_FILE_BYTES = 512 * 1024 * 1024
+_CHUNK = 1024 * 1024
 
 
 def format_path(path: Path) -> str:
@@ -180,3 +193,59 @@ def _build(loader: Any, node: yaml.Node, path: Path, result: ParsedYaml) -> Any:
             )
         )
         return None
+
+
+def shown_source(source: str | os.PathLike[str]) -> str:
+    """How a source is named in messages: `-` is standard input."""
+    return "standard input" if str(source) == "-" else str(source)
+
+
+def read_source(source: str | os.PathLike[str], *, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a file, or of standard input for `-`, reading at most `limit` of them.
+
+    RegistryError (path `(file)`) when it cannot be read or holds more than `limit` bytes: the
+    read stops there, so /dev/zero or an endless pipe cannot exhaust memory or time.
+    """
+    name = shown_source(source)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        handle = sys.stdin.buffer if str(source) == "-" else open(source, "rb")  # noqa: SIM115
+        try:
+            while size <= limit:
+                chunk = handle.read(min(_CHUNK, limit + 1 - size))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            if handle is not sys.stdin.buffer:
+                handle.close()
+    except IsADirectoryError:
+        raise RegistryError([Issue("(file)", f"{name} is a directory, not a file")]) from None
+    except OSError as exc:
+        raise RegistryError([Issue("(file)", f"cannot read {name}: {exc.strerror or exc}")]) from None
+    if size > limit:
+        raise RegistryError([Issue("(file)", f"{name} is larger than {limit} bytes, the limit for "
+                                   "a file flowreg reads")])
+    return b"".join(chunks)
+
+
+def decode_text(raw: bytes) -> str:
+    """UTF-8 text (with or without a byte-order mark); RegistryError naming the line otherwise."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RegistryError(
+            [Issue("(file)", f"not UTF-8 text (byte {exc.start}: {exc.reason})", line)]
+        ) from None
+
+
+def load_yaml_file(source: str | os.PathLike[str], *, limit: int = MAX_FILE_BYTES) -> ParsedYaml:
+    """Read (bounded), decode and parse one YAML document; `-` is standard input.
+
+    Reading and decoding problems raise RegistryError; YAML problems (syntax, duplicate keys,
+    alias bombs, nesting) are the returned document's `issues`, as from `parse_yaml`.
+    """
+    return parse_yaml(decode_text(read_source(source, limit=limit)))

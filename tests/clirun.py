@@ -5,6 +5,7 @@ Every run checks the promise every command makes: whatever happens, no traceback
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -59,3 +60,32 @@ def revisions(db: Path) -> list[dict[str, Any]]:
     result = flowreg("history", "--format", "json", db=db)
     assert result.code == 0, result.stderr
     return result.json()
+
+
+def invoke(*args: str | Path, db: Path, stdin: str | None = None, **env: str) -> Result:
+    """`flowreg ARGS` run in this process (no interpreter start-up: for tests that run many
+    commands); the same environment as `flowreg` gives, and the same no-traceback check."""
+    from lineage.cli import run
+
+    saved_env = dict(os.environ)
+    saved_streams = sys.stdin, sys.stdout, sys.stderr
+    out, err = io.BytesIO(), io.BytesIO()
+    streams = [io.TextIOWrapper(io.BytesIO((stdin or "").encode("utf-8")), encoding="utf-8"),
+               io.TextIOWrapper(out, encoding="utf-8", write_through=True),
+               io.TextIOWrapper(err, encoding="utf-8", write_through=True)]
+    try:
+        for key in [k for k in os.environ if k.startswith(("FLOWREG_", "NEO4J_"))]:
+            del os.environ[key]
+        os.environ.update({"FLOWREG_DB": str(db), "FLOWREG_AUTHOR": "tester", **env})
+        sys.stdin, sys.stdout, sys.stderr = streams
+        code = run([str(a) for a in args])
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved_streams
+        for stream in streams:
+            stream.flush()
+            stream.detach()  # keeps the bytes readable after the wrapper is gone
+        os.environ.clear()
+        os.environ.update(saved_env)
+    result = Result(code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
+    assert "Traceback" not in result.stderr, result.stderr
+    return result

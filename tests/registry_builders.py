@@ -206,9 +206,10 @@ def transfer(
 
 
 # --- evaluation ---------------------------------------------------------------------------------
-def graph_of(doc: dict[str, Any]) -> RegistryGraph:
-    """Validate the document (as a user's file would be) and build its graph."""
-    registry_: Registry = load_registry_data(doc)
+def graph_of(doc: dict[str, Any], *, stored: bool = False) -> RegistryGraph:
+    """Validate the document (as a user's file would be; `stored`: as a stored revision, whose
+    ids predate the id pattern) and build its graph."""
+    registry_: Registry = load_registry_data(doc, stored=stored)
     return build_graph(registry_)
 
 

@@ -355,3 +355,52 @@ def test_date_on_enter_drill_down_and_two_dates(app_url: str) -> None:
             browser.close()
     outside = [u for u in requests if urlparse(u).scheme not in LOCAL_SCHEMES and urlparse(u).hostname != "127.0.0.1"]
     assert not outside, f"requests left 127.0.0.1: {sorted(set(outside))[:10]}"
+
+
+def test_sign_in_survives_a_reload_and_sign_out_ends_it(app_url: str) -> None:
+    """The session cookie is signed (app_pages/_auth.py): a reload keeps the user signed in, a
+    sign-out ends it for good (the token is revoked, not only the cookie cleared)."""
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 1000})
+        page = context.new_page()
+        b = Browser(page, app_url)
+        try:
+            b.sign_in("officer", "officer-demo")
+            b.settle("Olga Officer")
+            for _ in range(50):  # the page script sets it once the sidebar has rendered
+                cookies = {c["name"]: c for c in context.cookies()}
+                if "flowreg_session" in cookies:
+                    break
+                page.wait_for_timeout(200)
+            assert "flowreg_session" in cookies, cookies.keys()
+            assert cookies["flowreg_session"]["sameSite"] == "Strict"
+            token = cookies["flowreg_session"]["value"]
+            page.reload()
+            b.settle("The registry at a glance")
+            page.get_by_text("Olga Officer").first.wait_for()
+            b.shot("17-signed-in-after-reload")
+            b.sign_out()
+            b.settle("Sign in")
+            page.reload()
+            b.settle("Sign in")
+            assert not page.get_by_text("The registry at a glance").count()
+            # the old token is refused even if the browser still sends it
+            context.add_cookies([{"name": "flowreg_session", "value": token, "url": app_url}])
+            page.reload()
+            b.settle("Sign in")
+            assert not page.get_by_text("The registry at a glance").count()
+            forged = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+            context.add_cookies([{"name": "flowreg_session", "value": forged, "url": app_url}])
+            page.reload()
+            b.settle("Sign in")
+            b.shot("18-signed-out-after-reload")
+        except Exception:
+            b.shot("failure-reload")
+            raise
+        finally:
+            context.close()
+            browser.close()

@@ -17,6 +17,7 @@ from clirun import NORTHWIND, SEED, flowreg, revisions
 
 from registry.loader import load_registry_file
 from registry.revisions import content_hash
+from registry.sqlite_store import SqliteStore
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_the_installed_console_script_runs(tmp_path: Path) -> None:
 def test_every_command_explains_itself_with_an_example(command: list[str], db: Path) -> None:
     result = flowreg(*command, "--help", db=db)
     assert result.code == 0
-    assert "Example:" in result.stdout
+    assert "Example:" in result.stdout or "Examples:" in result.stdout
     assert f"flowreg {' '.join(command)}" in result.stdout
 
 
@@ -111,7 +112,7 @@ def test_validate_reads_standard_input(db: Path) -> None:
 def test_history_verify_passes_then_detects_a_hand_edited_revision(northwind_db: Path) -> None:
     ok = flowreg("history", "--verify", db=northwind_db)
     assert ok.code == 0, ok.stderr
-    assert "verified: 1 revision(s)" in ok.stdout
+    assert "verified: 1 revision," in ok.stdout
     report = flowreg("history", "--verify", "--format", "json", db=northwind_db).json()
     assert report["verified"] is True and report["problems"] == []
 
@@ -129,6 +130,9 @@ def test_history_verify_passes_then_detects_a_hand_edited_revision(northwind_db:
 
 
 def test_history_of_an_empty_store(db: Path) -> None:
+    missing = flowreg("history", db=db)
+    assert missing.code == 1 and "no flowreg store at" in missing.stderr, "reading creates nothing"
+    SqliteStore(db).close()  # an existing store without revisions
     assert flowreg("history", db=db).stdout.startswith("the registry has no revisions yet")
     assert revisions(db) == []
     assert flowreg("history", "--verify", db=db).code == 0
@@ -281,6 +285,10 @@ def test_subprocessor_add_bad_input_names_every_option_and_writes_nothing(
 
 
 def test_subprocessor_add_needs_a_registry_first(db: Path) -> None:
+    result = flowreg(*SUBPROCESSOR, db=db)
+    assert result.code == 1
+    assert "no flowreg store at" in result.stderr and "flowreg apply FILE" in result.stderr
+    SqliteStore(db).close()
     result = flowreg(*SUBPROCESSOR, db=db)
     assert result.code == 1
     assert "no revisions yet" in result.stderr

@@ -24,7 +24,8 @@ from registry.errors import StaleHeadError, TamperError
 from registry.loader import load_registry_data, load_registry_file
 from registry.registration import add_subprocessor
 from registry.revisions import canonical_json, chain_hash, content_hash, iso_utc, sha256_text
-from registry.sqlite_store import APPLICATION_ID, SqliteStore
+from registry.sqlite_schema import APPLICATION_ID
+from registry.sqlite_store import SqliteStore
 
 NORTHWIND = Path(__file__).parent / "fixtures" / "northwind.yaml"
 Content = dict[str, Any]
@@ -443,8 +444,8 @@ def test_schema_1_store_is_upgraded_on_open(db: Path) -> None:
     assert schema_version(db) == "1"
 
     with SqliteStore(db) as store:
-        assert columns(db)[-1] == "base"
-        assert schema_version(db) == "2"
+        assert columns(db)[-3:] == ["base", "signature", "signer"]
+        assert schema_version(db) == "3"
         assert bases(db) == [None, None, None], "every old revision is a snapshot"
         assert [r.hash for r in store.history()] == hashes
         for number, content in enumerate(old, 1):
@@ -459,7 +460,7 @@ def test_schema_1_store_is_upgraded_on_open(db: Path) -> None:
 
     # Opening again reads it as it is (no second upgrade), deltas included.
     with SqliteStore(db) as again:
-        assert schema_version(db) == "2"
+        assert schema_version(db) == "3"
         assert again.get(4).content == extended(old[-1], add)
         assert again.verify() == []
     # The upgraded column keeps its rule: a delta is always on the revision before it.

@@ -13,7 +13,11 @@ with it and a new entry gets a test without anyone writing one:
   flow claiming it is invalid outside that window;
 - SCC rules: a contract signed the day before / on new_from and new_until, and one used the day
   before / on valid_until;
-- instruments with a fixed start (IDTA, UK Addendum).
+- instruments with a fixed start (IDTA, UK Addendum);
+- recognitions (a tool approved for one regime accepted by another: an EEA-approved BCR under
+  the revised Swiss FADP): the claim covers the other regime's data from the date on;
+- the words: a regime's name by period (Directive 95/46/EC / GDPR, the FADP of 1992 / revised
+  FADP) and each derogation ground's citation (or the lack of a counterpart) on both sides.
 
 Each case is one named test: `<date> <what> <starts|ends>`.
 """
@@ -30,6 +34,8 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 from registry_builders import (
+    bcr,
+    derogation,
     flow,
     graph_of,
     mechanism,
@@ -45,6 +51,7 @@ from lineage.evaluation import evaluate
 from lineage.law import Law, load_law
 from lineage.law.knowledge import LAW_FILE, LawFile
 from lineage.status import HopStatus, Status
+from registry.ids import DerogationGround
 
 LAW = load_law()
 ONE_DAY = timedelta(days=1)
@@ -327,8 +334,107 @@ def _instrument(inst: Any) -> Callable[[date], Side]:
     return make
 
 
-CASES = sorted(area_cases() + adequacy_cases() + framework_cases() + scc_cases() + instrument_cases(),
-               key=lambda c: c.boundary)
+# --- recognitions ------------------------------------------------------------------------------
+def recognition_cases() -> list[Case]:
+    cases = []
+    for rec in LAW.data.recognitions:
+        for edge, boundary in (("starts", rec.valid_from), ("ends", rec.valid_until)):
+            if boundary is not None:
+                what = f"{rec.kind} approved for {rec.approved} serves {rec.serves} {edge}"
+                cases.append(Case(boundary, what, _recognised(rec)))
+    return cases
+
+
+def _recognised(rec: Any) -> Callable[[date], Side]:
+    """Data of the accepting regime to a non-adequate destination, inside the group, under a tool
+    approved for the other regime."""
+    assert rec.kind == "bcr", "a new kind of recognition needs its own registry here"
+    doc = transfer(NEVER_ADEQUATE, src=ORIGIN[rec.serves], under=["group-tool"],
+                   mechanisms=[bcr("group-tool", "exporter", "importer", regime=rec.approved)])
+
+    def make(day: date) -> Side:
+        def check(hop: HopStatus) -> None:
+            verdict = hop.regimes[rec.serves]
+            if inside(rec.valid_from, rec.valid_until, day):
+                assert verdict.status is Status.COVERED and rec.cite in verdict.reason, verdict
+            else:
+                assert verdict.status is Status.INVALID and "does not cover" in verdict.reason, verdict
+        return Side(doc, day, check)
+    return make
+
+
+CASES = sorted(area_cases() + adequacy_cases() + framework_cases() + scc_cases() + instrument_cases()
+               + recognition_cases(), key=lambda c: c.boundary)
+
+
+# --- the words: names and citations by date -----------------------------------------------------
+def _in_force(periods: list[Any], day: date) -> Any:
+    found = [p for p in periods if inside(p.valid_from, p.valid_until, day)]
+    assert len(found) <= 1, found
+    return found[0] if found else None
+
+
+def name_cases() -> list[Case]:
+    cases = []
+    for regime, info in LAW.regimes.items():
+        for period in info.names:
+            for edge, boundary in (("starts", period.valid_from), ("ends", period.valid_until)):
+                if boundary is not None:
+                    cases.append(Case(boundary, f"{regime} named {period.name!r} {edge}", _named(regime)))
+    return cases
+
+
+def _named(regime: str) -> Callable[[date], Side]:
+    doc = transfer(NEVER_ADEQUATE, src=ORIGIN[regime])
+
+    def make(day: date) -> Side:
+        def check(hop: HopStatus) -> None:
+            period = _in_force(LAW.regimes[regime].names, day)
+            name = period.name if period else LAW.regimes[regime].name
+            assert hop.reason == f"{name}: no transfer tool claimed; {NEVER_ADEQUATE} is not adequate for {name} on {day}"
+        return Side(doc, day, check)
+    return make
+
+
+def derogation_cases() -> list[Case]:
+    cases = []
+    for row in LAW.data.derogations:
+        for edge, boundary in (("starts", row.valid_from), ("ends", row.valid_until)):
+            if boundary is None:
+                continue
+            for ground in DerogationGround:
+                what = f"{row.regime} derogation {ground.value} cited by {row.source} {edge}"
+                cases.append(Case(boundary, what, _derogation(row.regime, ground.value)))
+    return cases
+
+
+def _derogation(regime: str, ground: str) -> Callable[[date], Side]:
+    doc = transfer(NEVER_ADEQUATE, src=ORIGIN[regime], under=["der"], mechanisms=[derogation("der", ground, regime)])
+
+    def make(day: date) -> Side:
+        def check(hop: HopStatus) -> None:
+            row = _in_force([r for r in LAW.data.derogations if r.regime == regime], day)
+            verdict = hop.regimes[regime]
+            cite = row.cite.get(ground) if row else None
+            if row is None or cite is not None:
+                assert verdict.status is Status.DEROGATION and verdict.reason == f"derogation 'der' ({cite})", verdict
+            else:
+                assert verdict.status is Status.INVALID and "has no counterpart" in verdict.reason, verdict
+        return Side(doc, day, check)
+    return make
+
+
+WORDING = sorted(name_cases() + derogation_cases(), key=lambda c: c.boundary)
+
+
+@pytest.mark.parametrize("case", WORDING, ids=[c.name for c in WORDING])
+def test_wording_boundary(case: Case) -> None:
+    """Each side reads as the law stood that day (`Side.check`), and the words change here."""
+    before, at = case.make(case.boundary - ONE_DAY), case.make(case.boundary)
+    hop_before, hop_at = run(before), run(at)
+    before.check(hop_before)
+    at.check(hop_at)
+    assert hop_before.reason.replace(str(before.day), "DAY") != hop_at.reason.replace(str(at.day), "DAY")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -346,19 +452,19 @@ def verdicts(hop: HopStatus) -> tuple[Status, dict[str, tuple[Status, tuple[str,
 
 
 def test_every_boundary_date_has_a_case():
-    covered = {c.boundary for c in CASES}
+    covered = {c.boundary for c in CASES + WORDING}
     assert set(LAW.boundary_dates()) <= covered, sorted(set(LAW.boundary_dates()) - covered)
     assert len(LAW.boundary_dates()) > 30
 
 
 def test_case_names_are_unique():
-    names = [c.name for c in CASES]
+    names = [c.name for c in CASES + WORDING]
     assert len(names) == len(set(names))
 
 
 # --- the file itself ----------------------------------------------------------------------------
 RAW = yaml.safe_load(Path(LAW_FILE).read_text(encoding="utf-8"))
-FACT_LISTS = ("adequacy", "frameworks", "scc", "instruments")
+FACT_LISTS = ("adequacy", "frameworks", "scc", "instruments", "derogations", "recognitions")
 DATE_KEYS = ("valid_from", "valid_until", "new_from", "new_until")
 
 
@@ -366,8 +472,9 @@ def raw_facts() -> list[tuple[str, dict[str, Any]]]:
     out = []
     for regime, info in RAW["regimes"].items():
         out += [(f"regimes.{regime}.area[{i}]", e) for i, e in enumerate(info["area"])]
+        out += [(f"regimes.{regime}.names[{i}]", e) for i, e in enumerate(info.get("names", []))]
     for name in FACT_LISTS:
-        out += [(f"{name}[{i}]", e) for i, e in enumerate(RAW[name])]
+        out += [(f"{name}[{i}]", e) for i, e in enumerate(RAW.get(name, []))]
     return out
 
 

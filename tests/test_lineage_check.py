@@ -299,7 +299,7 @@ def test_bad_arguments_are_clear_errors(tmp_path: Path, args: list[str], message
     missing = flowreg("lineage-check", tmp_path / "none.jsonl", "--map", MAP_FILE, "--as-of", AS_OF, db=db)
     assert missing.code == 1 and "no such file or folder" in missing.stderr
     empty = flowreg("lineage-check", FOOD, "--map", MAP_FILE, "--as-of", AS_OF, db=tmp_path / "empty.db")
-    assert empty.code == 1 and "registry is empty" in empty.stderr
+    assert empty.code == 1 and "no flowreg store" in empty.stderr
 
 
 # --- both backends ------------------------------------------------------------------------------

@@ -451,6 +451,28 @@ def test_publish_command(tmp_path: Path) -> None:
     assert "epsilon" in ids
 
 
+def test_publishing_again_needs_force_and_never_touches_the_store(tmp_path: Path) -> None:
+    db = tmp_path / "flowreg.db"
+    come_and_go_store(db).close()
+    out = tmp_path / "site"
+    assert flowreg("publish", "--as-of", "2024-06-01", "-o", out, db=db).code == 0
+    before = (out / "subprocessors.json").read_bytes()
+    again = flowreg("publish", "--as-of", "2020-01-01", "-o", out, db=db)
+    assert again.code == 1 and "give --force" in again.stderr, again.stderr
+    assert (out / "subprocessors.json").read_bytes() == before  # nothing replaced
+    forced = flowreg("publish", "--as-of", "2020-01-01", "-o", out, "--force", db=db)
+    assert forced.code == 0, forced.stderr
+    assert json.loads((out / "subprocessors.json").read_bytes())["as_of"] == "2020-01-01"
+    stored = db.read_bytes()
+    # a folder holding the store: the files of the site may be written, the store never is
+    link = tmp_path / "trap"
+    link.mkdir()
+    (link / "index.html").symlink_to(db)
+    trapped = flowreg("publish", "-o", link, "--force", db=db)
+    assert trapped.code == 1 and "open store" in trapped.stderr, trapped.stderr
+    assert db.read_bytes() == stored
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--as-of", "2024-13-01"], "--as-of: '2024-13-01' is not a date"),
     (["--base-url", "javascript:alert(1)"], "--base-url: 'javascript:alert(1)' is not an absolute http(s) address"),
@@ -465,8 +487,9 @@ def test_publish_rejects_bad_input_and_writes_nothing(tmp_path: Path, args: list
 
 
 def test_publish_on_an_empty_store_or_into_a_file(tmp_path: Path) -> None:
-    result = flowreg("publish", "-o", tmp_path / "site", db=tmp_path / "empty.db")
-    assert result.code == 1 and "the registry is empty" in result.stderr
+    result = flowreg("publish", "-o", tmp_path / "site", db=tmp_path / "missing.db")
+    assert result.code == 1 and "no flowreg store" in result.stderr
+    assert not (tmp_path / "missing.db").exists()  # a read command creates no store
     db = tmp_path / "flowreg.db"
     come_and_go_store(db).close()
     (tmp_path / "file").write_text("x")

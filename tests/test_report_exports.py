@@ -198,7 +198,9 @@ def test_cli_export_graph(cli, tmp_path: Path, fmt: str) -> None:
 def test_reports_never_leave_a_partial_file(cli, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     out.write_text("old")
-    assert cli("report", "ropa", "--as-of", "2020-08-01", "-o", str(out)).exit_code == 0
+    assert cli("report", "ropa", "--as-of", "2020-08-01", "-o", str(out)).exit_code != 0, "needs --force"
+    assert out.read_text() == "old"
+    assert cli("report", "ropa", "--as-of", "2020-08-01", "-o", str(out), "--force").exit_code == 0
     assert json.loads(out.read_text())["report"] == "ropa"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".r.json")]
 

@@ -198,7 +198,7 @@ def test_scc_with_another_party_is_invalid():
 
 
 def test_a_hop_inside_one_organisation_is_not_a_transfer():
-    # both systems belong to one legal entity: EDPB Guidelines 05/2021 (criterion 3) need another
+    # both systems belong to one legal entity: EDPB Guidelines 05/2021 (criterion 2) need another
     # controller or processor as importer, so no tool is needed even across a border
     doc = registry(
         party("acme", "NL"), party("acme-us", "US"), subjects("eea", "NL"),
@@ -455,7 +455,7 @@ def test_onward_transfer_from_the_us_to_brazil_needs_a_tool_until_brazil_is_adeq
     before = hop_status(rg, "2026-01-25", "us-to-br")
     assert before.status is UNC and statuses(before) == {"eu": UNC}
     after = hop_status(rg, "2026-01-26", "us-to-br")
-    assert after.status is ADQ and after.regimes["eu"].basis == ("Commission adequacy decision for Brazil (number U)",)
+    assert after.status is ADQ and after.regimes["eu"].basis == ("Implementing Decision (EU) 2026/179",)
     for day in ("2026-01-25", "2026-01-26"):
         assert hop_status(rg, day, "us-to-us").status is NR
         assert statuses(hop_status(rg, day, "us-to-us")) == {"eu": NR}

@@ -193,7 +193,7 @@ def test_triggers_forbid_update_and_delete(store: SqliteStore, db: Path) -> None
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         raw.execute("DELETE FROM revisions")
     with pytest.raises(sqlite3.IntegrityError, match="must extend the head"):
-        raw.execute("INSERT INTO revisions VALUES (5, 'x', 'eve', 'm', '{}', 'h', NULL, 'fork', NULL)")
+        raw.execute("INSERT INTO revisions VALUES (5, 'x', 'eve', 'm', '{}', 'h', NULL, 'fork', NULL, NULL, NULL)")
     raw.close()
     assert store.verify() == []
 
@@ -505,7 +505,7 @@ def test_settings_and_open_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         settings_from_env(env)
     assert "hunter2" not in str(caught.value)
 
-    with open_store(Settings(db_path=tmp_path / "s.db")) as opened:
+    with open_store(Settings(db_path=tmp_path / "s.db"), create=True) as opened:
         assert isinstance(opened, SqliteStore) and opened.head() is None
     with pytest.raises(FlowregError, match="NEO4J_URI is not set"):
         open_store(Settings(backend="neo4j"))

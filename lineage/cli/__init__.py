@@ -8,6 +8,7 @@ an unexpected error).
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -22,8 +23,10 @@ from lineage.cli import (
     query_cmds,
     registry_cmds,
     report_cmds,
+    signing_cmds,
     subprocessor_cmds,
 )
+from lineage.cli.output import error, terminal_text
 from registry.errors import FlowregError
 
 app = typer.Typer(
@@ -40,7 +43,7 @@ app = typer.Typer(
 
 _MODULES = (
     registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds, interop_cmds,
-    discovery_cmds, publish_cmds,
+    discovery_cmds, publish_cmds, signing_cmds,
 )
 for _module in _MODULES:
     _module.register(app)
@@ -51,27 +54,67 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
+def _all_missing(exc: Exception, args: list[str]) -> Exception:
+    """Click names the first missing parameter only; this names every one (options, then
+    arguments), so a user fixes the command in one go."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is None:
+        return exc
+    rest = list(args)
+    for name in ctx.command_path.split()[1:]:  # the tokens up to this command
+        if name not in rest:
+            return exc
+        rest = rest[rest.index(name) + 1 :]
+    try:
+        probe = ctx.command.make_context(ctx.info_name, rest, parent=ctx.parent,
+                                         resilient_parsing=True)
+    except typer.TyperException:
+        return exc
+    missing = [p for p in ctx.command.params
+               if p.required and probe.params.get(p.name) in (None, (), [])]
+    options = [p.opts[0] for p in missing if p.param_type_name == "option"]
+    arguments = [(p.metavar or p.name or "").upper() for p in missing
+                 if p.param_type_name == "argument"]
+    parts = []
+    for kind, names in (("option", options), ("argument", arguments)):
+        if names:
+            listed = ", ".join(f"'{n}'" for n in names)
+            parts.append(f"Missing {kind}{'s' if len(names) > 1 else ''} {listed}")
+    if not parts:
+        return exc
+    usage_error = next(k for k in type(exc).__mro__ if k.__name__ == "UsageError")
+    return usage_error("; ".join(parts) + ".", ctx)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run flowreg and return the exit status instead of exiting (0 ok, 1 user error)."""
+    args = list(argv) if argv is not None else sys.argv[1:]
     try:
-        result = app(
-            args=list(argv) if argv is not None else None,
-            prog_name="flowreg",
-            standalone_mode=False,
-        )
+        result = app(args=args, prog_name="flowreg", standalone_mode=False)
     except FlowregError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        error(str(exc))
         return 1
     except typer.Abort:
         typer.echo("aborted", err=True)
         return 1
     except typer.TyperException as exc:
+        # Click's classes, matched by name: typer may bring its own copy of click.
+        kinds = {kind.__name__ for kind in type(exc).__mro__}
+        if "NoArgsIsHelpError" in kinds:
+            # `flowreg` (or `flowreg what-if`) alone asks what there is: the help, and success.
+            ctx = getattr(exc, "ctx", None)
+            typer.echo(ctx.get_help() if ctx is not None else "")
+            return 0
+        if "MissingParameter" in kinds:
+            exc = _all_missing(exc, args)
         # Usage errors are user errors: exit 1 like every other one (click would use 2).
         show = getattr(exc, "show", None)
         if callable(show):
-            show()  # usage line, hint and the message, on stderr
+            shown = io.StringIO()
+            show(file=shown)  # usage line, hint and the message (which may quote the input)
+            typer.echo(terminal_text(shown.getvalue()), err=True, nl=False)
         else:
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            error(exc.format_message())
         return 1
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
@@ -82,16 +125,15 @@ def run(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except OSError as exc:
-        where = f" {exc.filename}" if exc.filename else ""
-        typer.echo(f"error:{where} {exc.strerror or exc}", err=True)
+        where = f"{exc.filename} " if exc.filename else ""
+        error(f"{where}{exc.strerror or exc}")
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence against tracebacks
         if os.environ.get("FLOWREG_DEBUG") == "1":
             raise
-        typer.echo(
-            f"error: unexpected {type(exc).__name__}: {exc} (a bug in flowreg; "
-            "FLOWREG_DEBUG=1 shows the traceback)".replace("\n", " "),
-            err=True,
+        error(
+            f"unexpected {type(exc).__name__}: {exc} (a bug in flowreg; "
+            "FLOWREG_DEBUG=1 shows the traceback)".replace("\n", " ")
         )
         return 1
     # With standalone_mode=False click returns the code of a typer.Exit, or the command's value.

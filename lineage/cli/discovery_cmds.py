@@ -54,8 +54,10 @@ def lineage_check(
 
     \b
     Example:
-      flowreg lineage-check events/ --map lineage-map.yaml --as-of 2020-03-01
-      flowreg lineage-check events.jsonl --map lineage-map.yaml --as-of today --propose
+      flowreg lineage-check docs/examples/lineage/twilio-events.jsonl \\
+        --map docs/examples/lineage/twilio-map.yaml --as-of 2026-11-30
+      flowreg lineage-check docs/examples/lineage/twilio-events.jsonl \\
+        --map docs/examples/lineage/twilio-map.yaml --as-of 2026-11-30 --format json --propose
     """
     day = _parse_day(as_of, "--as-of")
     start = _parse_day(since, "--since") if since is not None else None

@@ -24,7 +24,6 @@ from lineage.api import Flowreg
 from lineage.cli import context
 from lineage.cli.output import note, say
 from lineage.cli.registry_cmds import AuthorOpt
-from lineage.reports.render import write_atomically
 from registry.additions import extend_registry
 from registry.errors import FlowregError, NotFoundError
 from registry.fides_export import export_fides
@@ -64,14 +63,11 @@ def _diff(old: str, new: str, old_name: str, new_name: str) -> str:
     return "".join(lines) or "(no change)\n"
 
 
-def _write(text: str, output: Path | None, what: str) -> None:
+def _write(text: str, output: Path | None, what: str, force: bool) -> None:
     if output is None or str(output) == "-":
         sys.stdout.write(text)
         return
-    try:
-        write_atomically(output, text.encode("utf-8"))
-    except OSError as exc:
-        raise FlowregError(f"cannot write {output}: {exc.strerror or exc}") from None
+    context.write_file(output, text.encode("utf-8"), force=force)
     note(f"wrote {what} to {output}")
 
 
@@ -80,6 +76,7 @@ def export_fides_cmd(
     registry_file: RegistryOpt = None,
     rev: RevOpt = None,
     dry_run: DryRunOpt = False,
+    force: context.ForceOpt = False,
 ) -> None:
     """Write the registry as a Fides (fideslang 3) manifest: organisation, systems with privacy
     declarations, egress/ingress with categories, and the categories, uses and subjects they name.
@@ -87,8 +84,10 @@ def export_fides_cmd(
     What fideslang cannot express (countries go in each system's meta; validity windows,
     frameworks, rules...) is listed on standard error and at the top of the file.
 
-    Example: flowreg export-fides -o .fides/flowreg.yml
+    Example: flowreg export-fides -o fides-manifest.yml
     """
+    if not dry_run:
+        context.check_output(output, force=force)
     registry, number = _registry(registry_file, rev)
     exported = export_fides(registry)
     where = f"revision {number}" if number is not None else str(registry_file)
@@ -102,7 +101,7 @@ def export_fides_cmd(
         sys.stdout.write(_diff(old, text, str(output or "(nothing)"), f"{output or 'manifest'} (new)"))
         note("dry run: nothing written")
         return
-    _write(text, output, f"the Fides manifest ({len(exported.manifest.get('system', []))} systems)")
+    _write(text, output, f"the Fides manifest ({len(exported.manifest.get('system', []))} systems)", force)
 
 
 def _columns(values: list[str]) -> dict[str, str]:
@@ -135,6 +134,7 @@ def import_list_cmd(
     author: AuthorOpt = None,
     registry_file: RegistryOpt = None,
     dry_run: DryRunOpt = False,
+    force: context.ForceOpt = False,
 ) -> None:
     """Import a sub-processor list (name, purpose, location, transfer mechanism per row) as
     parties, flows from --system carrying the --category ids, and the SCC/BCR/IDTA mechanisms
@@ -144,12 +144,17 @@ def import_list_cmd(
     problems adds nothing. Output: the YAML additions (standard output or -o), or with --propose
     a proposal in the store for review in the dashboard.
 
-    Example: flowreg import-list subprocessors.md --system mailer -c subscriber.contact --dry-run
+    \b
+    Example:
+      flowreg import-list tests/fixtures/sublists/stakater-subprocessors.md \\
+        --system comms-records -c usage.metadata --dry-run
     """
     if propose and registry_file is not None:
         raise FlowregError("--propose records a change of the store's registry; it cannot be used with --registry")
     if propose and output is not None:
         raise FlowregError("give either --propose or -o FILE, not both")
+    if not dry_run:
+        context.check_output(output, force=force)
     registry, number = _registry(registry_file, None)
     table = read_table(file)
     result = list_additions(registry, table, system=system, categories=categories, columns=_columns(columns or []),
@@ -173,4 +178,4 @@ def import_list_cmd(
         say(f"proposal {proposal.id}: adds {counts} (review it in the dashboard or with the store's review commands)")
         return
     header = f"# Additions from the sub-processor list {file.name} (merge into the registry, then flowreg apply)\n"
-    _write(header + sections_yaml(result.additions), output, f"the additions ({counts})")
+    _write(header + sections_yaml(result.additions), output, f"the additions ({counts})", force)

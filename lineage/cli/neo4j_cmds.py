@@ -13,12 +13,13 @@ from typing import Annotated
 
 import typer
 
-from lineage.cli.output import Format, FormatOpt, emit_json, note, say
+from lineage.cli.output import Format, FormatOpt, counted, emit_json, note, say
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError
 from registry.history_copy import CopyReport, copy_history
+from registry.signing import VerifyKeys
 from registry.sqlite_store import SqliteStore
-from registry.store import Store
+from registry.store import Store, signing_from
 
 neo4j_app = typer.Typer(
     name="neo4j",
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(neo4j_app, name="neo4j")
 
 
-def _neo4j(settings: Settings) -> Store:
+def _neo4j(settings: Settings, *, create: bool, verify_keys: VerifyKeys | None) -> Store:
     if not settings.neo4j_uri:
         raise FlowregError("NEO4J_URI is not set (set it, or put it in the file named by "
                            "FLOWREG_SECRETS_FILE)")
@@ -45,7 +46,7 @@ def _neo4j(settings: Settings) -> Store:
         from registry.neo4j_store import Neo4jStore
     except ModuleNotFoundError as exc:
         raise FlowregError(f"the Neo4j backend needs the {exc.name} module (pip install neo4j)") from None
-    return Neo4jStore(settings)
+    return Neo4jStore(settings, create=create, verify_keys=verify_keys)
 
 
 def _report(direction: str, source: Store, target: Store, report: CopyReport, fmt: Format) -> None:
@@ -60,17 +61,22 @@ def _report(direction: str, source: Store, target: Store, report: CopyReport, fm
     if head is None:
         say(f"nothing to {direction}: {source} has no revisions")
         return
-    say(f"{direction}: {report.copied} revision(s) copied, {report.already} already there; "
+    say(f"{direction}: {counted(report.copied, 'revision')} copied, {report.already} already there; "
         f"both chains verified, head {head.number} ({head.hash[:12]}) on both sides")
 
 
 def _run(direction: str, db: Path | None, fmt: Format) -> None:
     settings = settings_from_env()
+    _signer, keys = signing_from(settings)
     path = db.expanduser().resolve() if db else settings.db_path
-    with SqliteStore(path) as embedded, _neo4j(settings) as server:
+    # push reads the embedded store (it must exist), pull writes into it (and may create it);
+    # the Neo4j side is the other way round.
+    # Revisions are copied as they are (signed or not): the copy signs nothing itself.
+    with SqliteStore(path, create=direction == "pull", verify_keys=keys) as embedded, \
+            _neo4j(settings, create=direction == "push", verify_keys=keys) as server:
         source, target = (embedded, server) if direction == "push" else (server, embedded)
         note(f"{direction}: {source} -> {target}")
-        _report(direction, source, target, copy_history(source, target), fmt)
+        _report(direction, source, target, copy_history(source, target, keys), fmt)
 
 
 @neo4j_app.command()

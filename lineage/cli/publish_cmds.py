@@ -10,7 +10,7 @@ written, and each file is replaced atomically; other files in the folder are lef
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -20,7 +20,7 @@ from lineage.cli import context
 from lineage.cli.output import note
 from lineage.publish.publication import publication
 from lineage.publish.site import site_files, write_site
-from registry.errors import FlowregError
+from registry.config import settings_from_env
 
 OUTPUT_OPTION = typer.Option(..., "--output", "-o", help="Folder to write the site into (created if missing).")
 
@@ -30,22 +30,15 @@ def register(app: typer.Typer) -> None:
     app.command("publish")(publish)
 
 
-def _day(value: str | None) -> date:
-    if value is None:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FlowregError(f"--as-of: '{value}' is not a date (YYYY-MM-DD)") from None
-
-
 def publish(
     output: Path = OUTPUT_OPTION,
     as_of: str | None = typer.Option(None, "--as-of", help="The day the list holds on (YYYY-MM-DD); default today (UTC)."),
-    rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Registry revision to publish; default the head."),
+    rev: int | None = typer.Option(None, "--rev", "-r", min=1, max=context.REV_MAX,
+                                   help="Registry revision to publish; default the head."),
     base_url: str | None = typer.Option(
         None, "--base-url", help="Where the site will be served (http or https); makes the feed's links absolute."
     ),
+    force: context.ForceOpt = False,
 ) -> None:
     """Write the public sub-processor site: the list, its changes and an Atom feed, and JSON.
 
@@ -55,13 +48,15 @@ def publish(
     registry's windows and revisions, each with its notice date and the earliest start the
     notice period (notice_days) allows.
 
+    Files of an earlier publication in the folder are replaced only with --force.
+
     Example: flowreg publish --as-of 2018-12-27 -o site/
     """
-    day = _day(as_of)
+    day = context.parse_day(as_of, "--as-of") or datetime.now(UTC).date()
     with context.store() as store:
         pub = publication(Flowreg(store), day, rev=rev, base_url=base_url)
         files = site_files(pub)
-    written = write_site(files, output)
+    written = write_site(files, output, force=force, protected=[settings_from_env().db_path])
     note(
         f"published {len(pub.subprocessors)} sub-processor(s), {len(pub.affiliates)} affiliate(s) and "
         f"{len(pub.changes)} change(s) as of {day} (revision {pub.revision.number}) to {output}: "

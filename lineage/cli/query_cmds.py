@@ -16,22 +16,17 @@ import typer
 
 from lineage.api import Flowreg
 from lineage.cli import context
-from lineage.cli.output import Format, FormatOpt, emit, emit_json, emit_table, say
-from registry.errors import FlowregError
-from registry.yamlsource import parse_yaml
+from lineage.cli.output import Format, FormatOpt, counted, emit, emit_json, emit_table, say
+from registry.errors import FlowregError, RegistryError
+from registry.yamlsource import load_yaml_file, shown_source
 
 
 def _parse_day(value: str | None, option: str) -> date:
-    if value is None or value == "today":
-        return date.today()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FlowregError(f"{option}: '{value}' is not a date (write YYYY-MM-DD, or 'today')") from None
+    return context.parse_day(value, option) or date.today()
 
 
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="DATE", help="The date asked about (YYYY-MM-DD); default today.")]
-RevOpt = Annotated[int | None, typer.Option("--rev", "-r", min=1, help="Revision number; default the head.")]
+RevOpt = context.RevOpt
 
 HOP_COLUMNS = ["flow", "from", "to", "from_country", "to_country", "status", "reason"]
 
@@ -53,7 +48,7 @@ def register(app: typer.Typer) -> None:
 
 
 def flows(
-    category: Annotated[str, typer.Argument(help="A category id, e.g. account.contact (its parts count too).")],
+    category: Annotated[str, typer.Argument(metavar="CATEGORY", help="A category id, e.g. account.contact (its parts count too).")],
     as_of: AsOfOpt = None,
     from_node: Annotated[str | None, typer.Option("--from", help="Only hops reachable from this node.")] = None,
     rev: RevOpt = None,
@@ -61,7 +56,10 @@ def flows(
 ) -> None:
     """Every hop that carries CATEGORY on a date, with its status per regime and overall.
 
-    Example: flowreg flows content --as-of 2020-07-16 --format json
+    \b
+    Examples:
+      flowreg flows content.voice --as-of 2018-12-27
+      flowreg flows content --as-of 2020-07-16 --format json
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -80,7 +78,10 @@ def findings(
     transfer impact assessments (tia-missing, tia-overdue, tia-suspend), special-category data
     in transfers, and every broken rule of the registry.
 
-    Example: flowreg findings --as-of 2018-12-27 --format json
+    \b
+    Examples:
+      flowreg findings --as-of 2018-12-27 --severity high
+      flowreg findings --as-of 2018-12-27 --format json
     """
     day = _parse_day(as_of, "--as-of")
     if severity is not None and severity not in ("high", "medium", "low"):
@@ -91,14 +92,16 @@ def findings(
 
 
 def recipients(
-    category: Annotated[str, typer.Argument(help="A category id.")],
+    category: Annotated[str, typer.Argument(metavar="CATEGORY", help="A category id, e.g. content.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Every organisation CATEGORY reaches, directly or onward, with kind, country and hops.
 
-    Example: flowreg recipients content.message --as-of 2018-12-27
+    \b
+    Example:
+      flowreg recipients content.voice --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -117,7 +120,9 @@ def path(
 ) -> None:
     """The hops that connect FROM to TO (every route), each with its status.
 
-    Example: flowreg path end-users-eea sift-science --category account
+    \b
+    Example:
+      flowreg path customers-eea sift --category account --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -130,14 +135,17 @@ def path(
 
 
 def impact(
-    node: Annotated[str, typer.Argument(help="A party, system, subject group, mechanism or framework id.")],
+    node: Annotated[str, typer.Argument(metavar="NODE", help="A party, system, subject group, mechanism or framework id.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """What depends on NODE: categories, subject groups, hops and onward recipients.
 
-    Example: flowreg impact eu-us-privacy-shield --as-of 2019-01-01
+    \b
+    Examples:
+      flowreg impact eu-us-privacy-shield --as-of 2019-01-01
+      flowreg impact sift --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
@@ -158,7 +166,9 @@ def between(
     """What changed between two dates for the same registry: hops whose status differs,
     findings that appear or go (law and validity windows moving on).
 
-    Example: flowreg between 2020-07-15 2020-07-16   (the day of Schrems II)
+    \b
+    Example:
+      flowreg between 2020-07-15 2020-07-16    # the day of Schrems II
     """
     day_a, day_b = _parse_day(before, "DATE1"), _parse_day(after, "DATE2")
     with _flowreg() as fr:
@@ -173,8 +183,10 @@ def _show_what_if(result: Any, fmt: Format) -> None:
     if fmt is Format.JSON:
         emit_json(data)
         return
-    say(f"{data['scenario']}, as of {data['as_of']}: {len(data['changed_hops'])} hops change, "
-        f"{len(data['new_findings'])} findings appear, {len(data['resolved_findings'])} go")
+    say(f"{data['scenario']}, as of {data['as_of']}: "
+        f"{counted(len(data['changed_hops']), 'hop', 'change')}, "
+        f"{counted(len(data['new_findings']), 'finding', 'appear')}, "
+        f"{counted(len(data['resolved_findings']), 'finding', 'go')}")
     if data["changed_hops"]:
         emit_table(data["changed_hops"], ["flow", "before", "after", "reason"], title="Hops whose status changes")
     for key, title in (("new_findings", "New findings"), ("resolved_findings", "Findings that go")):
@@ -184,7 +196,7 @@ def _show_what_if(result: Any, fmt: Format) -> None:
 
 @what_if.command("invalidate")
 def what_if_invalidate(
-    tool: Annotated[str, typer.Argument(help="A mechanism id or a framework (e.g. eu-us-dpf).")],
+    tool: Annotated[str, typer.Argument(metavar="TOOL", help="A mechanism id or a framework (e.g. eu-us-dpf).")],
     from_day: Annotated[str, typer.Option("--from", metavar="DATE", help="The first day it no longer applies.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
@@ -192,7 +204,10 @@ def what_if_invalidate(
 ) -> None:
     """Invalidate a mechanism or framework from a date; show hops and findings that change.
 
-    Example: flowreg what-if invalidate eu-us-dpf --from 2026-12-01 --as-of 2027-01-01
+    \b
+    Examples:
+      flowreg what-if invalidate eu-us-dpf --from 2026-12-01 --as-of 2027-01-01
+      flowreg what-if invalidate twilio-bcr-controller --from 2019-01-01 --as-of 2019-01-01
     """
     start = _parse_day(from_day, "--from")
     day = _parse_day(as_of, "--as-of") if as_of else max(start, date.today())
@@ -202,12 +217,17 @@ def what_if_invalidate(
 
 @what_if.command("remove-party")
 def what_if_remove_party(
-    party: Annotated[str, typer.Argument(help="A party id.")],
+    party: Annotated[str, typer.Argument(metavar="PARTY", help="A party id.")],
     as_of: AsOfOpt = None,
     rev: RevOpt = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
-    """Remove a party (with its systems and their flows); show what changes."""
+    """Remove a party (with its systems and their flows); show what changes.
+
+    \b
+    Example:
+      flowreg what-if remove-party sift --as-of 2018-12-27
+    """
     day = _parse_day(as_of, "--as-of")
     with _flowreg() as fr:
         _show_what_if(fr.what_if_remove_party(party, day, rev=rev), fmt)
@@ -223,14 +243,14 @@ def what_if_add(
     """Merge a proposed registry file in; show hops and findings that change.
 
     The file holds only what is new or changed (any sections); it is validated with the rest.
+
+    \b
+    Example:
+      flowreg what-if add docs/examples/proposal.yaml --as-of 2018-12-27
     """
     day = _parse_day(as_of, "--as-of")
-    parsed = parse_yaml(file.read_text(encoding="utf-8"))
+    parsed = load_yaml_file(file)
     if parsed.issues:
-        from registry.errors import RegistryError
-
-        raise RegistryError(parsed.issues)
-    if not isinstance(parsed.value, dict):
-        raise FlowregError(f"{file}: a proposal is a mapping of sections (flows:, parties:, ...)")
+        raise RegistryError(parsed.issues, message=f"{shown_source(file)} is not a valid proposal")
     with _flowreg() as fr:
         _show_what_if(fr.what_if_add(parsed.value, day, rev=rev), fmt)

@@ -7,8 +7,6 @@ loading either.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +16,7 @@ from lineage.cli import context
 from lineage.cli.output import (
     Format,
     FormatOpt,
+    counted,
     emit_json,
     emit_table,
     error,
@@ -25,10 +24,14 @@ from lineage.cli.output import (
     note,
     print_issues,
     say,
+    write_data,
 )
-from registry.errors import FlowregError, RegistryError
+from registry.config import settings_from_env
+from registry.errors import RegistryError
 from registry.model import SECTIONS
 from registry.revisions import RevisionInfo, content_hash, diff_contents
+from registry.store import signing_from
+from registry.verification import verify_history
 from registry.yamlexport import to_yaml
 
 FileArg = Annotated[
@@ -37,9 +40,7 @@ FileArg = Annotated[
         metavar="FILE", help="A registry YAML file (format 1), or - for standard input."
     ),
 ]
-RevOpt = Annotated[
-    int | None, typer.Option("--rev", "-r", min=1, help="Revision number; default the head.")
-]
+RevOpt = context.RevOpt
 AuthorOpt = Annotated[
     str | None,
     typer.Option("--author", "-a", help="Who makes the change; default $FLOWREG_AUTHOR or login."),
@@ -70,8 +71,9 @@ def validate(file: FileArg, fmt: FormatOpt = Format.TABLE) -> None:
     e.g. `flows[3].carries[0]: unknown category 'subscriber.phone' (line 41)`.
 
     \b
-    Example:
-      flowreg validate seeds/twilio.yaml --format json
+    Examples:
+      flowreg validate seeds/twilio.yaml
+      flowreg validate docs/examples/broken.yaml --format json    # exit 1: two problems
     """
     name = context.shown_name(file)
     try:
@@ -117,7 +119,7 @@ def apply(
 
     \b
     Example:
-      flowreg apply seeds/twilio.yaml -m "Twilio policy of 2018-05-31"
+      flowreg apply seeds/twilio.yaml -m "Twilio privacy policy, 2018"
     """
     name = context.shown_name(file)
     try:
@@ -126,7 +128,7 @@ def apply(
         print_issues(f"{name} is not a valid registry; nothing was written", exc.issues)
         raise typer.Exit(1) from None
     content = registry.content()
-    with context.store() as store:
+    with context.store(create=True) as store:
         head = store.head()
         if head is not None and if_empty:
             say(f"skipped: the store already holds revision {head.number}; nothing written")
@@ -153,45 +155,68 @@ def history(
             "--verify", help="Check every content hash and the chain; exit 1 if tampered."
         ),
     ] = False,
+    head: Annotated[
+        str | None,
+        typer.Option(
+            "--head",
+            metavar="HASH",
+            help="With --verify: a revision hash you trust (from a report or an earlier check; "
+            "at least 12 hex digits). The history must still contain it.",
+        ),
+    ] = None,
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """List every revision, oldest first; --verify checks the hash chain.
 
-    Each revision shows its number, time, author, message and hash.
-    With --verify, also recompute the hash chain: any revision edited outside flowreg is
-    reported and the exit code is 1. JSON output is a list of revisions, or with --verify an
-    object {verified, problems, revisions}.
+    Each revision shows its number, time, author, message and hash (and the key that signed
+    it, for signed revisions). With --verify, also recompute the hash chain: any revision edited
+    outside flowreg is reported and the exit code is 1. Whoever can write the store could
+    rewrite and re-hash it all, so give what a forger cannot change: FLOWREG_VERIFY_KEY (the
+    public key revisions are signed with) and/or --head HASH (the head you recorded; --head
+    implies --verify). JSON output is a list of revisions, or with --verify an object
+    {verified, problems, notes, revisions}.
 
     \b
-    Example:
+    Examples:
       flowreg history --verify
+      flowreg history --verify --head 4f0c2a9d81b3    # a head hash you recorded
+      FLOWREG_VERIFY_KEY="$(cat signing-key.pub)" flowreg history --verify
     """
-    with context.store() as store:
-        problems = store.verify() if verify else []
-        try:
+    verify = verify or head is not None
+    _signer, keys = signing_from(settings_from_env())
+    notes: list[str] = []
+    problems: list[str] = []
+    with context.store(check_head=not verify) as store:
+        if verify:
+            check = verify_history(store, keys=keys, pin=head)
+            infos, problems, notes = check.revisions, check.problems, check.notes
+        else:
             infos = store.history()
-        except FlowregError:
-            if not problems:
-                raise
-            infos = []  # the records themselves are damaged; the problems say how
     rows = [revision_row(info) for info in infos]
     if fmt is Format.JSON:
         emit_json(
-            {"verified": not problems, "problems": problems, "revisions": rows} if verify else rows
+            {"verified": not problems, "problems": problems, "notes": notes, "revisions": rows}
+            if verify else rows
         )
     elif rows:
+        columns = ["number", "created_at", "author", "message", "hash"]
+        if any(row["signer"] for row in rows):
+            columns.append("signer")
         for row in rows:
             row["hash"] = row["hash"][:12]
-        emit_table(rows, ["number", "created_at", "author", "message", "hash"], title="Revisions")
+        emit_table(rows, columns, title="Revisions", headers={"signer": "signed by"})
     else:
         say("the registry has no revisions yet (flowreg apply FILE writes the first)")
     if problems:
         for problem in problems:
             error(problem)
-        raise fail(f"history does NOT verify ({len(problems)} problem(s)); do not trust this store")
+        raise fail(f"history does NOT verify ({counted(len(problems), 'problem')}); do not trust "
+                   "this store")
     if verify and fmt is Format.TABLE:
-        head = f", head {infos[-1].number} ({infos[-1].hash[:12]})" if infos else ""
-        say(f"verified: {len(infos)} revision(s), every hash and link intact{head}")
+        for line in notes:
+            say(line)
+        last = f", head {infos[-1].number} ({infos[-1].hash[:12]})" if infos else ""
+        say(f"verified: {counted(len(infos), 'revision')}, every hash and link intact{last}")
 
 
 def show(rev: RevOpt = None, fmt: FormatOpt = Format.TABLE) -> None:
@@ -235,35 +260,42 @@ def export(
         Path | None,
         typer.Option("--output", "-o", help="Write to this file instead of standard output."),
     ] = None,
+    force: context.ForceOpt = False,
 ) -> None:
     """Export a revision (default the head) as YAML that re-applies identically.
 
     The YAML is the registry file format; `flowreg apply` on it gives the same content hash.
+    An existing file is replaced only with --force.
+
     \b
-    Example:
-      flowreg export --rev 3 -o registry.yaml
+    Examples:
+      flowreg export | head -6
+      flowreg export --rev 1 -o registry.yaml
     """
+    context.check_output(output, force=force)
     with context.store() as store:
         revision = store.get(rev)
     text = to_yaml(revision)
     if output is None:
-        typer.echo(text, nl=False)
+        write_data(text.encode("utf-8"))
         return
-    try:
-        _write_atomically(output, text)
-    except OSError as exc:
-        raise fail(f"cannot write {output}: {exc.strerror or exc}") from None
+    context.write_file(output, text.encode("utf-8"), force=force)
     note(f"exported revision {revision.number} to {output}")
 
 
 def diff(
-    rev_a: Annotated[int, typer.Argument(min=1, metavar="REV_A", help="The older revision.")],
-    rev_b: Annotated[int, typer.Argument(min=1, metavar="REV_B", help="The newer revision.")],
+    rev_a: Annotated[
+        int, typer.Argument(min=1, max=context.REV_MAX, metavar="REV_A", help="The older revision.")
+    ],
+    rev_b: Annotated[
+        int, typer.Argument(min=1, max=context.REV_MAX, metavar="REV_B", help="The newer revision.")
+    ],
     fmt: FormatOpt = Format.TABLE,
 ) -> None:
     """Show what changed between two revisions.
 
     Elements added, removed or changed (with the changed fields), matched by id.
+
     \b
     Example:
       flowreg diff 1 2
@@ -292,22 +324,3 @@ def _change_summary(changes: list[Any]) -> str:
     for change in changes:
         tally[change.kind] = tally.get(change.kind, 0) + 1
     return "elements " + ", ".join(f"{kind}: {n}" for kind, n in tally.items())
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    # A half-written export would re-apply as a different (or invalid) registry; write beside
-    # the target and rename over it, so the file is either the old one or the complete new one.
-    directory = path.parent if str(path.parent) else Path(".")
-    handle = tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=directory, prefix=f".{path.name}.", delete=False
-    )
-    try:
-        with handle:
-            handle.write(text)
-        # The temporary file is private (0600); an export is an ordinary file.
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(handle.name, mode)
-        os.replace(handle.name, path)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise

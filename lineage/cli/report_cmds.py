@@ -14,7 +14,6 @@ standard error when it is a terminal.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -33,13 +32,14 @@ from rich.progress import (
 
 from lineage.api import Flowreg
 from lineage.cli import context
-from lineage.cli.output import note
+from lineage.cli.output import counted, note, write_data
 from lineage.reports.build import KINDS, build_report
 from lineage.reports.dpv import dpv_graph, jsonld_bytes
 from lineage.reports.graph_export import export_graph, graphml_bytes, node_link_bytes
-from lineage.reports.render import BINARY, FORMATS, format_from_path, render, write_atomically
+from lineage.reports.render import BINARY, FORMATS, format_from_path, render
 from registry.errors import FlowregError
 from registry.fides_import import import_fides_files
+from registry.model import MAX_NOTICE_DAYS
 from registry.yamlexport import to_yaml
 
 GRAPH_FORMATS = ("graphml", "json", "jsonld")
@@ -55,12 +55,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise FlowregError(f"{option}: '{value}' is not a date (YYYY-MM-DD)") from None
+    return context.parse_day(value, option)
 
 
 @contextmanager
@@ -79,17 +74,16 @@ def _progress(description: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _emit(data: bytes, output: Path | None, fmt: str, what: str) -> None:
+FORCE_OPTION = typer.Option(False, "--force", help="Replace the output file if it exists (never the store).")
+
+
+def _emit(data: bytes, output: Path | None, fmt: str, what: str, force: bool) -> None:
     if output is None or str(output) == "-":
         if fmt in BINARY:
             raise FlowregError(f"{fmt} output is binary: give a file with -o FILE")
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        write_data(data)
         return
-    try:
-        write_atomically(output, data)
-    except OSError as exc:
-        raise FlowregError(f"cannot write {output}: {exc.strerror or exc}") from None
+    context.write_file(output, data, force=force)
     note(f"wrote {what} to {output} ({len(data)} bytes)")
 
 
@@ -103,12 +97,13 @@ def report(
         None, "--format", "-f", help=f"{', '.join(FORMATS)}; default from the -o suffix, else json."
     ),
     output: Path | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
     category: str | None = typer.Option(None, "--category", "-c", help="flows: one category (with its parts)."),
-    from_rev: int | None = typer.Option(None, "--from", min=1, help="changes: the older revision."),
-    to_rev: int | None = typer.Option(None, "--to", min=1, help="changes: the newer revision (default the head)."),
-    rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Revision to report on; default the head."),
+    from_rev: int | None = typer.Option(None, "--from", min=1, max=context.REV_MAX, help="changes: the older revision."),
+    to_rev: int | None = typer.Option(None, "--to", min=1, max=context.REV_MAX, help="changes: the newer revision (default the head)."),
+    rev: int | None = typer.Option(None, "--rev", "-r", min=1, max=context.REV_MAX, help="Revision to report on; default the head."),
     notice_days: int | None = typer.Option(
-        None, "--notice-days", min=0, help="changes: notice period in days (default the registry's notice_days, 30)."
+        None, "--notice-days", min=0, max=MAX_NOTICE_DAYS, help="changes: notice period in days (default the registry's notice_days, 30)."
     ),
 ) -> None:
     """Write an auditor's report: flows, ropa, transfers, subprocessors, changes or findings.
@@ -116,10 +111,16 @@ def report(
     Every report states the registry revision, its hash, the as-of date and when it was
     generated; the same revision and date always give the same content. CSV is one file with a
     `section` column (metadata in the `about` rows); XLSX has an About sheet and one sheet per
-    section; PDF flow reports include a flow diagram.
+    section; PDF flow reports include a flow diagram. An existing file is replaced only with
+    --force, and never the store.
 
-    Example: flowreg report transfers --as-of 2020-07-16 -o transfers.xlsx
+    \b
+    Examples:
+      flowreg report transfers --as-of 2020-07-16 -o transfers.xlsx
+      flowreg report flows --category content --as-of 2018-12-27 -o flows.pdf
+      flowreg report changes --from 1 --to 2 -o notice.html
     """
+    context.check_output(output, force=force)
     kind = kind.strip().lower()
     if kind not in KINDS:
         raise FlowregError(f"unknown report kind '{kind}' (one of {', '.join(KINDS)})")
@@ -139,22 +140,27 @@ def report(
         update(1, len(built.sections) + 1)
         data = render(built, chosen, lambda done, total: update(done + 1, total + 1))
     meta = built.metadata
-    _emit(data, output, chosen, f"the {kind} report (revision {meta['revision']}, as of {meta['as_of']}, {chosen})")
+    _emit(data, output, chosen, f"the {kind} report (revision {meta['revision']}, as of {meta['as_of']}, {chosen})",
+          force)
 
 
 def export_graph_cmd(
     fmt: str = typer.Option(..., "--format", "-f", help="graphml (Gephi, yEd), json (node-link) or jsonld (W3C DPV)."),
     output: Path | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
     as_of: str | None = typer.Option(None, "--as-of", help="Date of the hop statuses (YYYY-MM-DD); default today."),
-    rev: int | None = typer.Option(None, "--rev", "-r", min=1, help="Revision to export; default the head."),
+    rev: int | None = typer.Option(None, "--rev", "-r", min=1, max=context.REV_MAX, help="Revision to export; default the head."),
     base: str | None = typer.Option(
         None, "--base", help="jsonld: IRI prefix for registry elements; default urn:flowreg:<organisation>:."
     ),
 ) -> None:
     """Export the flow graph (flows active on the date, with their statuses) for other tools.
 
-    Example: flowreg export-graph --format graphml --as-of 2018-12-27 -o twilio.graphml
+    \b
+    Example:
+      flowreg export-graph --format graphml --as-of 2018-12-27 -o twilio.graphml
     """
+    context.check_output(output, force=force)
     chosen = fmt.strip().lower()
     if chosen not in GRAPH_FORMATS:
         raise FlowregError(f"--format: unknown graph format '{fmt}' (one of {', '.join(GRAPH_FORMATS)})")
@@ -166,12 +172,13 @@ def export_graph_cmd(
         else:
             graph = export_graph(fr, day, rev=rev, progress=update)
             data = graphml_bytes(graph) if chosen == "graphml" else node_link_bytes(graph)
-    _emit(data, output, chosen, f"the flow graph ({chosen}, as of {day})")
+    _emit(data, output, chosen, f"the flow graph ({chosen}, as of {day})", force)
 
 
 def import_fides_cmd(
     manifests: list[Path] = MANIFESTS_ARGUMENT,
     output: Path | None = OUTPUT_OPTION,
+    force: bool = FORCE_OPTION,
     organization: str | None = typer.Option(None, "--organization", help="Organisation name (default the manifest's)."),
     country: str | None = typer.Option(
         None, "--country", help="ISO code of the organisation's seat, also used as its systems' hosting country."
@@ -185,8 +192,11 @@ def import_fides_cmd(
     What could not be mapped, and what the import had to assume, is printed on standard error
     and written as comments at the top of the registry file. Review it, then `flowreg apply`.
 
-    Example: flowreg import-fides .fides/systems.yml --country DE --subject-location EEA -o registry.yaml
+    \b
+    Example:
+      flowreg import-fides tests/fixtures/fides_acme.yaml --country DE --subject-location EEA -o acme.yaml
     """
+    context.check_output(output, force=force)
     result = import_fides_files(
         manifests, organization=organization, country=country, subject_location=subject_location
     )
@@ -194,11 +204,12 @@ def import_fides_cmd(
     lines += [f"# not mapped: {_comment(str(n))}" for n in result.unmapped]
     lines += [f"# assumed: {_comment(str(n))}" for n in result.assumptions]
     text = "\n".join(lines) + "\n" + to_yaml(result.registry)
-    _emit(text.encode("utf-8"), output, "yaml", "the registry")
+    _emit(text.encode("utf-8"), output, "yaml", "the registry", force)
     reg = result.registry
     note(
         f"imported {len(reg.systems)} systems, {len(reg.parties)} parties, {len(reg.categories)} categories, "
-        f"{len(reg.flows)} flows; {len(result.unmapped)} item(s) not mapped, {len(result.assumptions)} assumption(s):"
+        f"{len(reg.flows)} flows; {counted(len(result.unmapped), 'item')} not mapped, "
+        f"{counted(len(result.assumptions), 'assumption')}:"
     )
     for item in result.unmapped:
         note(f"  not mapped: {item}")

@@ -1,8 +1,9 @@
 """`flowreg subprocessor add`: register a new recipient and the flow that feeds it.
 
 The change itself is `registry.registration.add_subprocessor`; this module only turns options
-into its arguments and a result into words. It writes with `expected_head` set to the head it
-read, so a concurrent change makes it fail cleanly instead of silently dropping the other write.
+into its arguments and a result into words. It is written by `registry.rebase.write_change`:
+when another writer commits first, the change is made and checked again on the new head, so a
+registration that still applies is written and one that no longer does says why.
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ import typer
 from lineage.cli import context
 from lineage.cli.output import Format, FormatOpt, emit_json, say
 from lineage.cli.registry_cmds import AuthorOpt
-from registry.additions import append_registry
-from registry.errors import NotFoundError, RegistryError
+from registry.errors import RegistryError
 from registry.ids import PartyKind, Role
 from registry.model import Registry
+from registry.rebase import write_change
 from registry.registration import add_subprocessor
 from registry.yamlexport import sections_yaml
 
@@ -141,15 +142,10 @@ def add(
         --from-system comms-records --purpose transcription \\
         -m "second transcription vendor"
     """
-    with context.store() as store:
-        head = store.head()
-        if head is None:
-            raise NotFoundError(
-                "the registry has no revisions yet; apply a registry file first (flowreg apply FILE)"
-            )
-        registry = Registry.from_content(store.get(head.number).content)
+
+    def change(registry: Registry) -> Registry:
         try:
-            updated = add_subprocessor(
+            return add_subprocessor(
                 registry,
                 party_id=party_id,
                 name=name,
@@ -168,23 +164,24 @@ def add(
             )
         except RegistryError as exc:
             raise RegistryError(exc.issues, message="the sub-processor was not added") from None
-        party, flow = updated.parties[-1], updated.flows[-1]
-        added = {
-            "parties": [party.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
-            "flows": [flow.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
-        }
-        if len(updated.agreements) > len(registry.agreements):
-            added["agreements"] = [updated.agreements[-1].model_dump(mode="json", exclude_defaults=True)]
-        revision = None
-        if not dry_run:
-            # Only the new party and flow are written (the registry was read from this head).
-            revision = append_registry(
-                store,
-                updated,
-                author=author or context.default_author(),
-                message=message or f"add sub-processor {party_id}",
-                expected_head=head.number,
-            )
+
+    with context.store() as store:
+        # Made on the head; made again on a newer head if another writer commits first.
+        written = write_change(
+            store,
+            change,
+            author=author or context.default_author(),
+            message=message or f"add sub-processor {party_id}",
+            dry_run=dry_run,
+        )
+    revision, updated = written.revision, written.registry
+    party, flow = updated.parties[-1], updated.flows[-1]
+    added = {
+        "parties": [party.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
+        "flows": [flow.model_dump(mode="json", by_alias=True, exclude_defaults=True)],
+    }
+    if _dpa(dpa_signed, dpa_valid_until, dpa_authorisation, dpa_document) is not None:
+        added["agreements"] = [updated.agreements[-1].model_dump(mode="json", exclude_defaults=True)]
     if fmt is Format.JSON:
         emit_json(
             {
@@ -196,7 +193,7 @@ def add(
         )
         return
     if revision is None:
-        say(f"valid; would add to revision {head.number} (nothing written):\n")
+        say(f"valid; would add to revision {written.base} (nothing written):\n")
         say(sections_yaml(added).rstrip())
         return
     say(

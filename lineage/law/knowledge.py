@@ -49,10 +49,35 @@ class Source(BaseModel):
     url: str
 
 
+class RegimeName(_Fact):
+    """What the regime's transfer rules were called in one period (e.g. Directive 95/46/EC)."""
+
+    name: str = Field(description="Readable name on the dates of this period.")
+
+
 class RegimeInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(description="Readable name, e.g. 'EU GDPR'.")
+    name: str = Field(description="Readable name, e.g. 'EU GDPR' (used where no date is given).")
+    names: list[RegimeName] = Field(default_factory=list, description="The name by period, when it changed.")
     area: list[AreaEntry] = Field(description="Countries inside the regime's area, over time.")
+
+
+class DerogationCite(_Fact):
+    """How each derogation ground (the GDPR Art. 49 letter a registry gives) is cited under one
+    regime in one period; a ground without an entry has no counterpart there."""
+
+    regime: str
+    cite: dict[str, str] = Field(description="Ground (e.g. '49-1-a') -> the provision as users read it.")
+
+
+class Recognition(_Fact):
+    """A tool approved for one regime that another regime accepts (e.g. an EEA-approved BCR under
+    the revised Swiss FADP)."""
+
+    kind: str = Field(description="The mechanism kind, e.g. 'bcr'.")
+    approved: str = Field(description="The regime the tool was approved for.")
+    serves: str = Field(description="The regime that accepts it.")
+    cite: str = Field(description="The provision, as users read it.")
 
 
 class Adequacy(_Fact):
@@ -117,6 +142,8 @@ class LawFile(BaseModel):
     # The complete record's block (read by findings and fixes, not by the engine).
     scc_relations: list[SccRelations] = Field(default_factory=list)
     obligations: list[Obligation] = Field(default_factory=list)
+    derogations: list[DerogationCite] = Field(default_factory=list)
+    recognitions: list[Recognition] = Field(default_factory=list)
 
 
 class Law:
@@ -140,6 +167,9 @@ class Law:
         self._instruments = {(i.kind, i.regime): i for i in data.instruments}
         self._scc_relations = {r.version: r for r in data.scc_relations}
         self._obligations = {o.id: o for o in data.obligations}
+        self._areas_key = tuple(
+            (regime, tuple(self._expand(e.countries)), e.valid_from, e.valid_until)
+            for regime, info in data.regimes.items() for e in info.area)
 
     def _expand(self, names: list[str]) -> list[str]:
         out: list[str] = []
@@ -147,16 +177,60 @@ class Law:
             out += self.data.groups[name[1:]] if name.startswith("@") else [name]
         return out
 
+    def facts(self) -> list[Any]:
+        """Every dated fact of the file (areas, names, adequacy, frameworks, SCC rules,
+        instruments, derogation citations, recognitions, SCC relations, record obligations)."""
+        facts: list[Any] = [e for r in self.data.regimes.values() for e in (*r.area, *r.names)]
+        return facts + [*self.data.adequacy, *self.data.frameworks, *self.data.scc, *self.data.instruments,
+                        *self.data.derogations, *self.data.recognitions, *self.data.scc_relations,
+                        *self.data.obligations]
+
     def _check_sources(self) -> None:
-        facts: list[_Fact] = [e for r in self.data.regimes.values() for e in r.area]
-        facts += [*self.data.adequacy, *self.data.frameworks, *self.data.scc, *self.data.instruments]
-        facts += [*self.data.scc_relations, *self.data.obligations]
+        facts: list[_Fact] = self.facts()
         missing = {f.source for f in facts} - set(self.data.sources)
         if missing:
             raise ValueError(f"transfer law file cites unknown sources: {sorted(missing)}")
 
-    def regime_name(self, regime: str) -> str:
-        return self.regimes[regime].name
+    def regime_name(self, regime: str, day: date | None = None) -> str:
+        """The regime's name, as its transfer rules were called on `day` when given.
+
+        >>> law = load_law()
+        >>> law.regime_name("eu", date(2018, 5, 24)), law.regime_name("eu", date(2018, 5, 25))
+        ('EU Directive 95/46/EC', 'EU GDPR')
+        """
+        info = self.regimes[regime]
+        if day is not None:
+            for period in info.names:
+                if period.valid_on(day):
+                    return period.name
+        return info.name
+
+    def derogation(self, regime: str, ground: str, day: date) -> tuple[bool, str | None]:
+        """(whether the law of `regime` on `day` has a counterpart of the GDPR Art. 49 `ground`,
+        how it is cited). Without a citation table for the regime and date, (True, None).
+
+        >>> load_law().derogation("eu", "49-1-e", date(2017, 1, 1))
+        (True, 'Art. 26(1)(d) of Directive 95/46/EC')
+        """
+        for entry in self.data.derogations:
+            if entry.regime == regime and entry.valid_on(day):
+                cite = entry.cite.get(ground)
+                return cite is not None, cite
+        return True, None
+
+    def recognition(self, kind: str, approved: str, serves: str, day: date) -> Recognition | None:
+        """The recognition, in force on `day`, of a `kind` tool approved for `approved` by the
+        regime `serves` (None when there is none)."""
+        for entry in self.data.recognitions:
+            if (entry.kind, entry.approved, entry.serves) == (kind, approved, serves) and entry.valid_on(day):
+                return entry
+        return None
+
+    @property
+    def areas_key(self) -> tuple:
+        """What the regimes' areas are made of: two laws with equal keys place every country in
+        the same regimes on every date (so what follows from the areas can be shared)."""
+        return self._areas_key
 
     def regimes_at(self, country: str | None, day: date) -> frozenset[str]:
         """The regimes whose area holds `country` on `day`.
@@ -171,6 +245,20 @@ class Law:
 
     def in_area(self, regime: str, country: str, day: date) -> bool:
         return regime in self.regimes_at(country, day)
+
+    def area_periods(self, place: str) -> dict[str, list[tuple[date | None, date | None]]]:
+        """Per regime, the periods [from, until) in which `place` (a country, or 'EEA' for the EEA
+        as a whole) lies inside the regime's area; None is an open end.
+
+        >>> load_law().area_periods("GB")
+        {'eu': [(None, datetime.date(2021, 1, 1))], 'uk': [(datetime.date(2021, 1, 1), None)]}
+        """
+        if place == "EEA":
+            return {"eu": [(None, None)]}
+        out: dict[str, list[tuple[date | None, date | None]]] = defaultdict(list)
+        for regime, entry in self._area.get(place, ()):
+            out[regime].append((entry.valid_from, entry.valid_until))
+        return dict(out)
 
     def adequacy(self, regime: str, country: str, day: date) -> list[Adequacy]:
         """Adequacy decisions for `regime` towards `country` in force on `day` (frameworks included
@@ -208,10 +296,8 @@ class Law:
 
     def boundary_dates(self) -> list[date]:
         """Every date in the file where something starts or ends (for boundary tests)."""
-        facts: list[Any] = [e for r in self.data.regimes.values() for e in r.area]
-        facts += [*self.data.adequacy, *self.data.frameworks, *self.data.scc, *self.data.instruments]
         days = set()
-        for fact in facts:
+        for fact in self.facts():
             for name in ("valid_from", "valid_until", "new_from", "new_until"):
                 value = getattr(fact, name, None)
                 if value is not None:

@@ -22,9 +22,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from lineage.days import add_days
 from lineage.notice import earliest_start
 from lineage.publish.listing import PublicEntry, SubprocessorHistory
 from lineage.reports.changes import FIELD_TITLES, differences
@@ -97,7 +98,7 @@ def list_changes(history: SubprocessorHistory, until: date | None = None) -> lis
         days = [d for d in days if d <= until or d in registry_days]
     out: list[Change] = []
     removed_on: dict[str, date] = {}
-    before = history.entries(start - timedelta(days=1))
+    before = history.entries(add_days(start, -1))
     for day in days:
         after = history.entries(day)
         for change in _compare(history, day, before, after, fields, removed_on):

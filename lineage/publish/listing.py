@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import networkx as nx
 
 from lineage.api import Flowreg
+from lineage.days import add_days
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import Law
@@ -216,7 +217,7 @@ def _dated_facts(rg: RegistryGraph, flows: list[Flow]) -> Iterator[date]:
             element = rg.element(flow.to)
             keep = flow.retention_days if flow.retention_days is not None else getattr(element, "retention_days", None)
             if flow.valid_until is not None and keep:
-                yield flow.valid_until + timedelta(days=keep)
+                yield add_days(flow.valid_until, keep)
 
 
 def _graph(fr: Flowreg, number: int) -> RegistryGraph:

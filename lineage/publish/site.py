@@ -9,9 +9,8 @@ from the generation time they state.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import zipfile
+from collections.abc import Iterable
 from datetime import UTC, date
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from lineage.api import Flowreg
 from lineage.publish import atom, html_pages, machine
 from lineage.publish.publication import Publication, publication
 from registry.errors import FlowregError
+from registry.output_files import check_target, write_output
 
 SCHEMA_FILE = Path(__file__).with_name("subprocessors.schema.json")
 FILES = ("index.html", "changes.html", "changes.atom", "subprocessors.json", "subprocessors.schema.json")
@@ -41,29 +41,29 @@ def site_files(pub: Publication) -> dict[str, bytes]:
     }
 
 
-def write_site(files: dict[str, bytes], directory: Path) -> list[Path]:
-    """Write the files into `directory` (created if missing), each atomically; other files there
-    are left alone. Returns the paths written; FlowregError when the folder cannot be used."""
+def write_site(files: dict[str, bytes], directory: Path, *, force: bool = False,
+               protected: Iterable[Path] = ()) -> list[Path]:
+    """Write the files into `directory` (created if missing), each atomically, by the one safe
+    way of writing an output file (`registry.output_files`): a file of the site already there is
+    replaced only with `force`, and never one of the `protected` stores. Every target is checked
+    before anything is written. Other files in the folder are left alone. Returns the paths
+    written; FlowregError when the folder cannot be used."""
     if directory.exists() and not directory.is_dir():
         raise FlowregError(f"-o: {directory} exists and is not a folder")
+    targets = {directory / name: data for name, data in files.items()}
+    existing = [t for t in targets if t.exists() or t.is_symlink()]
+    if existing and not force:
+        raise FlowregError(f"{directory} already holds {', '.join(t.name for t in existing)}; "
+                           "give --force to replace the published files")
+    for target in targets:
+        check_target(target, force=force, protected=protected)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FlowregError(f"-o: cannot create {directory}: {exc.strerror or exc}") from None
-    written = []
-    for name, data in files.items():
-        target = directory / name
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, target)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise FlowregError(f"cannot write {target}: {exc.strerror or exc}") from None
-        written.append(target)
-    return written
+    for target, data in targets.items():
+        write_output(target, data, force=force, protected=protected)
+    return list(targets)
 
 
 def site_zip(files: dict[str, bytes], pub: Publication) -> bytes:

@@ -18,6 +18,7 @@ from lineage.reports.context import ReportContext
 from lineage.reports.model import Column, Report, Section
 from lineage.reports.subprocessors import SubprocessorEntry, subprocessor_entries
 from registry.errors import FlowregError
+from registry.model import MAX_NOTICE_DAYS
 
 COLUMNS = (
     Column("change", "Change"),
@@ -60,8 +61,8 @@ def change_report(
     """
     old = fr.revision(from_rev)
     new = fr.revision(to_rev)
-    if notice_days is not None and notice_days < 0:
-        raise FlowregError("the notice period (--notice-days) cannot be negative")
+    if notice_days is not None and not 0 <= notice_days <= MAX_NOTICE_DAYS:
+        raise FlowregError(f"the notice period (--notice-days) must be 0 to {MAX_NOTICE_DAYS} days")
     day = notice_date or max(old.created_at, new.created_at).date()
     ctx = ReportContext.open(fr, day, rev=to_rev, generated_at=generated_at)
     period = ctx.rg.registry.notice_days if notice_days is None else notice_days

@@ -95,7 +95,9 @@ class ReportContext:
         return org is not None and org.id in self.group
 
     def regime_name(self, regime: str) -> str:
-        return self.law.regime_name(regime) if regime in self.law.regimes else regime
+        """The regime's name as its law stood on the as-of date (e.g. Directive 95/46/EC before
+        2018-05-25)."""
+        return self.law.regime_name(regime, self.day) if regime in self.law.regimes else regime
 
     # --- metadata ---------------------------------------------------------------------------
     def metadata(self, kind: str, title: str, extra: dict[str, Cell] | None = None) -> dict[str, Cell]:

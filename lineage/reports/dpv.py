@@ -220,7 +220,7 @@ def dpv_graph(
             g.add((node, DPV.hasLegalBasis, LEGAL_BASES[flow.legal_basis]))
         dpv_record.add_hop(g, iri, ctx, hop, flow, node)
         for regime, verdict in hop.regimes.items():
-            tools = regime_tools(rg, ctx.law, hop, regime, verdict)
+            tools = regime_tools(rg, ctx.law, hop, regime, verdict, ctx.day)
             assessment = URIRef(f"{node}:{regime}")
             g.add((node, FLOWREG.hasAssessment, assessment))
             g.add((assessment, RDF.type, FLOWREG.TransferAssessment))

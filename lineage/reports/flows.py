@@ -71,7 +71,7 @@ def hop_row(ctx: ReportContext, hop: HopStatus) -> tuple:
         hop.crosses_border,
         tuple(f"{ctx.regime_name(r)}: {v.status.value}" for r, v in hop.regimes.items()),
         hop.status.value,
-        tool_labels(hop_tools(ctx.rg, ctx.law, hop)),
+        tool_labels(hop_tools(ctx.rg, ctx.law, hop, ctx.day)),
         hop.reason,
     )
 

@@ -83,7 +83,7 @@ def export_graph(
             "crosses_border": hop.crosses_border,
             "status": hop.status.value,
             "reason": hop.reason,
-            "relied_on": [t.label for t in hop_tools(rg, ctx.law, hop)],
+            "relied_on": [t.label for t in hop_tools(rg, ctx.law, hop, ctx.day)],
             "source_ref": flow.source,
         }
         for regime, verdict in hop.regimes.items():

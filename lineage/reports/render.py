@@ -1,9 +1,7 @@
-"""Render a report in a named format, and write bytes to a file without ever leaving half a file."""
+"""Render a report in a named format (writing it to a file is `registry.output_files`)."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -47,19 +45,3 @@ def format_from_path(path: Path) -> str | None:
     if suffix == ".htm":
         return "html"
     return next((f for f, s in SUFFIXES.items() if s == suffix), None)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` beside `path` and rename it over `path`: readers see the old file or the
-    whole new one, never a partial report."""
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

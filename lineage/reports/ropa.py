@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections import deque
 from datetime import date
+from typing import Any
 
 from lineage.contracts import dpa_check
 from lineage.reports import ropa_record as record
@@ -91,7 +92,12 @@ class _Capacities:
 
     Inherited capacities follow the data: a flow takes the capacity of the flows into its
     origin that carry related categories (one system can hold account data as controller and
-    message content as processor)."""
+    message content as processor).
+
+    The walk upstream is depth-first with an explicit stack rather than recursion, so a chain of
+    any length (or a ring of a thousand systems) cannot exhaust Python's call stack; it visits
+    nodes in the same order a recursive walk would, so the answers are the same.
+    """
 
     def __init__(self, ctx: ReportContext) -> None:
         self.ctx = ctx
@@ -101,16 +107,23 @@ class _Capacities:
         self._visiting: set[tuple[str, frozenset[str]]] = set()
 
     def flow(self, flow: Flow) -> frozenset[str]:
+        """The capacities in which the group holds what `flow` delivers."""
+        decided, upstream = self._own(flow)
+        if upstream is None:
+            return decided
+        return self.node(*upstream) or frozenset({CONTROLLER})
+
+    def _own(self, flow: Flow) -> tuple[frozenset[str], tuple[str, frozenset[str]] | None]:
+        """(capacity decided by the flow itself, None) or (_, the upstream node to inherit from)."""
         dst_in = self.ctx.in_group(flow.to)
         src_in = self.ctx.in_group(flow.from_)
         if dst_in and flow.role in (Role.CONTROLLER, Role.JOINT_CONTROLLER, Role.THIRD_PARTY):
-            return frozenset({CONTROLLER})
+            return frozenset({CONTROLLER}), None
         if dst_in and not src_in and flow.role in (Role.PROCESSOR, Role.SUBPROCESSOR):
-            return frozenset({PROCESSOR})
-        inherited = frozenset()
-        if self.rg.node_kind(flow.from_) != "subject":
-            inherited = self.node(flow.from_, frozenset(flow.carries))
-        return inherited or frozenset({CONTROLLER})
+            return frozenset({PROCESSOR}), None
+        if self.rg.node_kind(flow.from_) == "subject":
+            return frozenset({CONTROLLER}), None
+        return frozenset(), (flow.from_, frozenset(flow.carries))
 
     def node(self, node: str, categories: frozenset[str]) -> frozenset[str]:
         """The capacities in which data of `categories` is held at `node`."""
@@ -118,15 +131,47 @@ class _Capacities:
         if key in self._node:
             return self._node[key]
         if key in self._visiting:
-            return frozenset()  # a cycle: the other in-flows decide
+            return frozenset()
+        # Each frame: the key, its related in-flows still to look at, the capacities so far, and
+        # the flow whose upstream answer it waits for.
+        stack: list[list[Any]] = [self._frame(key)]
+        answer: frozenset[str] = frozenset()
+        while stack:
+            frame = stack[-1]
+            waiting: Flow | None = frame[3]
+            if waiting is not None:
+                frame[2] |= answer or frozenset({CONTROLLER})
+                frame[3] = None
+            pending = frame[1]
+            pushed = False
+            while pending:
+                flow = pending.pop()
+                decided, upstream = self._own(flow)
+                if upstream is None:
+                    frame[2] |= decided
+                elif upstream in self._node:
+                    frame[2] |= self._node[upstream] or frozenset({CONTROLLER})
+                elif upstream in self._visiting:
+                    frame[2] |= frozenset({CONTROLLER})  # a cycle: the other in-flows decide
+                else:
+                    frame[3] = flow
+                    stack.append(self._frame(upstream))
+                    pushed = True
+                    break
+            if pushed:
+                continue
+            stack.pop()
+            self._visiting.discard(frame[0])
+            answer = self._node[frame[0]] = frame[2]
+        return answer
+
+    def _frame(self, key: tuple[str, frozenset[str]]) -> list[Any]:
+        node, categories = key
         self._visiting.add(key)
-        caps: frozenset[str] = frozenset()
-        for flow in sorted(self.rg.in_flows(node, self.day), key=lambda f: self.rg.order[f.id]):
-            if _related(self.ctx, flow.carries, list(categories)):
-                caps |= self.flow(flow)
-        self._visiting.discard(key)
-        self._node[key] = caps
-        return caps
+        related = [flow for flow in sorted(self.rg.in_flows(node, self.day), key=lambda f: self.rg.order[f.id])
+                   if _related(self.ctx, flow.carries, list(categories))]
+        related.reverse()  # popped from the end: oldest flow first, as the recursive walk did
+        return [key, related, frozenset(), None]
 
 
 def _related(ctx: ReportContext, a: list[str], b: list[str]) -> bool:
@@ -196,7 +241,7 @@ def _activity(ctx: ReportContext, capacity: str, purpose: str, hops: list[HopSta
             if verdict.status not in TRANSFER:
                 continue
             third.append(dest)
-            labels = [t.label for t in regime_tools(rg, ctx.law, hop, regime, verdict)]
+            labels = [t.label for t in regime_tools(rg, ctx.law, hop, regime, verdict, ctx.day)]
             tail = f" ({', '.join(labels)})" if labels else ""
             safeguards.append(f"{dest}, {ctx.regime_name(regime)}: {verdict.status.value}{tail}")
 

@@ -6,7 +6,8 @@ generation time...); then the union of every section's columns, by column title,
 first appearance. A data row fills its own section's columns and leaves the others empty, so
 `rows where section == "hops"` is the hop table. Lists inside a cell are joined with "; ".
 The file is UTF-8 with a byte-order mark (so spreadsheet programs read accents right), CRLF line
-ends, and every text cell passes through `neutralise` (no formula injection).
+ends. Every text cell is quoted and passes through `neutralise_cell`, so no cell starts a formula
+whatever the reader splits on (`;`, tab, `|` as well as `,`); numbers stay unquoted numbers.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import csv
 import io
 
 from lineage.reports.model import Report, cell_text, field_title
-from lineage.reports.neutralise import neutralise
+from lineage.reports.neutralise import neutralise_cell
 
 ABOUT = "about"
 
@@ -23,7 +24,7 @@ ABOUT = "about"
 def _text(value: object) -> str | int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
-    return neutralise(cell_text(value))  # type: ignore[arg-type]
+    return neutralise_cell(cell_text(value))  # type: ignore[arg-type]
 
 
 def render_csv(report: Report) -> bytes:
@@ -34,7 +35,7 @@ def render_csv(report: Report) -> bytes:
             titles.setdefault(column.key, column.title)
     keys = list(titles)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_NONNUMERIC)
     writer.writerow(["section", "field", "value", *(titles[k] for k in keys)])
     blank = [""] * len(keys)
     for key, value in report.metadata.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law
@@ -85,15 +86,17 @@ def regime_suffix(regime: str) -> str:
     return regime.upper()
 
 
-def tool_for(rg: RegistryGraph, law: Law, regime: str, basis: str, status: Status, destination: str | None) -> Tool:
-    """Describe one basis the engine reported for `regime` on a hop to `destination`."""
+def tool_for(rg: RegistryGraph, law: Law, regime: str, basis: str, status: Status, destination: str | None,
+             day: date | None = None) -> Tool:
+    """Describe one basis the engine reported for `regime` on a hop to `destination` (on `day`:
+    a derogation is cited by the law then in force)."""
     if basis in law.frameworks:
         fw = law.frameworks[basis]
         return Tool(basis, "framework", fw.name, regime, FRAMEWORK_TERMS.get(basis, f"flowreg:{_camel(basis)}"),
                     "eu-gdpr:A45-3" if fw.regime == "eu" else None)
     element = rg.registry.get(basis)
     if isinstance(element, Mechanism):
-        return _mechanism_tool(element, regime)
+        return _mechanism_tool(element, regime, law, day)
     # Otherwise the engine named an adequacy decision by its instrument.
     country = destination or "XX"
     if regime == "eu" and country in DPV_EU_ADEQUACY:
@@ -104,13 +107,14 @@ def tool_for(rg: RegistryGraph, law: Law, regime: str, basis: str, status: Statu
     return Tool(basis, "adequacy", label, regime, term, "eu-gdpr:A45-3" if regime == "eu" else None)
 
 
-def _mechanism_tool(m: Mechanism, regime: str) -> Tool:
+def _mechanism_tool(m: Mechanism, regime: str, law: Law, day: date | None) -> Tool:
     kind = m.kind
     detail = ""
     if kind is MechanismKind.SCC and m.version:
         detail = f" {m.version.value}"
     if kind is MechanismKind.DEROGATION and m.ground:
-        detail = f" Art. {_article(m.ground.value)}"
+        cite = law.derogation(m.regime.value, m.ground.value, day)[1] if day is not None else None
+        detail = f" {cite}" if cite else f" Art. {_article(m.ground.value)}"
     label = f"{_KIND_LABELS[kind]}{detail} '{m.id}'"
     if m.name:
         label += f" ({m.name})"
@@ -147,17 +151,18 @@ def _camel(text: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", text) if part)
 
 
-def regime_tools(rg: RegistryGraph, law: Law, hop: HopStatus, regime: str, verdict: RegimeStatus) -> list[Tool]:
+def regime_tools(rg: RegistryGraph, law: Law, hop: HopStatus, regime: str, verdict: RegimeStatus,
+                 day: date | None = None) -> list[Tool]:
     """The tools one regime's verdict on a hop relies on (or, when invalid, the ones claimed)."""
     destination = hop.target_countries[0] if hop.target_countries else None
-    return [tool_for(rg, law, regime, b, verdict.status, destination) for b in verdict.basis]
+    return [tool_for(rg, law, regime, b, verdict.status, destination, day) for b in verdict.basis]
 
 
-def hop_tools(rg: RegistryGraph, law: Law, hop: HopStatus) -> list[Tool]:
+def hop_tools(rg: RegistryGraph, law: Law, hop: HopStatus, day: date | None = None) -> list[Tool]:
     """Every tool any regime's verdict on the hop names, regime by regime."""
     out: list[Tool] = []
     for regime, verdict in hop.regimes.items():
-        out += regime_tools(rg, law, hop, regime, verdict)
+        out += regime_tools(rg, law, hop, regime, verdict, day)
     return out
 
 

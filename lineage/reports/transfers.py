@@ -142,7 +142,7 @@ def _row(ctx: ReportContext, hop: HopStatus, regime: str | None, tia: TiaCheck |
     else:
         verdict = hop.regimes[regime]
         status, reason = verdict.status.value, verdict.reason
-        tools = regime_tools(ctx.rg, ctx.law, hop, regime, verdict)
+        tools = regime_tools(ctx.rg, ctx.law, hop, regime, verdict, ctx.day)
     return (
         hop.flow,
         hop.source,
