@@ -51,7 +51,7 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     hops = ev.hops()
     for hop in hops:
         out += transfer_findings(rg, ev, hop, index)
-    out += record_findings.dpa_findings(rg, day, index, (rg.flows[hop.flow] for hop in hops))
+    out += record_findings.dpa_findings(rg, ev.law, day, index, (rg.flows[hop.flow] for hop in hops))
     out += _location_findings(rg, day)
     out += _subprocessor_findings(rg, day)
     out += early_start_findings(rg, day)

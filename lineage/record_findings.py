@@ -27,6 +27,7 @@ from lineage.evaluation import Evaluation
 from lineage.finding import Finding, Severity
 from lineage.fixes import tool_fix
 from lineage.graph import RegistryGraph
+from lineage.law import Law
 from lineage.status import HopStatus, Status
 from registry.ids import Outcome, SpecialKind
 from registry.model import Flow
@@ -42,23 +43,26 @@ _WEAK = (Status.DEROGATION, Status.INVALID, Status.UNCOVERED)
 _SPECIAL_WORDS = {SpecialKind.ART9: "special-category (Art. 9)", SpecialKind.ART10: "criminal-offence (Art. 10)"}
 
 
-def dpa_findings(rg: RegistryGraph, day: date, index: RecordIndex, flows: Iterable[Flow] | None = None) -> list[Finding]:
-    """`processor-without-dpa` for every flow active on `day` (registry order); `flows`: those
-    flows, when the caller has them already."""
+def dpa_findings(rg: RegistryGraph, law: Law, day: date, index: RecordIndex,
+                 flows: Iterable[Flow] | None = None) -> list[Finding]:
+    """`processor-without-dpa` for every flow active on `day` (registry order), citing the
+    processor-contract duty as the law stood on the day; `flows`: those flows, when the caller
+    has them already."""
+    cite = law.cite("processor-contract", day)
     out = []
     for flow in rg.active_flows(day) if flows is None else flows:
         check = dpa_check(rg, index, flow, day)
         if check is None or check.agreement is not None:
             continue
-        out.append(_no_dpa(rg, check, flow.role.value if flow.role else "", day))
+        out.append(_no_dpa(rg, check, flow.role.value if flow.role else "", day, cite))
     return out
 
 
-def _no_dpa(rg: RegistryGraph, check: DpaCheck, role: str, day: date) -> Finding:
+def _no_dpa(rg: RegistryGraph, check: DpaCheck, role: str, day: date, cite: str) -> Finding:
     processor = rg.registry.get(check.processor)
     name = getattr(processor, "name", check.processor)
     other = check.counterpart_text()
-    detail, fix = "", (f"Sign a data processing agreement (Art. 28(3)) between {check.processor} and {other} "
+    detail, fix = "", (f"Sign a data processing agreement ({cite}) between {check.processor} and {other} "
                        "and record it under agreements (kind: dpa), or stop the flow.")
     why, agreement = check.gap(day)
     if why == "later" and agreement is not None:
@@ -71,7 +75,7 @@ def _no_dpa(rg: RegistryGraph, check: DpaCheck, role: str, day: date) -> Finding
     return Finding(
         NO_DPA, Severity.HIGH, f"No processor contract (DPA) for '{check.processor}': flow '{check.flow}'",
         f"Flow '{check.flow}' gives data to {name} as {role}, but no dpa between {check.processor} and {other} "
-        f"is in force on {day} (GDPR Art. 28(3)){detail}.",
+        f"is in force on {day} ({cite}){detail}.",
         fix, flow=check.flow, node=check.processor, evidence=(check.flow, *(a.id for a in check.not_in_force)),
     )
 

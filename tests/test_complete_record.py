@@ -217,7 +217,7 @@ def test_a_missing_dpa_and_one_with_the_wrong_parties() -> None:
     [missing] = find(graph_of(processor_registry()), date(2020, 1, 1), NO_DPA)
     assert missing.evidence == ("to-vendor",)
     assert "no dpa between vendor and us is in force on 2020-01-01" in missing.message
-    assert "Sign a data processing agreement (Art. 28(3)) between vendor and us" in missing.fix
+    assert "Sign a data processing agreement (GDPR Art. 28(3)) between vendor and us" in missing.fix
     # a DPA of the vendor with someone else is not one with the sender's organisation
     other = processor_registry(dpa("dpa-x", "vendor", "stranger", signed="2018-01-01"),
                                party("stranger", "NL", "other"))
@@ -503,9 +503,13 @@ def test_the_record_facts_cite_resolving_sources(section: str) -> None:
 def test_scc_relations_name_known_versions_and_the_obligation_its_judgment() -> None:
     assert {r["version"] for r in RAW["scc_relations"]} == {v.value for v in SccVersion}
     assert all(set(r["relations"]) <= {"c2c", "c2p", "p2p", "p2c"} for r in RAW["scc_relations"])
-    [duty] = RAW["obligations"]
+    [duty] = [o for o in RAW["obligations"] if o["id"] == "transfer-impact-assessment"]
     assert duty["source"] == "cjeu-c-311-18" and "2020-07-16" in RAW["sources"]["cjeu-c-311-18"]["title"]
     assert duty["valid_from"] == date(2020, 7, 16)
+    contracts = sorted((o for o in RAW["obligations"] if o.get("duty") == "processor-contract"),
+                       key=lambda o: o.get("valid_from") or date.min)
+    assert [(o.get("valid_from"), o.get("valid_until"), o["cite"]) for o in contracts] == [
+        (None, date(2018, 5, 25), "Directive 95/46/EC Art. 17(3)"), (date(2018, 5, 25), None, "GDPR Art. 28(3)")]
 
 
 # --- the seed ------------------------------------------------------------------------------------

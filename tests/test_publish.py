@@ -511,3 +511,45 @@ def test_neo4j_publishes_the_same_site(acme: Flowreg, neo4j_settings) -> None:
         on_neo4j = Flowreg(store)
         for day in (date(2019, 6, 20), date(2024, 6, 1)):
             assert publish(on_neo4j, day)[1] == publish(acme, day)[1]
+
+
+# --- the change list judges only the parties whose day it is ------------------------------------
+def replay_problems(history: SubprocessorHistory) -> list[str]:
+    """Apply the change list day by day to the list of the day before the record: on every
+    boundary day the result must be the list judged whole (`entries(day)`)."""
+    from lineage.days import add_days
+    from lineage.publish.changes import list_changes
+
+    changes: dict[date, list] = {}
+    for change in list_changes(history):
+        changes.setdefault(change.day, []).append(change)
+    listed = history.entries(add_days(history.record_start, -1))
+    problems = []
+    for day in (d for d in history.boundaries() if d >= history.record_start):
+        for change in changes.pop(day, []):
+            if change.after is None:
+                listed.pop(change.party)
+            else:
+                listed[change.party] = change.after
+        whole = history.entries(day)
+        if listed != whole:
+            differ = sorted(p for p in {*listed, *whole} if listed.get(p) != whole.get(p))
+            problems.append(f"{day}: {differ}")
+    return problems + [f"changes on non-boundary days: {sorted(changes)}"] * bool(changes)
+
+
+def test_the_change_list_replays_to_every_days_list(acme: Flowreg, tmp_path: Path) -> None:
+    assert replay_problems(SubprocessorHistory.load(acme)) == []
+    # A generated registry: hundreds of parties, chains of onward flows with windows, retention,
+    # tools and certifications that begin and end; a second revision ends and adds flows.
+    from bench.generator import generate
+
+    first = generate(400, seed=11)
+    second = {**first, "flows": [f for f in first["flows"][40:]] + [
+        {**{k: v for k, v in f.items() if k != "valid_until"}, "id": f["id"] + "-again", "valid_from": "2025-02-01"}
+        for f in first["flows"][:20]]}
+    fr = dated_store(tmp_path / "generated.db", ("2023-01-10T09:00:00+00:00", first),
+                     ("2025-01-15T09:00:00+00:00", second))
+    history = SubprocessorHistory.load(fr)
+    assert len(history.party_days()) >= 10 and len(history.boundaries()) > 100
+    assert replay_problems(history) == []

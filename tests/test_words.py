@@ -100,6 +100,19 @@ def test_derogations_are_cited_by_the_law_in_force() -> None:
     assert hop.regimes["ch"].reason.endswith("(Art. 17(1)(b)(1) FADP)")
 
 
+def test_a_missing_processor_contract_is_cited_by_the_law_in_force() -> None:
+    """Directive 95/46/EC Art. 17(3) required the processor's contract until 2018-05-24; GDPR
+    Art. 28(3) from 2018-05-25 (law file: obligations, duty processor-contract)."""
+    rg = graph("twilio")
+    def cited(day: date) -> set[str]:
+        found = [f for f in findings(rg, day) if f.rule == "processor-without-dpa"]
+        assert found
+        return {cite for f in found for cite in ("Directive 95/46/EC Art. 17(3)", "GDPR Art. 28(3)")
+                if f"on {day} ({cite})" in f.message}
+    assert cited(date(2018, 5, 24)) == {"Directive 95/46/EC Art. 17(3)"}
+    assert cited(date(2018, 5, 25)) == {"GDPR Art. 28(3)"}
+
+
 def test_one_organisation_cites_edpb_criterion_2() -> None:
     found = [v.reason for d in (date(2019, 1, 1), date(2025, 1, 1)) for h in evaluate(graph("twilio"), d).hops()
              for v in h.regimes.values() if "one organisation" in v.reason]

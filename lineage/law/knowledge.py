@@ -127,6 +127,8 @@ class Obligation(_Fact):
 
     id: str
     tools: list[str] = Field(default_factory=list, description="Mechanism kinds it applies to.")
+    duty: str | None = Field(None, description="The duty it states, when several periods state it (`Law.cite`).")
+    cite: str | None = Field(None, description="How the duty is cited in this period, e.g. 'GDPR Art. 28(3)'.")
 
 
 class LawFile(BaseModel):
@@ -286,6 +288,18 @@ class Law:
     def obligation(self, obligation_id: str) -> Obligation:
         """A dated obligation by id (KeyError when the file lacks it: findings need the date)."""
         return self._obligations[obligation_id]
+
+    def cite(self, duty: str, day: date) -> str:
+        """How `duty` was cited on `day` (KeyError when no period of the file covers the day).
+
+        >>> law = load_law()
+        >>> law.cite("processor-contract", date(2018, 5, 24)), law.cite("processor-contract", date(2018, 5, 25))
+        ('Directive 95/46/EC Art. 17(3)', 'GDPR Art. 28(3)')
+        """
+        for entry in self.data.obligations:
+            if entry.duty == duty and entry.cite is not None and entry.valid_on(day):
+                return entry.cite
+        raise KeyError(f"the law file does not cite '{duty}' on {day}")
 
     def instruments_on(self, regime: str, day: date) -> list[Instrument]:
         """Tools with a start fixed by law (IDTA, UK Addendum) available for `regime` on `day`."""

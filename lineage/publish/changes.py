@@ -96,16 +96,28 @@ def list_changes(history: SubprocessorHistory, until: date | None = None) -> lis
         # Law and tool dates after `until` cannot be announced yet; registry dates can.
         registry_days = {d for v in history.versions for d in (v.start, v.end) if d is not None}
         days = [d for d in days if d <= until or d in registry_days]
+    law_days = set(history.law.boundary_dates())
+    due: dict[date, set[str]] = {}
+    for party, party_days in history.party_days().items():
+        for day in party_days:
+            due.setdefault(day, set()).add(party)
+    everyone = set(history.party_days())
     out: list[Change] = []
     removed_on: dict[str, date] = {}
-    before = history.entries(add_days(start, -1))
+    listed = history.entries(add_days(start, -1))
     for day in days:
-        after = history.entries(day)
-        for change in _compare(history, day, before, after, fields, removed_on):
+        # Only the parties whose entry may change today are judged again (all on a law date).
+        touched = sorted(everyone if day in law_days else due.get(day, ()), key=history.party_order)
+        after = history.entries(day, touched)
+        for change in _compare(history, day, listed, after, touched, fields, removed_on):
             if change.kind == REMOVED:
                 removed_on[change.party] = day
             out.append(change)
-        before = after
+        for party in touched:
+            if party in after:
+                listed[party] = after[party]
+            else:
+                listed.pop(party, None)
     if until is not None:
         out = [c for c in out if c.announced <= until]
     return out
@@ -113,11 +125,13 @@ def list_changes(history: SubprocessorHistory, until: date | None = None) -> lis
 
 def _compare(
     history: SubprocessorHistory, day: date, before: dict[str, PublicEntry], after: dict[str, PublicEntry],
-    fields: dict[str, str], removed_on: dict[str, date],
+    parties: list[str], fields: dict[str, str], removed_on: dict[str, date],
 ) -> list[Change]:
+    """The changes of `parties` (in list order) between their entries `before` and `after`:
+    those listed on `day` first, then those no longer listed."""
     out = []
     regimes = list(history.law.regimes)
-    for party in [*after, *(p for p in before if p not in after)]:
+    for party in [*(p for p in parties if p in after), *(p for p in parties if p in before and p not in after)]:
         old, new = before.get(party), after.get(party)
         if old is None:
             kind, what = ADDED, "new sub-processor"

@@ -8,17 +8,15 @@ transfer tools judged by the engine (`Evaluation`) on that revision and day.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import networkx as nx
-
 from lineage.api import Flowreg
-from lineage.days import add_days
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph, build_graph
+from lineage.holdings import FOREVER, NEVER, holdings_of
 from lineage.law import Law
 from lineage.publish.timeline import Version, flow_versions, revision_day
 from lineage.publish.words import hop_words
@@ -78,6 +76,9 @@ class SubprocessorHistory:
         self.versions = versions
         self.graphs = graphs
         self._evaluations: dict[tuple[int, date], Evaluation] = {}
+        self._party_days: dict[str, frozenset[date]] | None = None
+        self._by_party: dict[str, list[Version]] | None = None
+        self._order: dict[str, int] | None = None
 
     @classmethod
     def load(cls, fr: Flowreg, rev: int | None = None) -> SubprocessorHistory:
@@ -121,30 +122,60 @@ class SubprocessorHistory:
 
     def boundaries(self) -> list[date]:
         """Every day the list may change on: a version starts or ends, the law changes, or a
-        dated fact that a sub-processor hop's verdict reads begins or ends (`_dated_facts`)."""
+        dated fact that a sub-processor hop's verdict reads begins or ends (`party_days`)."""
         days = set(self.law.boundary_dates())
-        for v in self.versions:
-            days.update(d for d in (v.start, v.end) if d is not None)
-        for number, rg in self.graphs.items():
-            flows = [rg.flows[v.flow] for v in self.versions if v.revision == number]
-            days.update(_dated_facts(rg, flows))
+        for party_days in self.party_days().values():
+            days |= party_days
         return sorted(days)
 
+    def party_days(self) -> dict[str, frozenset[date]]:
+        """Party id -> the days besides the law's on which its entry may change: its versions
+        start or end, or a dated fact its hops' verdicts read begins or ends (`_tool_dates`, `_regime_dates`). On any other
+        day its entry is the one of the day before, so the change list judges only the
+        parties whose day it is (at 10k flows, a few per day instead of all of them)."""
+        if self._party_days is None:
+            found: dict[str, set[date]] = {}
+            upstream: dict[tuple[int, str], frozenset[date]] = {}
+            for v in self.versions:
+                days = found.setdefault(v.party, set())
+                days.update(d for d in (v.start, v.end) if d is not None)
+                rg = self.graphs[v.revision]
+                flow = rg.flows[v.flow]
+                days.update(_tool_dates(rg, flow))
+                key = (v.revision, flow.from_, rg.carried_used[flow.id])
+                if key not in upstream:
+                    upstream[key] = frozenset(_regime_dates(rg, self.law, flow))
+                days |= upstream[key]
+            self._party_days = {party: frozenset(days) for party, days in found.items()}
+        return self._party_days
+
     # --- the list ----------------------------------------------------------------------------
-    def entries(self, day: date) -> dict[str, PublicEntry]:
-        """The sub-processors receiving data on `day`, by party id (registry order)."""
+    def entries(self, day: date, parties: Collection[str] | None = None) -> dict[str, PublicEntry]:
+        """The sub-processors receiving data on `day`, by party id (registry order); only those
+        among `parties` when given."""
         running: dict[str, list[Version]] = {}
-        for v in self.versions:
+        for v in self._versions_of(parties):
             if v.runs_on(day):
                 running.setdefault(v.party, []).append(v)
         out = {}
-        for party_id in sorted(running, key=self._party_order):
+        for party_id in sorted(running, key=self.party_order):
             out[party_id] = self._entry(running[party_id], day)
         return out
 
-    def _party_order(self, party_id: str) -> tuple[int, str]:
-        ids = [p.id for p in self.registry.parties]
-        return (ids.index(party_id) if party_id in ids else len(ids), party_id)
+    def _versions_of(self, parties: Collection[str] | None) -> list[Version]:
+        if parties is None:
+            return self.versions
+        if self._by_party is None:
+            self._by_party = {}
+            for v in self.versions:
+                self._by_party.setdefault(v.party, []).append(v)
+        return [v for party in parties for v in self._by_party.get(party, ())]
+
+    def party_order(self, party_id: str) -> tuple[int, str]:
+        """Sort key: the registry's order of parties, then the id (a party no longer listed)."""
+        if self._order is None:
+            self._order = {p.id: index for index, p in enumerate(self.registry.parties)}
+        return (self._order.get(party_id, len(self._order)), party_id)
 
     def _entry(self, versions: list[Version], day: date) -> PublicEntry:
         newest = max(v.revision for v in versions)
@@ -193,31 +224,39 @@ def _category_name(graphs: dict[int, RegistryGraph], versions: list[Version], ca
     return category
 
 
-def _dated_facts(rg: RegistryGraph, flows: list[Flow]) -> Iterator[date]:
-    """The dates on which the engine's verdict on one of `flows` may change besides the law's:
-    the windows of the tools they claim and of their recipients' certifications, and those of
-    every flow that can bring data to their sources (regimes travel along flows), with the end
-    of what such a flow's recipient keeps (DESIGN.md: data stays where it went for its
-    retention). Other flows cannot reach these hops, so their dates change nothing here."""
-    sources = {f.from_ for f in flows if f.from_ in rg.graph}
-    upstream = set(sources)
-    for node in sources:
-        upstream |= nx.ancestors(rg.graph, node)
-    for flow in flows:
-        for claimed in flow.under:
-            mechanism = rg.registry.get(claimed)
-            if isinstance(mechanism, Mechanism):
-                yield from (d for d in (mechanism.valid_from, mechanism.valid_until) if d is not None)
-        party = rg.organisation(flow.to)
-        for cert in party.certifications if party is not None else ():
-            yield from (d for d in (cert.valid_from, cert.valid_until) if d is not None)
-    for node in upstream:
-        for flow in rg.in_flows(node):
-            yield from (d for d in (flow.valid_from, flow.valid_until) if d is not None)
-            element = rg.element(flow.to)
-            keep = flow.retention_days if flow.retention_days is not None else getattr(element, "retention_days", None)
-            if flow.valid_until is not None and keep:
-                yield add_days(flow.valid_until, keep)
+def _tool_dates(rg: RegistryGraph, flow: Flow) -> Iterator[date]:
+    """The dates on which the engine's verdict on `flow` may change because of what it claims:
+    the windows of the tools it claims and of its recipient's certifications."""
+    for claimed in flow.under:
+        mechanism = rg.registry.get(claimed)
+        if isinstance(mechanism, Mechanism):
+            yield from (d for d in (mechanism.valid_from, mechanism.valid_until) if d is not None)
+    party = rg.organisation(flow.to)
+    for cert in party.certifications if party is not None else ():
+        yield from (d for d in (cert.valid_from, cert.valid_until) if d is not None)
+
+
+def _regime_dates(rg: RegistryGraph, law: Law, flow: Flow) -> Iterator[date]:
+    """The dates besides the law's on which the regimes of what `flow` sends may change: where
+    an interval begins or ends in which its source holds one of the categories it carries
+    (`lineage.holdings`: every upstream flow's window and retention is already in these), and
+    the windows of the source's incoming flows with the holdings of their sources, which decide
+    whether the data arrives that day or is kept from earlier deliveries (`safeguards._at_rest`
+    says which)."""
+    holdings = holdings_of(rg, law)
+    carried = rg.carried_used[flow.id]
+
+    def held_days(node: str, categories: Iterable[str]) -> Iterator[date]:
+        for category in categories:
+            for _, days in holdings.of(category).get(node, ()):
+                yield from (date.fromordinal(d) for d in days if NEVER < d < FOREVER)
+
+    yield from held_days(flow.from_, carried)
+    for incoming in rg.in_flows(flow.from_):
+        yield from (d for d in (incoming.valid_from, incoming.valid_until) if d is not None)
+        # what its source holds matters only while the incoming flow runs
+        shared = (c for c in rg.carried_used[incoming.id] if c in carried)
+        yield from (d for d in held_days(incoming.from_, shared) if incoming.valid_on(d))
 
 
 def _graph(fr: Flowreg, number: int) -> RegistryGraph:

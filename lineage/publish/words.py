@@ -43,6 +43,16 @@ def _tool_words(rg: RegistryGraph, law: Law, tool: Tool, destination: str | None
     return f"{words} ({', '.join(details)})"
 
 
+def _stable_names(law: Law, regime: str, text: str) -> str:
+    """`text` with the regime named as everywhere on the site (the law file's `name`): the
+    engine names it as it stood on the day (Directive 95/46/EC before 2018-05-25), and a new
+    name for the same law is not a change of any sub-processor's transfer tool."""
+    info = law.regimes.get(regime)
+    for period in info.names if info is not None else ():
+        text = text.replace(period.name, info.name)
+    return text
+
+
 def verdict_words(rg: RegistryGraph, law: Law, hop: HopStatus, regime: str, verdict: RegimeStatus) -> str:
     """One regime's verdict on a hop as a phrase: 'standard contractual clauses (Decision
     2021/914, scc-acme)', 'no transfer tool needed: IE is inside the EU GDPR area', ..."""
@@ -51,7 +61,7 @@ def verdict_words(rg: RegistryGraph, law: Law, hop: HopStatus, regime: str, verd
         _tool_words(rg, law, t, destination) for t in regime_tools(rg, law, hop, regime, verdict)))
     status = verdict.status
     if status is Status.NOT_REQUIRED:
-        return f"no transfer tool needed: {verdict.reason}"
+        return f"no transfer tool needed: {_stable_names(law, regime, verdict.reason)}"
     if status in (Status.ADEQUATE, Status.COVERED, Status.DEROGATION):
         return tools
     if status is Status.INVALID:

@@ -366,7 +366,7 @@ def checklist_section(ctx: ReportContext, found: dict[str, list[dict[str, Cell]]
     rows = tuple((item, requirement, where, states[item]) for item, requirement, where in CHECKLIST)
     return Section(
         "checklist", "Art. 30 items and where this record holds them", CHECKLIST_COLUMNS, rows,
-        "Each item of GDPR Art. 30(1) and 30(2): 'held' when the registry holds it, else what is missing.",
+        "Each item of Art. 30(1) and 30(2): 'held' when the registry holds it, else what is missing.",
     )
 
 
