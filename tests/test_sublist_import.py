@@ -26,7 +26,7 @@ from registry.yamlexport import to_yaml
 STAKATER = Path(__file__).resolve().parent / "fixtures" / "sublists" / "stakater-subprocessors.md"
 # What each row of the published list must become: (country, mechanism kinds claimed).
 EXPECTED = {
-    "Digital Realty + OpenMetal": (None, []),          # "EU (Amsterdam)": a region, country not named
+    "Digital Realty + OpenMetal": ("NL", []),          # "EU (Amsterdam)": a city, read as one (and said)
     "AWS": ("SE", []),                                 # "EU (Sweden)", "GDPR": no transfer tool
     "Stakater AB": ("SE", []),
     "Stakater Czech s.r.o.": ("CZ", []),
@@ -68,7 +68,8 @@ def test_the_published_markdown_list_imports_with_each_rows_country_and_mechanis
     aws = next(f for f in result.additions["flows"] if f["to"] == "aws")
     assert aws["purpose"] == "Route 53 for DNS Management; S3 for Backups", "HTML list items as plain text"
     notes = "\n".join(result.notes)
-    assert "row 7, column Geographic Location: 'EU (Amsterdam)' is not one country" in notes
+    assert ("row 7, column Geographic Location: 'EU (Amsterdam)' read as Amsterdam, a city in NL (GeoNames); "
+            "check the party's country") in notes
     assert "row 16, column Legal basis: 'Intra-group Agreement with SCCs' read as scc" in notes
 
 
@@ -97,7 +98,7 @@ def test_the_imported_parties_are_judged_by_the_engine(tmp_path: Path, northwind
     pakistan = hops["mailer-to-stakater-pakistan-smc-pvt-ltd"].regimes["eu"]
     assert (pakistan.status.value, pakistan.basis) == ("covered", ("scc-stakater-pakistan-smc-pvt-ltd",))
     assert hops["mailer-to-aws"].status.value == "not_required", "Sweden is inside the EEA"
-    assert hops["mailer-to-digital-realty-openmetal"].status.value == "unknown", "no country: said, not guessed"
+    assert hops["mailer-to-digital-realty-openmetal"].status.value == "not_required", "Amsterdam is inside the EEA"
 
 
 def test_every_problem_names_its_row_and_column(tmp_path: Path, northwind) -> None:
@@ -120,8 +121,14 @@ def test_every_problem_names_its_row_and_column(tmp_path: Path, northwind) -> No
 @pytest.mark.parametrize(("text", "expected"), [
     ("Sweden", "SE"), ("USA", "US"), ("United Kingdom", "GB"), ("EU (Sweden)", "SE"), ("de", "DE"),
     ("Czech Republic", "CZ"), ("EU", None), ("US / EU", None),
+    # a city: the most populous of that name (GeoNames), in Europe when the list says so
+    ("EU (Amsterdam)", "NL"), ("Europe (Dublin)", "IE"), ("EU (Frankfurt am Main)", "DE"), ("Global (Toronto)", "CA"), ("Atlantis", ValueError),
 ])
-def test_locations(text: str, expected: str | None) -> None:
+def test_locations(text: str, expected: str | type | None) -> None:
+    if expected is ValueError:  # a bare place name is no country (and not read as a town)
+        with pytest.raises(ValueError, match="is not a country name"):
+            country_of(text)
+        return
     assert country_of(text)[0] == expected
 
 
