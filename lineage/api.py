@@ -46,10 +46,10 @@ class _Lru(OrderedDict):
 def _neo4j_backend(store: Store, law: Law) -> Any:
     """The Neo4j query layer when `store` is a Neo4jStore, else None (imported lazily: the
     embedded backend must work without the Neo4j driver)."""
-    neo4j_store = sys.modules.get("registry.neo4j_store")  # loaded if a Neo4jStore exists
+    neo4j_store = sys.modules.get("registry.neo4j.store")  # loaded if a Neo4jStore exists
     if neo4j_store is None or not isinstance(store, neo4j_store.Neo4jStore):
         return None
-    from lineage.neo4j_queries import Neo4jQueries
+    from lineage.neo4j.queries import Neo4jQueries
 
     return Neo4jQueries(store, law)
 
