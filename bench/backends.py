@@ -95,7 +95,7 @@ class Engine:
 
 
 class Neo4jEngine(Engine):
-    """On a Neo4j store `Flowreg` sends queries to Cypher (`lineage.neo4j_queries`); opening is
+    """On a Neo4j store `Flowreg` sends queries to Cypher (`lineage.neo4j.queries`); opening is
     connecting and making sure the head revision's graph is materialised on the server."""
 
     def open(self) -> int:
@@ -162,15 +162,15 @@ class EmbeddedBackend:
 
 
 class Neo4jBackend:
-    """A throwaway Neo4j 5.26 server (tools/neo4j) per size, `registry.neo4j_store.Neo4jStore`.
+    """A throwaway Neo4j 5.26 server (tools/neo4j) per size, `registry.neo4j.store.Neo4jStore`.
 
-    `Flowreg` over a Neo4jStore answers queries in Cypher on the server (`lineage.neo4j_queries`);
+    `Flowreg` over a Neo4jStore answers queries in Cypher on the server (`lineage.neo4j.queries`);
     `Neo4jEngine` only changes what opening means. The server is a separate JVM, so its peak
     memory is read from /proc (VmHWM) when the size is done, beside the client's.
     """
 
     name = "neo4j"
-    STORE_MODULE = "registry.neo4j_store"
+    STORE_MODULE = "registry.neo4j.store"
 
     def __init__(self) -> None:
         self.server: Any = None

@@ -20,10 +20,11 @@ from lineage import queries, whatif
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph, build_graph, extend_graph
 from lineage.law import Law, load_law
+from lineage.paging import Page, page_sections
 from lineage.status import HopStatus
 from registry.additions import Extension, extension_of
 from registry.config import Settings, settings_from_env
-from registry.errors import NotFoundError
+from registry.errors import FlowregError, NotFoundError
 from registry.gcpause import paused_gc
 from registry.model import Registry
 from registry.revisions import Revision
@@ -46,10 +47,10 @@ class _Lru(OrderedDict):
 def _neo4j_backend(store: Store, law: Law) -> Any:
     """The Neo4j query layer when `store` is a Neo4jStore, else None (imported lazily: the
     embedded backend must work without the Neo4j driver)."""
-    neo4j_store = sys.modules.get("registry.neo4j_store")  # loaded if a Neo4jStore exists
+    neo4j_store = sys.modules.get("registry.neo4j.store")  # loaded if a Neo4jStore exists
     if neo4j_store is None or not isinstance(store, neo4j_store.Neo4jStore):
         return None
-    from lineage.neo4j_queries import Neo4jQueries
+    from lineage.neo4j.queries import Neo4jQueries
 
     return Neo4jQueries(store, law)
 
@@ -188,6 +189,30 @@ class Flowreg:
         if self.backend:
             return self.backend.findings(day, rev=rev)
         return findings_mod.findings(self.graph(rev), day, law=self.law, evaluation=self.evaluation(day, rev))
+
+    # --- pages of whole-registry answers (`lineage.paging`) -------------------------------------
+    def findings_page(self, day: date, *, offset: int = 0, limit: int | None = None,
+                      rules: tuple[str, ...] = (), severity: str | None = None,
+                      rev: int | None = None) -> Page[findings_mod.Finding]:
+        """The findings on `day` (only those of `rules` and `severity` when given) from `offset`,
+        at most `limit` of them, with the total. FlowregError naming an unknown rule (with the
+        known ones) or severity."""
+        if rules:
+            findings_mod.check_rules(rules, findings_mod.rule_ids(self.registry(rev)))
+        if severity is not None and severity not in ("high", "medium", "low"):
+            raise FlowregError(f"severity: '{severity}' is not one of high, medium, low")
+        wanted = set(rules)
+        return Page.of([f for f in self.findings(day, rev=rev)
+                        if (not wanted or f.rule in wanted) and severity in (None, f.severity.value)],
+                       offset=offset, limit=limit)
+
+    @staticmethod
+    def page(answer: impact_mod.Impact | queries.PathResult | whatif.WhatIf, *, offset: int = 0,
+             limit: int | None = None) -> tuple[dict[str, Any], Page[tuple[str, Any]]]:
+        """An impact, path or what-if answer paged through its long lists (`answer.PAGED`, one
+        after the other): (its JSON shape with each list cut to the page, plus total, offset and
+        limit; the page of (list name, item) pairs)."""
+        return page_sections(answer.to_dict(), type(answer).PAGED, offset=offset, limit=limit)
 
     def what_if_invalidate(self, tool: str, from_day: date, day: date, *, rev: int | None = None) -> whatif.WhatIf:
         if self.backend:

@@ -10,22 +10,24 @@ name a transfer tool name only tools that exist on the date asked (`lineage.fixe
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date
 
 from lineage import record_findings
 from lineage.contracts import RecordIndex
-from lineage.early_start import early_start_findings
+from lineage.early_start import EARLY_START, early_start_findings
 from lineage.evaluation import Evaluation
 from lineage.finding import SEVERITY_ORDER, Finding, Severity
 from lineage.fixes import tool_fix
 from lineage.graph import RegistryGraph
 from lineage.law import Law
 from lineage.status import HopStatus, Status
+from registry.errors import FlowregError
 from registry.ids import PartyKind, Role
-from registry.model import DenyRule, Flow, Party, RetentionRule, Rule, System
+from registry.model import DenyRule, Flow, Party, Registry, RetentionRule, Rule, System
 
-__all__ = ["SEVERITY_ORDER", "Finding", "Severity", "finding_order", "findings", "transfer_findings"]
+__all__ = ["BUILT_IN_RULES", "SEVERITY_ORDER", "Finding", "Severity", "finding_order", "findings", "rule_ids",
+           "transfer_findings"]
 
 # Built-in rule ids (user rules use their own ids).
 UNCOVERED = "transfer-uncovered"
@@ -34,6 +36,26 @@ ROUTINE_DEROGATION = "derogation-routine"
 UNKNOWN_LOCATION = "location-unknown"
 UNLISTED = "subprocessor-unlisted"
 NO_NOTICE = "subprocessor-no-notice"
+BUILT_IN_RULES = (UNCOVERED, INVALID, ROUTINE_DEROGATION, UNKNOWN_LOCATION, UNLISTED, NO_NOTICE,
+                  EARLY_START, *record_findings.RULES)
+
+
+def rule_ids(registry: Registry) -> tuple[str, ...]:
+    """Every rule a finding on `registry` can name: the built-in ones, then the registry's own.
+
+    >>> from registry.loader import load_registry_file
+    >>> rule_ids(load_registry_file("tests/fixtures/northwind.yaml"))[-1]
+    'no-message-content-to-ads'
+    """
+    return tuple(dict.fromkeys([*BUILT_IN_RULES, *(rule.id for rule in registry.rules)]))
+
+
+def check_rules(rules: Iterable[str], known: Iterable[str], *, name: str = "rule") -> None:
+    """FlowregError naming the first of `rules` that is not `known`, and listing the known ones."""
+    known = tuple(known)
+    for rule in rules:
+        if rule not in known:
+            raise FlowregError(f"{name}: '{rule}' is not a rule; the rules are {', '.join(known)}")
 
 
 def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation: Evaluation | None = None) -> list[Finding]:

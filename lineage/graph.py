@@ -13,6 +13,7 @@ from datetime import date
 
 import networkx as nx
 
+from registry.category_use import carried_used, children_of, subtree
 from registry.model import Element, Flow, Party, Registry, SubjectGroup, System
 
 NODE_KINDS = ("subject", "system", "party")
@@ -79,12 +80,7 @@ class RegistryGraph:
         """
         cached = self._subtree_cache.get(category)
         if cached is None:
-            out, stack = {category}, [category]
-            while stack:
-                for child in self.children.get(stack.pop(), ()):
-                    out.add(child)
-                    stack.append(child)
-            cached = self._subtree_cache[category] = frozenset(out)
+            cached = self._subtree_cache[category] = subtree(self.children, category)
         return cached
 
     def ancestors(self, category: str) -> list[str]:
@@ -141,14 +137,10 @@ def build_graph(registry: Registry) -> RegistryGraph:
         graph.add_node(system.id, kind="system", element=system, org=parties.get(system.owner),
                        countries=(system.country,) if system.country else ())
 
-    children: dict[str, list[str]] = defaultdict(list)
-    for category in registry.categories:
-        if category.parent:
-            children[category.parent].append(category.id)
-
+    children = children_of(registry.categories)
     flows = {f.id: f for f in registry.flows}
     used = frozenset(c for f in registry.flows for c in f.carries)
-    rg = RegistryGraph(registry, graph, flows, dict(children), used, {}, defaultdict(list),
+    rg = RegistryGraph(registry, graph, flows, children, used, {}, defaultdict(list),
                        {f.id: i for i, f in enumerate(registry.flows)})
     for flow in registry.flows:
         graph.add_edge(flow.from_, flow.to, key=flow.id, flow=flow)
@@ -160,10 +152,7 @@ def build_graph(registry: Registry) -> RegistryGraph:
 
 
 def _carried_used(rg: RegistryGraph, carries: Iterable[str]) -> tuple[str, ...]:
-    out: set[str] = set()
-    for category in carries:
-        out |= rg.subtree(category) & rg.used
-    return tuple(sorted(out))
+    return carried_used(carries, rg.subtree, rg.used)
 
 
 def extend_graph(rg: RegistryGraph, registry: Registry, added: Mapping[str, Sequence[Element]]) -> RegistryGraph | None:

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph
@@ -30,6 +30,9 @@ class Impact:
     downstream_hops: list[str]
     onward_recipients: list[str]
     mechanisms: list[str]
+    # The lists a page of the answer runs through, in order (`lineage.paging.page_sections`).
+    PAGED: ClassVar[tuple[str, ...]] = ("categories", "subjects", "hops_in", "hops_out",
+                                        "downstream_hops", "onward_recipients", "mechanisms")
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph
@@ -186,6 +186,7 @@ class PathResult:
     target: str
     hops: list[HopStatus]
     shortest: list[str]
+    PAGED: ClassVar[tuple[str, ...]] = ("hops",)  # what a page runs through (`lineage.paging`)
 
     def to_dict(self) -> dict[str, Any]:
         return {"from": self.source, "to": self.target, "shortest": self.shortest,

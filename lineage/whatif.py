@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from lineage.contracts import RecordIndex
 from lineage.evaluation import Evaluation
@@ -44,6 +44,8 @@ class WhatIf:
     changed_hops: list[HopChange] = field(default_factory=list)
     new_findings: list[Finding] = field(default_factory=list)
     resolved_findings: list[Finding] = field(default_factory=list)
+    # What a page runs through, in order (`lineage.paging.page_sections`).
+    PAGED: ClassVar[tuple[str, ...]] = ("changed_hops", "new_findings", "resolved_findings")
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -122,7 +122,7 @@ def open_store(
             )
         try:
             # Imported lazily: the embedded backend must work without the Neo4j driver.
-            from registry.neo4j_store import Neo4jStore
+            from registry.neo4j.store import Neo4jStore
         except ModuleNotFoundError as exc:
             if exc.name == "neo4j":
                 raise FlowregError(

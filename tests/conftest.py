@@ -89,7 +89,7 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Flowreg]
     if request.param == "embedded":
         store: Any = SqliteStore(tmp_path / "flowreg.db")
     else:
-        from registry.neo4j_store import Neo4jStore
+        from registry.neo4j.store import Neo4jStore
 
         store = Neo4jStore(request.getfixturevalue("neo4j_settings"))
     flowreg = Flowreg(store)

@@ -259,7 +259,7 @@ def test_a_neo4j_schema_version_that_is_not_a_number(neo4j_settings: Any) -> Non
     from test_neo4j_backend import cypher
 
     from registry.errors import StoreError
-    from registry.neo4j_store import Neo4jStore
+    from registry.neo4j.store import Neo4jStore
 
     Neo4jStore(neo4j_settings).close()
     cypher(neo4j_settings, "MATCH (m:FlowregMeta {key: 'store'}) SET m.schema_version = 'abc'")

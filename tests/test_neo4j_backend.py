@@ -33,7 +33,7 @@ from lineage.law import load_law
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError, NotFoundError, StaleHeadError, StoreError, TamperError
 from registry.loader import load_registry_data, load_registry_file
-from registry.neo4j_store import Neo4jStore
+from registry.neo4j.store import Neo4jStore
 from registry.revisions import canonical_json, chain_hash, content_hash
 from registry.sqlite_store import SqliteStore
 from registry.store import Store, open_store
@@ -174,7 +174,7 @@ def test_graphs_are_materialised_idempotently_and_on_demand(store: Neo4jStore, n
     cypher(neo4j_settings, "MATCH (n:Element {rev: 1}) DETACH DELETE n")
     cypher(neo4j_settings, "MATCH (r:Revision {number: 1}) SET r.graph = 'pending'")
     assert [h.to_dict() for h in fr.flows("subscriber", DAYS[1])] == expected
-    from lineage.neo4j_graph import materialise
+    from registry.neo4j.graph import materialise
 
     materialise(store, store.get(1))  # twice: MERGE on the unique keys, nothing doubles
     assert store.verify() == []

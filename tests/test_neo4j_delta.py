@@ -24,7 +24,7 @@ from conftest import server_settings
 from neo4j import GraphDatabase
 from neo4j_parity import answers, assert_same, questions
 
-import registry.neo4j_revisions as neo4j_revisions_module
+import registry.neo4j.revisions as neo4j_revisions_module
 from bench.generator import build
 from lineage.api import Flowreg
 from lineage.law import load_law
@@ -33,7 +33,7 @@ from registry.config import Settings
 from registry.errors import StoreError, TamperError
 from registry.loader import load_registry_data
 from registry.model import Registry
-from registry.neo4j_store import Neo4jStore
+from registry.neo4j.store import Neo4jStore
 from registry.registration import add_subprocessor
 from registry.revisions import canonical_json, content_hash
 from registry.sqlite_store import SqliteStore
@@ -258,7 +258,7 @@ def test_dropping_and_rebuilding_a_base_graph_leaves_later_graphs_right(pair, sy
     assert_parity(neo, embedded, 4, probes, n=2)
 
     # Dropping the first graph cuts every later revision's relationships into it.
-    from lineage.neo4j_graph import drop_graph
+    from registry.neo4j.graph import drop_graph
 
     drop_graph(store, 1)
     assert [s for *_, s in stored(neo4j_settings)] == ["pending"] * 4

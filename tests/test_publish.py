@@ -504,7 +504,7 @@ def test_publish_on_an_empty_store_or_into_a_file(tmp_path: Path) -> None:
 def test_neo4j_publishes_the_same_site(acme: Flowreg, neo4j_settings) -> None:
     """The same history copied into Neo4j (`flowreg neo4j push`'s path) gives the same files."""
     from registry.history_copy import copy_history
-    from registry.neo4j_store import Neo4jStore
+    from registry.neo4j.store import Neo4jStore
 
     with Neo4jStore(neo4j_settings) as store:
         copy_history(acme.store, store)

@@ -510,7 +510,7 @@ def test_settings_and_open_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     with pytest.raises(FlowregError, match="NEO4J_URI is not set"):
         open_store(Settings(backend="neo4j"))
     # Simulates an installation without the Neo4j backend module.
-    monkeypatch.setitem(sys.modules, "registry.neo4j_store", None)
+    monkeypatch.setitem(sys.modules, "registry.neo4j.store", None)
     with pytest.raises(FlowregError, match="Neo4j backend is not available"):
         open_store(Settings(backend="neo4j", neo4j_uri="bolt://localhost:7687"))
 

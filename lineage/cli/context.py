@@ -70,6 +70,16 @@ def parse_day(value: str | None, option: str) -> date | None:
         ) from None
 
 
+def parse_count(value: str | None, option: str) -> int | None:
+    """A count option (a non-negative integer); None stays None. FlowregError naming the option."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not (text.isascii() and text.isdigit()):
+        raise FlowregError(f"{option}: '{value}' is not a non-negative integer")
+    return int(text)
+
+
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace the output file if it exists (never the store).")
 ]

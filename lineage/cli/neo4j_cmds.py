@@ -43,7 +43,7 @@ def _neo4j(settings: Settings, *, create: bool, verify_keys: VerifyKeys | None) 
         raise FlowregError("NEO4J_URI is not set (set it, or put it in the file named by "
                            "FLOWREG_SECRETS_FILE)")
     try:
-        from registry.neo4j_store import Neo4jStore
+        from registry.neo4j.store import Neo4jStore
     except ModuleNotFoundError as exc:
         raise FlowregError(f"the Neo4j backend needs the {exc.name} module (pip install neo4j)") from None
     return Neo4jStore(settings, create=create, verify_keys=verify_keys)

@@ -19,6 +19,7 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
+from itertools import chain
 from typing import Annotated, Any
 
 import typer
@@ -38,6 +39,24 @@ FormatOpt = Annotated[
     Format,
     typer.Option(
         "--format", "-f", help="table for people, json for scripts.", case_sensitive=False
+    ),
+]
+
+
+class PagedFormat(StrEnum):
+    """Output formats of commands whose answer may be long (and is paged, `lineage.paging`)."""
+
+    TABLE = "table"
+    JSON = "json"
+    JSONL = "jsonl"
+
+
+PagedFormatOpt = Annotated[
+    PagedFormat,
+    typer.Option(
+        "--format", "-f", case_sensitive=False,
+        help="table for people, json for scripts, jsonl for streams: one JSON object per line, "
+        "the first with the total.",
     ),
 ]
 
@@ -133,6 +152,14 @@ def emit_json(data: Any) -> None:
     could drive a terminal are written as JSON escapes, which parse back to the same text."""
     text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     typer.echo(_UNSAFE.sub(_json_escape, text))
+
+
+def emit_jsonl(header: Mapping[str, Any], items: Iterable[Any]) -> None:
+    """`header`, then each of `items`, as one JSON object per line on stdout (escaped as in
+    `emit_json`), written as they come."""
+    for value in chain([header], items):
+        text = json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":"))
+        typer.echo(_UNSAFE.sub(_json_escape, text))
 
 
 def emit_table(

@@ -1,6 +1,6 @@
 """The query layer of the Neo4j backend: the embedded engine's answers, selected on the server.
 
-Every query runs in two steps. Cypher (`lineage.neo4j_select`) finds, on the server, the part of
+Every query runs in two steps. Cypher (`lineage.neo4j.select`) finds, on the server, the part of
 the revision's graph the question touches: the flows that carry the category's data on the date,
 what is reachable from a node, the hops on routes between two nodes, the per-category walks of
 an impact, plus the flows upstream of every hop whose status is asked for (regimes travel with
@@ -31,15 +31,15 @@ from typing import Any, TypeVar
 
 from lineage import findings as findings_mod
 from lineage import impact as impact_mod
-from lineage import neo4j_select as sel
 from lineage import queries, whatif
 from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph, build_graph
 from lineage.law import Law
+from lineage.neo4j import select as sel
 from lineage.status import HopStatus
 from registry.ids import FRAMEWORK_IDS
 from registry.model import Registry
-from registry.neo4j_store import Neo4jStore
+from registry.neo4j.store import Neo4jStore
 
 T = TypeVar("T")
 

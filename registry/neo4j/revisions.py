@@ -30,7 +30,7 @@ from registry.delta_revisions import (
     verify_content,
 )
 from registry.errors import NotFoundError, StaleHeadError, StoreError, TamperError
-from registry.neo4j_schema import (
+from registry.neo4j.schema import (
     HEAD,
     INFO_FIELDS,
     LOCK,
@@ -244,7 +244,7 @@ class RevisionsMixin:
         expected_head: int,
     ) -> Revision:
         """Write revision `expected_head` + 1: the head with `additions` appended to its sections,
-        then materialise its graph (only its new elements, where `lineage.neo4j_graph` can).
+        then materialise its graph (only its new elements, where `registry.neo4j.graph_delta` can).
 
         The same revision `append` would write for the extended content (same content hash),
         stored as a delta, so the cost grows with the change, not the registry. `additions` must

@@ -3,7 +3,7 @@
 Revisions are `(:Revision {number, created_at, author, message, content, base, content_hash,
 parent_hash, hash, graph, graph_revs, top})` nodes: content is the canonical JSON text of the
 whole registry (`base` null), or of the elements a registration appends to its parent (`base` =
-the parent's number; `registry.neo4j_revisions`), so hashes are checked on exactly what is
+the parent's number; `registry.neo4j.revisions`), so hashes are checked on exactly what is
 stored; proposals are `(:Proposal ...)` nodes. Uniqueness constraints on the
 revision number and hash, the proposal id and the graph keys are created idempotently on open.
 
@@ -13,11 +13,11 @@ expected head and creates the record. Writers therefore queue on that lock inste
 the chain; the uniqueness constraint on `number` is the second line of defence (a violation
 becomes StaleHeadError, or a retry when the writer did not ask for a head).
 
-Graphs: after the revision commits, its graph is materialised by `lineage.neo4j_graph` in
+Graphs: after the revision commits, its graph is materialised by `registry.neo4j.graph` in
 follow-up batches (MERGE on the unique graph keys, so re-running is harmless), and only then is
 `graph` set from 'pending' to 'ready'. A revision stored as a delta whose parent's graph is
 ready gets only its new elements, and `graph_revs` lists the revisions whose elements make up
-its graph (`lineage.neo4j_graph`). A crash in between leaves 'pending'; the query layer
+its graph (`registry.neo4j.graph_delta`). A crash in between leaves 'pending'; the query layer
 finishes the job on first use (`ensure_graph`). Content that is not a valid registry is marked
 'invalid' and has no graph. Why not in the append transaction: a registry of a million flows
 does not fit one transaction's state in a 1 GB heap, and the history must not wait on it.
@@ -40,9 +40,10 @@ import neo4j  # `registry.store.open_store` turns its absence into a clear error
 
 from registry.config import Settings
 from registry.errors import FlowregError, MissingStoreError, StoreError
-from registry.neo4j_proposals import ProposalsMixin
-from registry.neo4j_revisions import RevisionsMixin
-from registry.neo4j_schema import (
+from registry.neo4j.graph import check_graphs, drop_graph, materialise_revision
+from registry.neo4j.proposals import ProposalsMixin
+from registry.neo4j.revisions import RevisionsMixin
+from registry.neo4j.schema import (
     BOLT_SCHEMES,
     HEAD,
     INDEXES,
@@ -62,7 +63,7 @@ from registry.signing import Signer, VerifyKeys, check_opened_head
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Re-exported: the allow-list is part of this module's contract (lineage.neo4j_graph uses it).
+# Re-exported: the allow-list is part of the store's contract.
 __all__ = ["NODE_LABELS", "REL_TYPES", "Neo4jStore", "shown_uri"]
 
 
@@ -129,7 +130,7 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
         # A password written into the URI (user:password@host) is scrubbed from messages too.
         self._hidden = [x for x in (self._secret, _uri_password(settings.neo4j_uri)) if x]
         self._lock = threading.Lock()
-        self._last = None  # the revision last read or written (registry.neo4j_revisions)
+        self._last = None  # the revision last read or written (registry.neo4j.revisions)
         self._neo4j = neo4j
         scheme = settings.neo4j_uri.partition("://")[0].lower()
         if scheme not in BOLT_SCHEMES:
@@ -338,10 +339,6 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
         if state.graph == "invalid":
             raise StoreError(f"revision {state.info.number} does not hold a valid registry, so "
                              "it has no graph to query")
-        # Here and not at module level: the graph's category semantics live in lineage.graph,
-        # and materialising with them keeps the backends from drifting apart.
-        from lineage.neo4j_graph import materialise_revision
-
         base_revs = None
         if state.base is not None:
             try:
@@ -356,8 +353,6 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
     def rebuild_graph(self, number: int) -> RevisionInfo:
         """Delete revision `number`'s materialised graph and write it again from its content
         (the later revisions whose graphs build on it are written again when next used)."""
-        from lineage.neo4j_graph import drop_graph
-
         drop_graph(self, self.revision_info(number).number)
         return self.ensure_graph(number)
 
@@ -369,8 +364,6 @@ class Neo4jStore(RevisionsMixin, ProposalsMixin):
         problems.extend(f"the constraint {name} was removed (the store was edited outside flowreg)"
                         for name in sorted(set(SCHEMA) - present))
         infos = self._verify_revisions(problems)
-        from lineage.neo4j_graph import check_graphs
-
         problems += check_graphs(self)
         return problems + verify_chain(infos)
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from registry.errors import FlowregError, NotFoundError, StaleHeadError, TamperError
-from registry.neo4j_schema import (
+from registry.neo4j.schema import (
     HEAD,
     LOCK,
     PROPOSAL_FIELDS,

@@ -5,15 +5,15 @@ the ones already written never change. A revision's graph is the elements and re
 the revisions its `graph_revs` lists (`rev IN $revs`): its own alone when it was materialised
 whole; for a revision that only appends elements to its parent (a registration), the parent's
 graph plus its new elements, whose relationships may end at the parent's nodes
-(`lineage.neo4j_graph_delta`). Queries therefore filter relationships by `rev IN $revs` too, as
+(`registry.neo4j.graph_delta`). Queries therefore filter relationships by `rev IN $revs` too, as
 a node of one revision may carry relationships of later revisions that build on it:
 
 - nodes `(:Element:<Label> {rev, id, kind, order, doc, ...})` with `<Label>` from the allow-list
-  `registry.neo4j_store.NODE_LABELS`; `doc` is the element exactly as the revision stores it
+  `registry.neo4j.schema.NODE_LABELS`; `doc` is the element exactly as the revision stores it
   (canonical JSON), so the query layer rebuilds the very same model objects the embedded engine
   uses; the other properties exist for Cypher to select on (`used`, `countries`, `owner`...).
 - `(src)-[:FLOW {rev, id, order, doc, carries, used, under, valid_from, valid_until, ...}]->(dst)`
-  per flow; `used` is the flow's `carried_used` from `lineage.graph` (every category some flow
+  per flow; `used` is the flow's `carried_used` from `registry.category_use` (every category some flow
   lists that this flow's data contains), dates are Neo4j dates.
 - `(src)-[:CARRIES {rev, flow, used, order, valid_from, valid_until}]->(dst)` per flow and used
   category: the propagation graph the engine walks ((node, category) pairs), with a range index
@@ -37,15 +37,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from lineage.graph import build_graph
+from registry.category_use import category_use
 from registry.errors import RegistryError, StoreError
 from registry.loader import load_registry_data
 from registry.model import SECTIONS
-from registry.neo4j_store import NODE_LABELS, REL_TYPES
+from registry.neo4j.schema import NODE_LABELS, REL_TYPES
 from registry.revisions import Revision, canonical_json
 
 if TYPE_CHECKING:
-    from registry.neo4j_store import Neo4jStore
+    from registry.neo4j.store import Neo4jStore
 
 BATCH = 2000
 KINDS = {"categories": "category", "subjects": "subject", "parties": "party",
@@ -65,7 +65,7 @@ MERGE_RELS = {
     "FLOW": _ENDS + "MERGE (a)-[r:FLOW {rev: $rev, id: row.id}]->(b) SET r += row.props",
     "CARRIES": _ENDS + "MERGE (a)-[r:CARRIES {rev: $rev, flow: row.flow, used: row.used}]->(b)"
     " SET r += row.props",
-    # Keyed like FLOW and CARRIES (see registry.neo4j_schema), so no relationship can double.
+    # Keyed like FLOW and CARRIES (see registry.neo4j.schema), so no relationship can double.
     "PARENT_OF": _ENDS + "MERGE (a)-[r:PARENT_OF {rev: $rev, child: row.to}]->(b)",
     "OWNED_BY": _ENDS + "MERGE (a)-[r:OWNED_BY {rev: $rev, system: row.from}]->(b)",
     "BINDS": _ENDS + "MERGE (a)-[r:BINDS {rev: $rev, mechanism: row.from, member: row.to}]->(b)",
@@ -165,17 +165,17 @@ def graph_rows(content: dict[str, Any]) -> tuple[dict[str, list[dict]], dict[str
         registry = load_registry_data(content, stored=True)
     except (RegistryError, ValidationError, TypeError, ValueError):
         return None
-    rg = build_graph(registry)
+    used, carried = category_use(registry)
     nodes: dict[str, list[dict]] = {}
     rels: dict[str, list[dict]] = {name: [] for name in MERGE_RELS}
     for section in NODE_LABELS:
         rows = []
         for order, (raw, element) in enumerate(zip(content.get(section) or [], getattr(registry, section), strict=True)):
-            rows.append(node_row(section, raw, element, order, rg.used))
+            rows.append(node_row(section, raw, element, order, used))
             add_element_rels(rels, section, element)
         nodes[section] = rows
     for order, (raw, flow) in enumerate(zip(content.get("flows") or [], registry.flows, strict=True)):
-        add_flow_rels(rels, raw, flow, order, list(rg.carried_used[flow.id]))
+        add_flow_rels(rels, raw, flow, order, list(carried[flow.id]))
     return nodes, rels, top_of(content)
 
 
@@ -240,10 +240,10 @@ def materialise(store: Neo4jStore, revision: Revision) -> None:
 
 def materialise_revision(store: Neo4jStore, number: int, base_revs: list[int] | None) -> None:
     """Materialise revision `number`'s graph: only its new elements on its base's graph
-    (`base_revs`, None when there is none ready) where `lineage.neo4j_graph_delta` can, else
+    (`base_revs`, None when there is none ready) where `registry.neo4j.graph_delta` can, else
     whole."""
     if base_revs is not None:
-        from lineage.neo4j_graph_delta import extend_materialised
+        from registry.neo4j.graph_delta import extend_materialised
 
         if extend_materialised(store, number, base_revs):
             return

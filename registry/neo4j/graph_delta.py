@@ -22,7 +22,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from lineage.neo4j_graph import (
+from registry.additions import additions_fit
+from registry.loader import validate_element
+from registry.model import SECTIONS, Element, Flow
+from registry.neo4j.graph import (
     KINDS,
     MERGE_RELS,
     add_element_rels,
@@ -31,13 +34,10 @@ from lineage.neo4j_graph import (
     top_of,
     write_graph,
 )
-from registry.additions import additions_fit
-from registry.loader import validate_element
-from registry.model import SECTIONS, Element, Flow
 from registry.yamlsource import Issue, ParsedYaml
 
 if TYPE_CHECKING:
-    from registry.neo4j_store import Neo4jStore
+    from registry.neo4j.store import Neo4jStore
 
 # Flows are relationships, not nodes, but assessments reference them (IN_USE reports them as 'flow').
 SECTION_OF_KIND = {kind: section for section, kind in KINDS.items()} | {"flow": "flows"}
@@ -49,7 +49,7 @@ IN_USE = ("UNWIND $ids AS eid MATCH (n:Element {id: eid}) WHERE n.rev IN $revs"
           " UNION UNWIND $ids AS eid MATCH ()-[f:FLOW {id: eid}]->() WHERE f.rev IN $revs"
           " RETURN f.id AS id, 'flow' AS kind")
 # For each category a new flow carries that some flow carries already: the used categories in
-# its subtree (what `lineage.graph._carried_used` unions). Categories live in the base graph's
+# its subtree (what `registry.category_use.carried_used` unions). Categories live in the base graph's
 # first revision only (a delta adds none), so PARENT_OF stays within it.
 CARRIED = ("UNWIND $ids AS cid MATCH (c:Element:Category {id: cid}) WHERE c.rev IN $revs AND c.used"
            " OPTIONAL MATCH (c)-[:PARENT_OF*0..]->(d:Category) WHERE d.used"

@@ -46,7 +46,7 @@ SCHEMA: dict[str, str] = {
     " FOR ()-[b:BINDS]-() REQUIRE (b.rev, b.mechanism, b.member) IS UNIQUE",
 }
 INDEXES: dict[str, str] = {
-    # "flows that carry category c": an index seek on (rev, used), see lineage.neo4j_graph.
+    # "flows that carry category c": an index seek on (rev, used), see registry.neo4j.graph.
     "flowreg_carries_used": "CREATE INDEX flowreg_carries_used IF NOT EXISTS"
     " FOR ()-[k:CARRIES]-() ON (k.rev, k.used)",
     "flowreg_flow_rev": "CREATE INDEX flowreg_flow_rev IF NOT EXISTS FOR ()-[f:FLOW]-() ON (f.rev)",

@@ -1,6 +1,6 @@
 """Cypher selection for the Neo4j query layer: the part of a revision's graph a query touches.
 
-Each function runs inside a read transaction (`tx`) on the graph `lineage.neo4j_graph` wrote, and
+Each function runs inside a read transaction (`tx`) on the graph `registry.neo4j.graph` wrote, and
 either returns ids (reachability and candidate selection happen on the server) or adds element
 documents to a `Part`, the partial registry the engine's pure functions then run on. Every value
 is a parameter; the query texts are literals.
