@@ -219,6 +219,19 @@ def holding(days: Sequence[int], day: int) -> int:
     return days[2 * lo - 1] if lo and days[2 * lo - 1] > day else 0
 
 
+def last_end(days: Sequence[int], lo: int, hi: int) -> int:
+    """The end of the last part of a flat pair sequence inside [lo, hi), or 0 when none is.
+
+    >>> last_end((1, 3, 6, 8), 0, 7), last_end((1, 3, 6, 8), 3, 6), last_end((1, 3, 6, 8), 2, 20)
+    (7, 0, 8)
+    """
+    for i in range(len(days) - 2, -1, -2):
+        start, end = days[i], days[i + 1]
+        if start < hi and end > lo:
+            return min(end, hi)
+    return 0
+
+
 def _pumping(spans: Sequence[Span]) -> set[str]:
     """Nodes on a cycle of flows that never end, one of which keeps data two days or more: data
     held there after every date of the input goes round for ever (see `hold`)."""
@@ -466,11 +479,29 @@ class Holdings:
         return out
 
     def kept_until(self, node: str, category: str, day: int, bit: int) -> int:
-        """The first day (ordinal; FOREVER: none) on which data of the category under the
-        regime `bit` is no longer held at `node`, counting from `day` (0: not held that day)."""
-        held = self.of(category).get(node) or ()
+        """The first day (ordinal; FOREVER: none) on which the category's data under the regime
+        `bit` that `node` holds on `day` is no longer held (0: not held that day).
+
+        Only what was delivered by `day` counts: the held intervals join what flows starting
+        later will deliver, which is not the data held now, and no answer about a date may
+        depend on a flow that has not started by then (the Neo4j backend reads no other)."""
+        by_node = self.of(category)
         bits = self.labels.bit
-        return max((holding(days, day) for label, days in held if bits[label] == bit), default=0)
+        labels = {label for label, _ in by_node.get(node) or () if bits[label] == bit}
+        merged = max((holding(days, day) for label, days in by_node.get(node) or () if label in labels), default=0)
+        if not merged:
+            return 0
+        rg, delivered = self.rg, 0
+        for flow in rg.in_flows(node):
+            span = self.span(flow)
+            if span.start > day or category not in rg.carried_used[flow.id]:
+                continue
+            for label, days in by_node.get(span.source) or ():
+                if label in labels:
+                    last = last_end(days, span.start, min(span.end, day + 1))
+                    if last:
+                        delivered = max(delivered, min(last + span.keep, FOREVER))
+        return min(merged, delivered) if delivered > day else merged
 
     def own_mask(self, node: str, day: int) -> int:
         """The regimes the node's own place attaches on the day (rule 1)."""
