@@ -173,7 +173,7 @@ def findings(
         page = fr.findings_page(day, offset=window.offset, limit=window.limit, rules=rules,
                                 severity=severity, rev=rev)
     _emit_page(page, [f.to_dict() for f in page.items], fmt, window,
-               columns=["severity", "rule", "flow", "title", "fix"], title=f"Findings as of {day}")
+               columns=["severity", "rule", "flow", "regime", "title", "fix"], title=f"Findings as of {day}")
 
 
 def recipients(
