@@ -216,3 +216,13 @@ def test_the_default_date_is_today_and_a_year_before_for_the_comparison(db: Path
     at = open_app("viewer", "compare", day=date.today())
     assert at.text_input(key="cmp_after_text").value == date.today().isoformat()
     assert at.text_input(key="cmp_before_text").value == (date.today() - timedelta(days=365)).isoformat()
+
+
+def test_regimes_are_named_as_the_law_stood_on_the_date(db: Path) -> None:
+    """Before 2018-05-25 the EU rules were Directive 95/46/EC, and Swiss ones the FADP of 1992
+    until 2023-08-31: the findings name them so (law file: regimes' names by period)."""
+    before = frames(open_app("viewer", "findings", day=date(2018, 5, 24)))
+    assert "EU Directive 95/46/EC" in before and "EU GDPR" not in before
+    assert "Swiss FADP of 1992" in before
+    after = frames(open_app("viewer", "findings", day=date(2024, 1, 1)))
+    assert "EU GDPR" in after and "Directive 95/46/EC" not in after and "of 1992" not in after
