@@ -57,6 +57,7 @@ class RecordIndex:
     assessments: dict[tuple[str, str], list[Assessment]] = field(default_factory=dict)
     special: dict[str, Category] = field(default_factory=dict)
     assessed: dict[str, list[str]] = field(default_factory=dict)  # flow -> regimes it has assessments for
+    group_sorted: tuple[str, ...] = ()  # `group` in id order (the counterparts of a collection's DPA)
 
     @classmethod
     def of(cls, registry: Registry) -> RecordIndex:
@@ -73,7 +74,8 @@ class RecordIndex:
         assessed: dict[str, list[str]] = {}
         for flow, regime in assessments:
             assessed.setdefault(flow, []).append(regime)
-        return cls(own_parties(registry), dpas, assessments, special, assessed)
+        group = own_parties(registry)
+        return cls(group, dpas, assessments, special, assessed, tuple(sorted(group)))
 
     def special_carried(self, rg: RegistryGraph, flow: Flow) -> list[Category]:
         """The art9/art10 categories whose data the flow carries: a special category it carries
@@ -145,12 +147,15 @@ def dpa_check(rg: RegistryGraph, index: RecordIndex, flow: Flow, day: date) -> D
         if processor.id in index.group:
             outside, counterparts = True, ()
         else:
-            counterparts = tuple(sorted(index.group))
+            counterparts = index.group_sorted
     else:
         sender = rg.organisation(flow.from_)
         if sender is None or sender.id == processor.id:
             return None
         counterparts = (sender.id,)
+    signed = index.dpas.get(processor.id)
+    if not signed:  # the common case at scale, kept cheap: findings ask this of every flow
+        return DpaCheck(flow.id, processor.id, counterparts, outside, (), ())
     wanted = set(counterparts)
 
     def fits(agreement: Agreement) -> bool:
@@ -159,8 +164,7 @@ def dpa_check(rg: RegistryGraph, index: RecordIndex, flow: Flow, day: date) -> D
             return any(p not in index.group for p in others)
         return any(p in wanted for p in others)
 
-    signed = index.dpas.get(processor.id)
-    candidates = sorted((a for a in signed if fits(a)), key=lambda a: (a.signed, a.id), reverse=True) if signed else []
+    candidates = sorted((a for a in signed if fits(a)), key=lambda a: (a.signed, a.id), reverse=True)
     return DpaCheck(
         flow.id, processor.id, counterparts, outside,
         tuple(a for a in candidates if a.in_force(day)),

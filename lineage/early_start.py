@@ -14,18 +14,22 @@ start and is not judged here; a party without `notice_given` is `subprocessor-no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from lineage.finding import Finding, Severity
 from lineage.graph import RegistryGraph
-from lineage.notice import earliest_start, subprocessor_of
+from lineage.notice import earliest_start, subprocessor_flows
 from registry.model import Flow, Party
 
 EARLY_START = "subprocessor-early-start"
 
 
-def early_start_findings(rg: RegistryGraph, day: date) -> list[Finding]:
-    """The early-start findings on `day`, in registry order of the sub-processors.
+def early_start_findings(rg: RegistryGraph, day: date,
+                         subprocessors: Mapping[str, list[Flow]] | None = None) -> list[Finding]:
+    """The early-start findings on `day`, in registry order of the sub-processors
+    (`subprocessors`: `lineage.notice.subprocessor_flows` of the flows active on `day`, when the
+    caller has it).
 
     >>> from registry.loader import load_registry_text
     >>> from lineage.graph import build_graph
@@ -41,13 +45,15 @@ def early_start_findings(rg: RegistryGraph, day: date) -> list[Finding]:
     >>> [(f.rule, f.severity.value, f.flow) for f in early_start_findings(rg, date(2024, 4, 1))]
     [('subprocessor-early-start', 'high', 'to-sub')]
     """
+    if subprocessors is None:
+        subprocessors = subprocessor_flows(rg, rg.active_flows(day))
     flows: dict[str, list[Flow]] = {}
     parties: dict[str, Party] = {}
-    for flow in rg.active_flows(day):
-        party = subprocessor_of(rg, flow)
-        if party is not None and party.notice_given is not None:
-            flows.setdefault(party.id, []).append(flow)
-            parties[party.id] = party
+    for party_id, received in subprocessors.items():
+        party = rg.registry.get(party_id)
+        if isinstance(party, Party) and party.notice_given is not None:
+            flows[party_id] = received
+            parties[party_id] = party
     out = []
     days = rg.registry.notice_days
     for party_id in sorted(flows, key=lambda p: min(rg.order[f.id] for f in flows[p])):

@@ -29,6 +29,10 @@ class Evaluation:
         self.law = law or load_law()
         self._hops: dict[str, HopStatus] = {}
         self.complete = False  # every active hop evaluated (by `hops`)
+        self._all: list[HopStatus] | None = None  # `hops`, once complete
+        # Whole-date answers derived from these statuses, kept by the module that derives them
+        # (e.g. the findings): they live and die with the evaluation, so never go stale.
+        self.derived: dict[str, object] = {}
 
     @cached_property
     def state(self) -> RegimeState:
@@ -44,10 +48,11 @@ class Evaluation:
 
     def hops(self) -> list[HopStatus]:
         """Every active flow's status, in registry order."""
-        with paused_gc():  # the statuses stay cached (registry/gcpause.py)
-            out = [self.hop(f.id) for f in self.rg.active_flows(self.day)]
-        self.complete = True
-        return out
+        if self._all is None:
+            with paused_gc():  # the statuses stay cached (registry/gcpause.py)
+                self._all = [self.hop(f.id) for f in self.rg.active_flows(self.day)]
+            self.complete = True
+        return list(self._all)
 
 
     def extended(self, rg: RegistryGraph, added: Mapping[str, Sequence[Element]]) -> Evaluation | None:

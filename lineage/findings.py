@@ -10,7 +10,7 @@ name a transfer tool name only tools that exist on the date asked (`lineage.fixe
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
 from lineage import record_findings
@@ -21,9 +21,10 @@ from lineage.finding import SEVERITY_ORDER, Finding, Severity
 from lineage.fixes import tool_fix
 from lineage.graph import RegistryGraph
 from lineage.law import Law
+from lineage.notice import subprocessor_flows
 from lineage.status import HopStatus, Status
 from registry.errors import FlowregError
-from registry.ids import PartyKind, Role
+from registry.gcpause import paused_gc
 from registry.model import DenyRule, Flow, Party, Registry, RetentionRule, Rule, System
 
 __all__ = ["BUILT_IN_RULES", "SEVERITY_ORDER", "Finding", "Severity", "finding_order", "findings", "rule_ids",
@@ -64,25 +65,40 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     >>> from registry.loader import load_registry_file
     >>> from lineage.graph import build_graph
     >>> rg = build_graph(load_registry_file("tests/fixtures/northwind.yaml"))
-    >>> [(f.rule, f.flow) for f in findings(rg, date(2020, 8, 1)) if f.severity == "high"]
+    >>> [(f.rule, f.flow) for f in findings(rg, date(2020, 8, 1)) if f.rule.startswith("transfer-")]
     [('transfer-invalid', 'mailer-to-bouncer')]
     """
     ev = evaluation or Evaluation(rg, day, law)
+    cached = ev.derived.get(_CACHE_KEY)
+    if cached is None:
+        with paused_gc():  # tens of thousands of findings, kept with the evaluation (registry/gcpause.py)
+            cached = ev.derived[_CACHE_KEY] = tuple(_all_findings(rg, ev))
+    return list(cached)
+
+
+_CACHE_KEY = "findings"  # in `Evaluation.derived`: a date's findings are asked again and again
+
+
+def _all_findings(rg: RegistryGraph, ev: Evaluation) -> list[Finding]:
+    day = ev.day
     index = RecordIndex.of(rg.registry)
     out: list[Finding] = []
     hops = ev.hops()
+    active = [rg.flows[hop.flow] for hop in hops]
     for hop in hops:
         out += transfer_findings(rg, ev, hop, index)
-    out += record_findings.dpa_findings(rg, ev.law, day, index, (rg.flows[hop.flow] for hop in hops))
+    out += record_findings.dpa_findings(rg, ev.law, day, index, active)
     out += _location_findings(rg, day)
-    out += _subprocessor_findings(rg, day)
-    out += early_start_findings(rg, day)
+    subprocessors = subprocessor_flows(rg, active)
+    out += _subprocessor_findings(rg, day, subprocessors)
+    out += early_start_findings(rg, day, subprocessors)
     for rule in rg.registry.rules:
         if rule.deny is not None:
             out += _deny_findings(rg, day, rule, rule.deny)
         elif rule.retention is not None:
             out += _retention_findings(rg, day, rule, rule.retention)
-    return sorted(out, key=finding_order(rg))
+    out.sort(key=finding_order(rg))
+    return out
 
 
 def finding_order(rg: RegistryGraph) -> Callable[[Finding], tuple]:
@@ -91,10 +107,18 @@ def finding_order(rg: RegistryGraph) -> Callable[[Finding], tuple]:
     return lambda f: (SEVERITY_ORDER[f.severity], f.rule, order.get(f.flow or "", -1), f.node or "")
 
 
+# Statuses no check of `transfer_findings` reads (from `covered` on, a hop may need an
+# assessment); a hop's status is the worst of its regimes'.
+_QUIET = frozenset({Status.NOT_REQUIRED, Status.ADEQUATE})
+
+
 def transfer_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: RecordIndex | None = None) -> list[Finding]:
     """The findings about one hop's transfer tools, assessments and special-category data (they
     read nothing but the hop and the registry's `index`; pass it when judging many hops)."""
-    out = record_findings.hop_findings(rg, ev, hop, index or RecordIndex.of(rg.registry))
+    index = index or RecordIndex.of(rg.registry)
+    if hop.status in _QUIET and hop.flow not in index.assessed:
+        return []  # most hops: no check below reads such a hop (no regime's status is worse)
+    out = record_findings.hop_findings(rg, ev, hop, index)
     flow = rg.flows[hop.flow]
     for regime, verdict in hop.regimes.items():
         if verdict.status not in (Status.UNCOVERED, Status.INVALID, Status.DEROGATION):
@@ -137,13 +161,12 @@ def _location_findings(rg: RegistryGraph, day: date) -> list[Finding]:
     return out
 
 
-def _subprocessor_findings(rg: RegistryGraph, day: date) -> list[Finding]:
-    """Sub-processors (by kind, or by a flow's role) missing from the public list or unannounced."""
-    firsts: dict[str, list[Flow]] = {}
-    for flow in rg.active_flows(day):
-        party = rg.organisation(flow.to)
-        if party and (party.kind is PartyKind.SUBPROCESSOR or flow.role is Role.SUBPROCESSOR):
-            firsts.setdefault(party.id, []).append(flow)
+def _subprocessor_findings(rg: RegistryGraph, day: date,
+                           subprocessors: Mapping[str, list[Flow]] | None = None) -> list[Finding]:
+    """Sub-processors (`lineage.notice.subprocessor_of`) missing from the public list or
+    unannounced; `subprocessors`: `subprocessor_flows` of the flows active on `day`, when the
+    caller has it."""
+    firsts = subprocessor_flows(rg, rg.active_flows(day)) if subprocessors is None else subprocessors
     notice = rg.registry.notice_days
     out = []
     for party_id, flows in firsts.items():
@@ -175,6 +198,8 @@ def _touching(rg: RegistryGraph, day: date, categories: list[str]) -> list[Flow]
     """The active flows `_touches` accepts, in registry order, found through the graph's category
     index instead of testing every flow (a flow carries a part of C or a whole containing C
     exactly when it carries a used category id related to C)."""
+    if len(categories) == 1:  # the common case: that list is in registry order already
+        return [f for f in rg.flows_carrying(categories[0]) if f.valid_on(day)]
     found: dict[str, Flow] = {}
     for category in categories:
         for flow in rg.flows_carrying(category):
@@ -193,17 +218,15 @@ def _deny_findings(rg: RegistryGraph, day: date, rule: Rule, deny: DenyRule) -> 
     for flow in touching:
         senders.setdefault(flow.to, []).append(flow)
     for flow in touching:
+        # Every condition the rule states must hold (the cheap ones first).
+        if deny.roles and flow.role not in deny.roles:
+            continue
+        if deny.purposes and flow.purpose not in deny.purposes:
+            continue
         recipient = rg.organisation(flow.to)
-        checks = []
-        if deny.to:
-            checks.append(flow.to in deny.to or (recipient is not None and recipient.id in deny.to))
-        if deny.to_kinds:
-            checks.append(recipient is not None and recipient.kind in deny.to_kinds)
-        if deny.roles:
-            checks.append(flow.role in deny.roles)
-        if deny.purposes:
-            checks.append(flow.purpose in deny.purposes)
-        if not all(checks):
+        if deny.to and not (flow.to in deny.to or (recipient is not None and recipient.id in deny.to)):
+            continue
+        if deny.to_kinds and not (recipient is not None and recipient.kind in deny.to_kinds):
             continue
         chain = _upstream_chain(rg, flow, deny.categories, day, touching_ids, senders)
         out.append(Finding(

@@ -75,14 +75,34 @@ def _scc_text(version: str, part: str, relation: str) -> str:
     return f"{cited} ({RELATIONS[relation]})"
 
 
+# Per law object: the sentence of each (exporter, recipient, relation, regime, destination, day).
+# Findings ask for thousands of hops between the same few parties; bounded, as a dashboard
+# serves many dates.
+_FIXES: weakref.WeakKeyDictionary[Law, dict[tuple, str]] = weakref.WeakKeyDictionary()
+_FIXES_KEPT = 50_000
+
+
 def tool_fix(rg: RegistryGraph, law: Law, flow: Flow, regime: str, hop: HopStatus, day: date) -> str:
     """One sentence: what to sign (or rely on) so that `flow` is covered for `regime` on `day`,
     naming only instruments that exist on `day`."""
     exporter = rg.organisation(flow.from_)
     recipient = rg.organisation(flow.to)
-    between = f"between {exporter.id if exporter else flow.from_} and {recipient.id if recipient else flow.to}"
-    signable = signable_scc(law, regime, day)
     relation = RELATION_OF_ROLE.get(flow.role) if flow.role else None
+    key = (exporter.id if exporter else flow.from_, recipient.id if recipient else flow.to, relation, regime,
+           hop.target_countries[:1], day)
+    memo = _FIXES.setdefault(law, {})
+    found = memo.get(key)
+    if found is None:
+        if len(memo) >= _FIXES_KEPT:
+            memo.clear()
+        found = memo[key] = _tool_fix(law, *key)
+    return found
+
+
+def _tool_fix(law: Law, exporter: str, recipient: str, relation: str | None, regime: str,
+              destination: tuple[str, ...], day: date) -> str:
+    between = f"between {exporter} and {recipient}"
+    signable = signable_scc(law, regime, day)
     options: list[str] = []
     if relation is not None:
         if relation in signable:
@@ -103,7 +123,6 @@ def tool_fix(rg: RegistryGraph, law: Law, flow: Flow, regime: str, hop: HopStatu
             f"no standard contractual clauses for {what} could be signed on {day}: put ad hoc contractual "
             f"clauses approved by the competent supervisory authority in place {between}"
         )
-    destination = hop.target_countries[:1]
     for framework in law.frameworks.values():
         if framework.regime == regime and (framework.destination,) == destination and framework.valid_on(day):
             options.append(f"rely on the recipient's certification under the {framework.name}")

@@ -9,6 +9,7 @@ two rules from here, so they cannot drift apart.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from lineage.days import add_days
@@ -34,6 +35,24 @@ def subprocessor_of(rg: RegistryGraph, flow: Flow) -> Party | None:
     if party is not None and (party.kind is PartyKind.SUBPROCESSOR or flow.role is Role.SUBPROCESSOR):
         return party
     return None
+
+
+def subprocessor_flows(rg: RegistryGraph, flows: Iterable[Flow]) -> dict[str, list[Flow]]:
+    """Each sub-processor's flows among `flows` (`subprocessor_of`), keyed by party id in the
+    order of each party's first flow, every list in the order given.
+
+    >>> from registry.loader import load_registry_file
+    >>> from lineage.graph import build_graph
+    >>> rg = build_graph(load_registry_file("tests/fixtures/northwind.yaml"))
+    >>> {p: [f.id for f in fs] for p, fs in subprocessor_flows(rg, rg.flows.values()).items()}
+    {'bouncer': ['mailer-to-bouncer']}
+    """
+    out: dict[str, list[Flow]] = {}
+    for flow in flows:
+        party = subprocessor_of(rg, flow)
+        if party is not None:
+            out.setdefault(party.id, []).append(flow)
+    return out
 
 
 def earliest_start(notice: date, notice_days: int) -> date:

@@ -85,7 +85,7 @@ def _visible(match: re.Match[str]) -> str:
 
 
 def terminal_text(text: str) -> str:
-    """`text` safe to show on a terminal: control, bidi and invisible characters as escapes.
+    r"""`text` safe to show on a terminal: control, bidi and invisible characters as escapes.
 
     >>> terminal_text("Acme\x1b[2J")
     'Acme\\x1b[2J'

@@ -169,6 +169,8 @@ class Law:
         self._instruments = {(i.kind, i.regime): i for i in data.instruments}
         self._scc_relations = {r.version: r for r in data.scc_relations}
         self._obligations = {o.id: o for o in data.obligations}
+        # Every reason and finding names its regimes: asked hundreds of thousands of times a date.
+        self._names: dict[tuple[str, date | None], str] = {}
         self._areas_key = tuple(
             (regime, tuple(self._expand(e.countries)), e.valid_from, e.valid_until)
             for regime, info in data.regimes.items() for e in info.area)
@@ -200,6 +202,12 @@ class Law:
         >>> law.regime_name("eu", date(2018, 5, 24)), law.regime_name("eu", date(2018, 5, 25))
         ('EU Directive 95/46/EC', 'EU GDPR')
         """
+        found = self._names.get((regime, day))
+        if found is None:
+            found = self._names[(regime, day)] = self._regime_name(regime, day)
+        return found
+
+    def _regime_name(self, regime: str, day: date | None) -> str:
         info = self.regimes[regime]
         if day is not None:
             for period in info.names:
