@@ -56,12 +56,12 @@ def flows(
     _need_category(rg, category)
     law = law or load_law()
     related = rg.related_used(category)
-    carrying = [f for f in rg.flows_carrying(category) if f.valid_on(day)]
+    carrying = [f for f in rg.flows_carrying(category) if f.valid_on(day)]  # in registry order
     scope = len(carrying)
     if from_node is not None:
         _need_node(rg, from_node)
-        carrying = _reachable_flows(carrying, [from_node])
-    return _statuses(rg, law, day, _ordered(rg, carrying), related, evaluation, scope)
+        carrying = _ordered(rg, _reachable_flows(carrying, [from_node]))
+    return _statuses(rg, law, day, carrying, related, evaluation, scope)
 
 
 # A question about data that more than this share of the registry's flows carry is answered
@@ -146,24 +146,30 @@ def recipients(rg: RegistryGraph, category: str, day: date) -> list[Recipient]:
     targets = {f.to for f in carrying}
     origins = sorted({f.from_ for f in carrying if f.from_ not in targets})
     out_of: dict[str, list[Flow]] = {}
-    for flow in _ordered(rg, carrying):
+    for flow in carrying:  # in registry order (`flows_carrying`): the first flow found wins
         out_of.setdefault(flow.from_, []).append(flow)
-    depth = {node: 0 for node in origins}
+    # Breadth first, one level of hops at a time; each level is read in node id order.
+    seen = set(origins)
     first: dict[str, Flow] = {}
-    queue = deque(origins)
-    while queue:
-        node = queue.popleft()
-        for flow in out_of.get(node, ()):
-            if flow.to not in depth:
-                depth[flow.to] = depth[node] + 1
-                first[flow.to] = flow
-                queue.append(flow.to)
+    levels: list[list[str]] = []
+    level = origins
+    while level:
+        reached = []
+        for node in level:
+            for flow in out_of.get(node, ()):
+                if flow.to not in seen:
+                    seen.add(flow.to)
+                    first[flow.to] = flow
+                    reached.append(flow.to)
+        if reached:
+            levels.append(sorted(reached))
+        level = reached
 
     found: dict[str, Recipient] = {}
     nodes: dict[str, list[str]] = {}  # a party's nodes (itself, its systems), nearest first
-    for node, hops in sorted(depth.items(), key=lambda kv: (kv[1], kv[0])):
+    for hops, node in ((n + 1, node) for n, reached in enumerate(levels) for node in reached):
         party = rg.organisation(node)
-        if party is None or node not in first:
+        if party is None:
             continue
         if party.id in found:
             nodes[party.id].append(node)
@@ -205,9 +211,9 @@ def path(
     law = law or load_law()
     if category is not None:
         _need_category(rg, category)
-        # In registry order: flows_carrying's order follows a set's, and the shortest route
-        # picked among equally short ones must not depend on the process's hash seed.
-        candidates = _ordered(rg, [f for f in rg.flows_carrying(category) if f.valid_on(day)])
+        # In registry order (as flows_carrying gives them): the shortest route picked among
+        # equally short ones must not depend on the process's hash seed.
+        candidates = [f for f in rg.flows_carrying(category) if f.valid_on(day)]
     else:
         candidates = list(rg.active_flows(day))
     forward = _reach(candidates, source, forward=True)
@@ -215,14 +221,13 @@ def path(
     on_route = [f for f in candidates if f.from_ in forward and f.to in backward]
     shortest = _shortest(on_route, source, target)
     if category is not None:
-        hops = _statuses(rg, law, day, _ordered(rg, on_route), rg.related_used(category), evaluation,
-                         len(candidates))
+        hops = _statuses(rg, law, day, on_route, rg.related_used(category), evaluation, len(candidates))
     else:
         usable = evaluation is not None and evaluation.rg is rg and evaluation.day == day
         ev = evaluation if usable else Evaluation(rg, day, law)
         if len(on_route) >= FULL_EVALUATION_SHARE * len(rg.flows):
             ev.hops()  # evaluate every hop at once (rule above), not hop by hop
-        hops = [ev.hop(f.id) for f in _ordered(rg, on_route)]
+        hops = [ev.hop(f.id) for f in on_route]
     return PathResult(source, target, hops, shortest)
 
 
