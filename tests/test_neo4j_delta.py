@@ -269,6 +269,46 @@ def test_dropping_and_rebuilding_a_base_graph_leaves_later_graphs_right(pair, sy
     assert store.verify() == []
 
 
+def test_pruning_keeps_the_newest_graphs_and_rebuilds_pruned_ones_when_asked(
+        pair, synthetic, neo4j_settings: Settings, tmp_path: Path) -> None:
+    neo, embedded = pair
+    _, probes = synthetic
+    for n in range(2):  # revisions 2 and 3: deltas on 1
+        register(neo, probes, n)
+        register(embedded, probes, n)
+    renamed = neo.registry().content()
+    renamed["parties"][0]["name"] += " (renamed)"  # revision 4: written whole
+    for fr in (neo, embedded):
+        fr.apply(load_registry_data(renamed), author="t", message="rename", expected_head=3)
+    register(neo, probes, 2)  # revision 5: a delta on 4
+    register(embedded, probes, 2)
+    assert [(n, b, s) for n, b, _, s in stored(neo4j_settings)] == [
+        (1, None, "ready"), (2, 1, "ready"), (3, 2, "ready"), (4, None, "ready"), (5, 4, "ready")]
+    sizes = {number: own_size(neo4j_settings, number) for number in range(1, 6)}
+    creds = {"NEO4J_URI": neo4j_settings.neo4j_uri, "NEO4J_USER": neo4j_settings.neo4j_user,
+             "NEO4J_PASSWORD": neo4j_settings.neo4j_password.get_secret_value()}
+
+    dry = flowreg("neo4j", "prune", "--keep", "1", "--dry-run", "--format", "json", db=tmp_path / "unused.db", **creds)
+    assert dry.code == 0, dry.stderr
+    assert dry.json() == {"kept": [4, 5], "dropped": [1, 2, 3], "keep": 1, "dry_run": True}
+    assert {number: own_size(neo4j_settings, number) for number in range(1, 6)} == sizes
+
+    done = flowreg("neo4j", "prune", "--keep", "1", db=tmp_path / "unused.db", **creds)
+    assert done.code == 0, done.stderr
+    assert "dropped the graphs of 3 revisions (1, 2, 3); kept those of revisions 4, 5" in done.stdout
+    assert [s for *_, s in stored(neo4j_settings)] == ["pruned"] * 3 + ["ready"] * 2
+    assert [own_size(neo4j_settings, number) for number in (1, 2, 3)] == [(0, 0)] * 3
+    assert neo.store.verify() == []  # type: ignore[attr-defined]
+    assert_parity(neo, embedded, 5, probes, n=2)  # the head's graph was never touched
+
+    # An old revision is still answered exactly: its graph is built again on first use.
+    assert_parity(neo, embedded, 3, probes, n=1)
+    assert [s for *_, s in stored(neo4j_settings)] == ["ready"] * 5
+    assert {number: own_size(neo4j_settings, number) for number in range(1, 6)} == sizes
+    again = flowreg("neo4j", "prune", "--keep", "5", db=tmp_path / "unused.db", **creds)
+    assert again.code == 0 and "nothing to prune" in again.stdout, again.stdout
+
+
 def test_push_and_pull_copy_histories_with_deltas(neo4j_settings: Settings, tmp_path: Path,
                                                  synthetic, neo4j_server: Any) -> None:
     registry, probes = synthetic

@@ -1,4 +1,5 @@
-"""Moving a registry between backends: `flowreg neo4j push` and `flowreg neo4j pull`.
+"""Moving a registry between backends (`flowreg neo4j push` and `flowreg neo4j pull`), and
+pruning old revisions' graphs on the server (`flowreg neo4j prune`, `registry.neo4j.prune`).
 
 Both copy every revision verbatim (hashes included) and verify both hash chains before and after,
 so the two stores end with the same head hash. The embedded store is FLOWREG_DB (or --db); the
@@ -17,13 +18,14 @@ from lineage.cli.output import Format, FormatOpt, counted, emit_json, note, say
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError
 from registry.history_copy import CopyReport, copy_history
+from registry.neo4j.prune import DEFAULT_KEEP, prune_graphs
 from registry.signing import VerifyKeys
 from registry.sqlite_store import SqliteStore
 from registry.store import Store, signing_from
 
 neo4j_app = typer.Typer(
     name="neo4j",
-    help="Copy the registry's history between the embedded store and a Neo4j server.",
+    help="Copy the registry's history between the embedded store and a Neo4j server; prune old graphs.",
     no_args_is_help=True,
 )
 
@@ -106,3 +108,41 @@ def pull(db: DbOpt = None, fmt: FormatOpt = Format.TABLE) -> None:
       FLOWREG_DB=copy.db NEO4J_URI=bolt://localhost:7687 flowreg neo4j pull
     """
     _run("pull", db, fmt)
+
+
+@neo4j_app.command()
+def prune(
+    keep: Annotated[int, typer.Option("--keep", min=1, help="Keep the graphs of this many newest revisions.")] = DEFAULT_KEEP,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only say what would be dropped.")] = False,
+    fmt: FormatOpt = Format.TABLE,
+) -> None:
+    """Drop the materialised graphs of old revisions on the Neo4j server.
+
+    The graphs of the newest --keep revisions stay, with every revision they are made of (a
+    registration's graph builds on its parent's). The history itself (contents, hashes,
+    signatures) is never deleted, and a pruned revision's graph is built again the first time
+    it is queried. Run it when no one queries the revisions being pruned.
+
+    \b
+    Example:
+      NEO4J_URI=bolt://localhost:7687 flowreg neo4j prune --keep 5 --dry-run
+    """
+    settings = settings_from_env()
+    _signer, keys = signing_from(settings)
+    with _neo4j(settings, create=False, verify_keys=keys) as server:
+        def told(number: int, deleted: int) -> None:
+            note(f"revision {number}: graph dropped ({deleted:,} nodes and relationships deleted)")
+
+        plan = prune_graphs(server, keep, dry_run=dry_run, on_drop=told)  # type: ignore[arg-type]
+    if fmt is Format.JSON:
+        emit_json({**plan.to_dict(), "keep": keep, "dry_run": dry_run})
+        return
+    kept = ", ".join(map(str, plan.kept))
+    if not plan.dropped:
+        say(f"nothing to prune: the graphs kept are those of revisions {kept}" if kept
+            else "nothing to prune: the server holds no revisions")
+        return
+    verb = "would drop" if dry_run else "dropped"
+    say(f"{verb} the graphs of {counted(len(plan.dropped), 'revision')} "
+        f"({', '.join(map(str, plan.dropped))}); kept those of revisions {kept}. "
+        "A pruned revision's graph is built again when it is first queried.")

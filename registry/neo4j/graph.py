@@ -306,20 +306,23 @@ def check_graphs(store: Neo4jStore) -> list[str]:
     ]
 
 
-def drop_graph(store: Neo4jStore, rev: int) -> None:
+def drop_graph(store: Neo4jStore, rev: int) -> int:
     """Delete what revision `rev` wrote of its graph in batches and mark it 'pending' (the
     revision stays), and with it every later revision whose graph builds on it: their own
     elements stay, and materialising them again (MERGE) restores the relationships that ended
     at the deleted nodes.
 
     Relationships go first, type by type through their (rev, ...) indexes, so no transaction
-    has to detach a hub node's thousands of flows at once."""
+    has to detach a hub node's thousands of flows at once. Returns how many relationships and
+    nodes were deleted."""
     def mark(tx: Any) -> None:
         tx.run("MATCH (r:Revision {number: $rev}) SET r.graph = 'pending'", rev=rev).consume()
         tx.run(DEPENDENTS, rev=rev).consume()
 
     store.write(mark, doing="dropping a graph on")
+    deleted = 0
     for query in DROP:
-        while store.write(lambda tx, q=query: tx.run(q, rev=rev, batch=BATCH).single()["n"],
-                          doing="dropping a graph on"):
-            pass
+        while n := store.write(lambda tx, q=query: tx.run(q, rev=rev, batch=BATCH).single()["n"],
+                               doing="dropping a graph on"):
+            deleted += n
+    return deleted

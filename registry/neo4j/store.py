@@ -18,7 +18,8 @@ follow-up batches (MERGE on the unique graph keys, so re-running is harmless), a
 `graph` set from 'pending' to 'ready'. A revision stored as a delta whose parent's graph is
 ready gets only its new elements, and `graph_revs` lists the revisions whose elements make up
 its graph (`registry.neo4j.graph_delta`). A crash in between leaves 'pending'; the query layer
-finishes the job on first use (`ensure_graph`). Content that is not a valid registry is marked
+finishes the job on first use (`ensure_graph`), as it does for a graph pruned by
+`registry.neo4j.prune` ('pruned'). Content that is not a valid registry is marked
 'invalid' and has no graph. Why not in the append transaction: a registry of a million flows
 does not fit one transaction's state in a 1 GB heap, and the history must not wait on it.
 
@@ -89,7 +90,7 @@ def _uri_password(uri: str) -> str | None:
 
 @dataclass(frozen=True)
 class GraphState:
-    """A revision, the state of its graph ('pending', 'ready', 'invalid'), the revisions whose
+    """A revision, the state of its graph ('pending', 'ready', 'invalid', 'pruned'), the revisions whose
     elements make up its graph (`rev IN revs` selects it), and the revision its content is a
     delta on (None: stored whole)."""
 
