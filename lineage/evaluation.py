@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law, load_law
@@ -32,7 +33,7 @@ class Evaluation:
         self._all: list[HopStatus] | None = None  # `hops`, once complete
         # Whole-date answers derived from these statuses, kept by the module that derives them
         # (e.g. the findings): they live and die with the evaluation, so never go stale.
-        self.derived: dict[str, object] = {}
+        self.derived: dict[str, Any] = {}
 
     @cached_property
     def state(self) -> RegimeState:
