@@ -13,7 +13,7 @@ from datetime import date
 
 import networkx as nx
 
-from registry.category_use import carried_used, children_of, subtree
+from registry.category_use import carried_used, carried_used_of, children_of, subtree
 from registry.model import Element, Flow, Party, Registry, SubjectGroup, System
 
 NODE_KINDS = ("subject", "system", "party")
@@ -142,19 +142,11 @@ def build_graph(registry: Registry) -> RegistryGraph:
     used = frozenset(c for f in registry.flows for c in f.carries)
     rg = RegistryGraph(registry, graph, flows, children, used, {}, defaultdict(list),
                        {f.id: i for i, f in enumerate(registry.flows)})
-    # Flows share a few thousand distinct `carries` lists at most: each is resolved once, and
-    # its flows share one tuple (at 1M flows, a million tuples fewer).
-    resolved: dict[tuple[str, ...], tuple[str, ...]] = {}
-    carried_used, flows_by_used = rg.carried_used, rg.flows_by_used
+    rg.carried_used.update(carried_used_of(registry.flows, rg.subtree, used))
     for flow in registry.flows:
         graph.add_edge(flow.from_, flow.to, key=flow.id, flow=flow)
-        key = tuple(flow.carries)
-        carried = resolved.get(key)
-        if carried is None:
-            carried = resolved[key] = _carried_used(rg, key)
-        carried_used[flow.id] = carried
-        for used_id in carried:
-            flows_by_used[used_id].append(flow)
+        for used_id in rg.carried_used[flow.id]:
+            rg.flows_by_used[used_id].append(flow)
     return rg
 
 

@@ -20,10 +20,9 @@ Every finding names the hop and the agreement or assessment relied on or missing
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
-from lineage.contracts import PROCESSOR_ROLES, TIA, DpaCheck, RecordIndex, dpa_check, tia_check
+from lineage.contracts import TIA, DpaCheck, RecordIndex, dpa_check, tia_check
 from lineage.evaluation import Evaluation
 from lineage.finding import Finding, Severity
 from lineage.fixes import tool_fix
@@ -51,57 +50,34 @@ def dpa_findings(rg: RegistryGraph, law: Law, day: date, index: RecordIndex,
     has them already."""
     cite = law.cite("processor-contract", day)
     out = []
-    # The words of a gap depend on the two organisations, not on the flow: thousands of flows
-    # share a pair at scale.
-    words: dict[tuple, _GapWords] = {}
     for flow in rg.active_flows(day) if flows is None else flows:
-        if flow.role not in PROCESSOR_ROLES:
-            continue
         check = dpa_check(rg, index, flow, day)
         if check is None or check.agreement is not None:
             continue
-        key = (check.processor, check.counterparts, check.outside, tuple(a.id for a in check.not_in_force))
-        gap = words.get(key)
-        if gap is None:
-            gap = words[key] = _GapWords.of(rg, check, day, cite)
-        out.append(gap.finding(check, flow.role.value if flow.role else "", day, cite))
+        out.append(_no_dpa(rg, check, flow.role.value if flow.role else "", day, cite))
     return out
 
 
-@dataclass(frozen=True)
-class _GapWords:
-    """What a `processor-without-dpa` finding says about the parties: the processor's name, the
-    other side, the detail of an agreement out of force and the fix."""
-
-    name: str
-    other: str
-    detail: str
-    fix: str
-
-    @classmethod
-    def of(cls, rg: RegistryGraph, check: DpaCheck, day: date, cite: str) -> _GapWords:
-        processor = rg.registry.get(check.processor)
-        other = check.counterpart_text()
-        detail, fix = "", (f"Sign a data processing agreement ({cite}) between {check.processor} and {other} "
-                           "and record it under agreements (kind: dpa), or stop the flow.")
-        why, agreement = check.gap(day)
-        if why == "later" and agreement is not None:
-            detail = f"; dpa '{agreement.id}' is in force only from {agreement.signed}"
-            fix = (f"Send no data to {check.processor} before dpa '{agreement.id}' is signed on {agreement.signed} "
-                   "(set the flow's valid_from), or record the agreement that covered it before.")
-        elif why == "ended" and agreement is not None:
-            detail = f"; dpa '{agreement.id}' ended on {agreement.valid_until}"
-            fix = (f"Renew the data processing agreement with {check.processor} (dpa '{agreement.id}' ended), "
-                   "or stop the flow.")
-        return cls(getattr(processor, "name", check.processor), other, detail, fix)
-
-    def finding(self, check: DpaCheck, role: str, day: date, cite: str) -> Finding:
-        return Finding(
-            NO_DPA, Severity.HIGH, f"No processor contract (DPA) for '{check.processor}': flow '{check.flow}'",
-            f"Flow '{check.flow}' gives data to {self.name} as {role}, but no dpa between {check.processor} and "
-            f"{self.other} is in force on {day} ({cite}){self.detail}.",
-            self.fix, flow=check.flow, node=check.processor, evidence=(check.flow, *(a.id for a in check.not_in_force)),
-        )
+def _no_dpa(rg: RegistryGraph, check: DpaCheck, role: str, day: date, cite: str) -> Finding:
+    processor = rg.registry.get(check.processor)
+    name = getattr(processor, "name", check.processor)
+    other = check.counterpart_text()
+    detail, fix = "", (f"Sign a data processing agreement ({cite}) between {check.processor} and {other} "
+                       "and record it under agreements (kind: dpa), or stop the flow.")
+    why, agreement = check.gap(day)
+    if why == "later" and agreement is not None:
+        detail = f"; dpa '{agreement.id}' is in force only from {agreement.signed}"
+        fix = (f"Send no data to {check.processor} before dpa '{agreement.id}' is signed on {agreement.signed} "
+               "(set the flow's valid_from), or record the agreement that covered it before.")
+    elif why == "ended" and agreement is not None:
+        detail = f"; dpa '{agreement.id}' ended on {agreement.valid_until}"
+        fix = f"Renew the data processing agreement with {check.processor} (dpa '{agreement.id}' ended), or stop the flow."
+    return Finding(
+        NO_DPA, Severity.HIGH, f"No processor contract (DPA) for '{check.processor}': flow '{check.flow}'",
+        f"Flow '{check.flow}' gives data to {name} as {role}, but no dpa between {check.processor} and {other} "
+        f"is in force on {day} ({cite}){detail}.",
+        fix, flow=check.flow, node=check.processor, evidence=(check.flow, *(a.id for a in check.not_in_force)),
+    )
 
 
 def hop_findings(rg: RegistryGraph, ev: Evaluation, hop: HopStatus, index: RecordIndex) -> list[Finding]:

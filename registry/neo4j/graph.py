@@ -306,17 +306,17 @@ def check_graphs(store: Neo4jStore) -> list[str]:
     ]
 
 
-def drop_graph(store: Neo4jStore, rev: int) -> int:
-    """Delete what revision `rev` wrote of its graph in batches and mark it 'pending' (the
-    revision stays), and with it every later revision whose graph builds on it: their own
-    elements stay, and materialising them again (MERGE) restores the relationships that ended
-    at the deleted nodes.
+def drop_graph(store: Neo4jStore, rev: int, state: str = "pending") -> int:
+    """Delete what revision `rev` wrote of its graph in batches and mark it `state` ('pending',
+    or 'pruned': either is materialised again on first use; the revision stays), and mark
+    'pending' every later revision whose graph builds on it: their own elements stay, and
+    materialising them again (MERGE) restores the relationships that ended at the deleted nodes.
 
     Relationships go first, type by type through their (rev, ...) indexes, so no transaction
     has to detach a hub node's thousands of flows at once. Returns how many relationships and
     nodes were deleted."""
     def mark(tx: Any) -> None:
-        tx.run("MATCH (r:Revision {number: $rev}) SET r.graph = 'pending'", rev=rev).consume()
+        tx.run("MATCH (r:Revision {number: $rev}) SET r.graph = $state", rev=rev, state=state).consume()
         tx.run(DEPENDENTS, rev=rev).consume()
 
     store.write(mark, doing="dropping a graph on")

@@ -92,10 +92,6 @@ def revision_graphs(store: Neo4jStore) -> dict[int, RevisionGraph]:
     return {n: RevisionGraph(n, state, tuple(revs or [n]), base) for n, state, revs, base in rows}
 
 
-# Only a graph nobody rebuilt meanwhile is marked pruned; a rebuilt one stays ready.
-_PRUNED = "MATCH (r:Revision {number: $rev}) WHERE r.graph = 'pending' SET r.graph = 'pruned'"
-
-
 def prune_graphs(store: Neo4jStore, keep: int = DEFAULT_KEEP, *, dry_run: bool = False,
                  on_drop: Callable[[int, int], None] | None = None) -> PrunePlan:
     """Drop the graphs `prune_plan` names (oldest first) and mark them 'pruned', unless
@@ -104,8 +100,7 @@ def prune_graphs(store: Neo4jStore, keep: int = DEFAULT_KEEP, *, dry_run: bool =
     plan = prune_plan(revision_graphs(store), keep)
     if not dry_run:
         for number in plan.dropped:
-            deleted = drop_graph(store, number)
-            store.write(lambda tx, n=number: tx.run(_PRUNED, rev=n).consume(), doing="pruning a graph on")
+            deleted = drop_graph(store, number, "pruned")
             if on_drop is not None:
                 on_drop(number, deleted)
     return plan
