@@ -147,6 +147,9 @@ class EmbeddedBackend:
     def open_store(self, conf: dict[str, Any]) -> Store:
         from registry.sqlite_store import SqliteStore
 
+        # `--snapshots` runs: the engine keeps and reads snapshots there (lineage.snapshots),
+        # every build kept whatever it cost, so that each size measures them.
+        self.snapshots = conf.get("snapshots")
         return SqliteStore(conf["db"])
 
     def cool(self, conf: dict[str, Any]) -> None:
@@ -158,7 +161,10 @@ class EmbeddedBackend:
                 os.posix_fadvise(handle.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
 
     def engine(self, store: Store) -> Engine:
-        return Engine(Flowreg(store))
+        from lineage.snapshots import Snapshots
+
+        directory = getattr(self, "snapshots", None)
+        return Engine(Flowreg(store, snapshots=Snapshots(Path(directory), min_seconds=0) if directory else None))
 
 
 class Neo4jBackend:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections import OrderedDict
 from datetime import date
 from types import EllipsisType
@@ -21,13 +22,14 @@ from lineage.evaluation import Evaluation
 from lineage.graph import RegistryGraph, build_graph, extend_graph
 from lineage.law import Law, load_law
 from lineage.paging import Page, page_sections
+from lineage.snapshots import Kept, Snapshots, snapshots_for
 from lineage.status import HopStatus
 from registry.additions import Extension, extension_of
 from registry.config import Settings, settings_from_env
 from registry.errors import FlowregError, NotFoundError
 from registry.gcpause import paused_gc
 from registry.model import Registry
-from registry.revisions import Revision
+from registry.revisions import Revision, RevisionInfo
 from registry.store import Store, open_store
 
 
@@ -62,9 +64,11 @@ class Flowreg:
     >>> fr.flows("account.contact", date(2018, 12, 27))  # doctest: +SKIP
     """
 
-    def __init__(self, store: Store, *, law: Law | None = None) -> None:
+    def __init__(self, store: Store, *, law: Law | None = None, snapshots: Snapshots | None = None) -> None:
         self.store = store
         self.law = law or load_law()
+        # Costly graphs and evaluations kept on disk for the next run (`lineage.snapshots`).
+        self.snapshots = snapshots
         self._lock = threading.RLock()
         # Small caches: at 100k flows one revision's content, graph or evaluation takes
         # hundreds of MB, and an evaluation keeps its graph alive.
@@ -85,19 +89,28 @@ class Flowreg:
     def open(cls, settings: Settings | None = None, *, create: bool = False) -> Flowreg:
         """Open the store named by the environment (FLOWREG_BACKEND, FLOWREG_DB, NEO4J_*);
         MissingStoreError when there is none and `create` is false."""
-        return cls(open_store(settings or settings_from_env(), create=create))
+        settings = settings or settings_from_env()
+        return cls(open_store(settings, create=create), snapshots=snapshots_for(settings))
 
     def close(self) -> None:
         self.store.close()
 
     # --- revisions -----------------------------------------------------------------------------
+    def _head(self) -> RevisionInfo:
+        head = self.store.head()
+        if head is None:
+            raise NotFoundError("the registry is empty: apply a registry file first (flowreg apply FILE)")
+        return head
+
+    def _revision_hash(self, number: int | None) -> str:
+        """The chain hash of a revision (the head by default): the head's is read without its
+        content, which a cached or snapshot graph does not need."""
+        return self._head().hash if number is None else self.revision(number).hash
+
     def revision(self, number: int | None = None) -> Revision:
         """A revision (the head by default); NotFoundError when the store is empty."""
         if number is None:
-            head = self.store.head()
-            if head is None:
-                raise NotFoundError("the registry is empty: apply a registry file first (flowreg apply FILE)")
-            number = head.number
+            number = self._head().number
         with self._lock:
             if number in self._revisions:
                 return self._revisions[number]
@@ -125,31 +138,52 @@ class Flowreg:
             return self._registries.put(revision.hash, registry)
 
     def graph(self, number: int | None = None) -> RegistryGraph:
-        """The graph of a revision, built once per revision."""
-        revision = self.revision(number)
+        """The graph of a revision, built once per revision (or read from its snapshot)."""
+        key = self._revision_hash(number)
         with self._lock:
-            cached = self._graphs.get(revision.hash)
+            cached = self._graphs.get(key)
+            registry = self._written.get(key) or self._registries.get(key)
         if cached is not None:
             return cached
+        rg = self.snapshots.load_graph(key) if self.snapshots and registry is None else None
+        if rg is None:
+            revision = self.revision(number)
+            started = time.perf_counter()
+            with paused_gc():
+                rg = build_graph(registry or Registry.from_content(revision.content))
+            if self.snapshots:
+                self.snapshots.save_graph(key, rg, seconds=time.perf_counter() - started)
+        if self.snapshots:
+            rg.holdings_from = self.snapshots.holdings_reader(key)
         with self._lock:
-            registry = self._written.get(revision.hash) or self._registries.get(revision.hash)
-        with paused_gc():
-            rg = build_graph(registry or Registry.from_content(revision.content))
-        with self._lock:
-            self._graphs.put(revision.hash, rg)
+            self._graphs.put(key, rg)
             self._forget_evaluations()
             return rg
 
     def evaluation(self, day: date, number: int | None = None) -> Evaluation:
-        """All hop statuses of a revision on a date, computed once."""
+        """All hop statuses of a revision on a date, computed once (or read from a
+        snapshot)."""
         rg = self.graph(number)
-        key = (self.revision(number).hash, day)
+        key = (self._revision_hash(number), day)
+        with self._lock:
+            cached = self._evaluations.get(key)
+        if cached is not None:
+            return cached
+        made = self._made(key[0], rg, day)
         with self._lock:
             cached = self._evaluations.get(key)
             if cached is None:
-                cached = self._evaluations.put(key, Evaluation(rg, day, self.law))
+                cached = self._evaluations.put(key, made)
                 self._forget_evaluations()
         return cached
+
+    def _made(self, revision: str, rg: RegistryGraph, day: date) -> Evaluation:
+        """A new evaluation of a date; with snapshots, what a run before computed at a cost is
+        read from them, and what this one computes at a cost is kept there."""
+        made = Evaluation(rg, day, self.law)
+        if self.snapshots is not None:
+            made.keeper = Kept(self.snapshots, revision)
+        return made
 
     def _forget_evaluations(self) -> None:
         """Drop evaluations of graphs no longer cached: each keeps its graph alive (hundreds of

@@ -7,10 +7,11 @@ graph and category and shared by every date); a hop's status is judged on first 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law, load_law
@@ -19,6 +20,17 @@ from lineage.safeguards import evaluate_hop
 from lineage.status import HopStatus
 from registry.gcpause import paused_gc
 from registry.model import Element, Flow
+
+
+class Keeper(Protocol):
+    """Keeps what an evaluation computed at a cost, for later processes (`lineage.snapshots`):
+    its `hops()` (key "hops") and its derived answers (e.g. "findings")."""
+
+    def kept(self, evaluation: Evaluation, key: str) -> Any:
+        """What was kept under `key` for this revision, date and law; None if nothing."""
+
+    def keep(self, evaluation: Evaluation, key: str, value: Any, seconds: float) -> None:
+        """Keep `value`, which took `seconds` to compute, if it is worth it."""
 
 
 class Evaluation:
@@ -34,6 +46,8 @@ class Evaluation:
         # Whole-date answers derived from these statuses, kept by the module that derives them
         # (e.g. the findings): they live and die with the evaluation, so never go stale.
         self.derived: dict[str, Any] = {}
+        # Set by the API when snapshots are kept: what was costly is read from and kept there.
+        self.keeper: Keeper | None = None
 
     @cached_property
     def state(self) -> RegimeState:
@@ -50,10 +64,40 @@ class Evaluation:
     def hops(self) -> list[HopStatus]:
         """Every active flow's status, in registry order."""
         if self._all is None:
-            with paused_gc():  # the statuses stay cached (registry/gcpause.py)
-                self._all = [self.hop(f.id) for f in self.rg.active_flows(self.day)]
+            kept = self.keeper.kept(self, "hops") if self.keeper is not None else None
+            if kept is not None:  # the same revision, date and law: the same statuses
+                self._hops.update((h.flow, h) for h in kept)
+                self._all = kept
+            else:
+                started = time.perf_counter()
+                with paused_gc():  # the statuses stay cached (registry/gcpause.py)
+                    self._all = [self.hop(f.id) for f in self.rg.active_flows(self.day)]
+                if self.keeper is not None:
+                    self.keeper.keep(self, "hops", self._all, time.perf_counter() - started)
             self.complete = True
         return list(self._all)
+
+    def derive(self, key: str, compute: Callable[[], Any]) -> Any:
+        """The whole-date answer `key` (e.g. "findings"), computed by `compute` once and kept
+        in `derived` (and by the keeper, if it is worth it).
+
+        >>> from lineage.graph import build_graph
+        >>> from registry.loader import load_registry_file
+        >>> ev = Evaluation(build_graph(load_registry_file("tests/fixtures/northwind.yaml")), date(2021, 1, 1))
+        >>> ev.derive("count", lambda: len(ev.hops())) == ev.derive("count", lambda: -1)
+        True
+        """
+        found = self.derived.get(key)
+        if found is None and self.keeper is not None:
+            found = self.keeper.kept(self, key)
+        if found is None:
+            started = time.perf_counter()
+            with paused_gc():  # whole-date answers stay with the evaluation (registry/gcpause.py)
+                found = compute()
+            if self.keeper is not None:
+                self.keeper.keep(self, key, found, time.perf_counter() - started)
+        self.derived[key] = found
+        return found
 
 
     def extended(self, rg: RegistryGraph, added: Mapping[str, Sequence[Element]]) -> Evaluation | None:

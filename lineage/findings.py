@@ -24,7 +24,6 @@ from lineage.law import Law
 from lineage.notice import subprocessor_flows
 from lineage.status import HopStatus, Status
 from registry.errors import FlowregError
-from registry.gcpause import paused_gc
 from registry.model import DenyRule, Flow, Party, Registry, RetentionRule, Rule, System
 
 __all__ = ["BUILT_IN_RULES", "SEVERITY_ORDER", "Finding", "Severity", "finding_order", "findings", "rule_ids",
@@ -69,11 +68,7 @@ def findings(rg: RegistryGraph, day: date, *, law: Law | None = None, evaluation
     [('transfer-invalid', 'mailer-to-bouncer')]
     """
     ev = evaluation or Evaluation(rg, day, law)
-    cached = ev.derived.get(_CACHE_KEY)
-    if cached is None:
-        with paused_gc():  # tens of thousands of findings, kept with the evaluation (registry/gcpause.py)
-            cached = ev.derived[_CACHE_KEY] = tuple(_all_findings(rg, ev))
-    return list(cached)
+    return list(ev.derive(_CACHE_KEY, lambda: tuple(_all_findings(rg, ev))))
 
 
 _CACHE_KEY = "findings"  # in `Evaluation.derived`: a date's findings are asked again and again

@@ -7,7 +7,7 @@ containment is precomputed so that "flows that carry C" is an index lookup, not 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,6 +41,9 @@ class RegistryGraph:
     # flows and the nodes' places only, so it is shared by every date and by a copy of the graph
     # that changes other sections (`dataclasses.replace`, as what-if does with mechanisms).
     holdings: dict[tuple, object] = field(default_factory=dict, compare=False, repr=False)
+    # Where holdings an earlier run kept for this very graph are read from before computing
+    # them (`lineage.snapshots`): called with the graph, the labels and the law.
+    holdings_from: Callable[..., object | None] | None = field(default=None, compare=False, repr=False)
 
     # --- nodes -------------------------------------------------------------------------------
     # Node attributes are read from networkx's node dict directly: the engine reads them for

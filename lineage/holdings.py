@@ -31,7 +31,7 @@ from bisect import bisect_right
 from collections import defaultdict, deque
 from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from lineage.graph import RegistryGraph
 from lineage.law import Law
@@ -334,6 +334,11 @@ class Labels:
         self.windows: list[tuple[Interval, ...]] = []
         self._index: dict[tuple[int, tuple[Interval, ...]], int] = {}
         self._places: dict[str, tuple[int, ...]] = {}
+        # Every place the law knows, in one order: label numbers then depend on the law alone,
+        # not on which place a process met first, so kept holdings (`lineage.snapshots`) mean
+        # the same in any process.
+        for place in ("EEA", *law.places()):
+            self.of_place(place)
 
     def of_place(self, place: str) -> tuple[int, ...]:
         cached = self._places.get(place)
@@ -352,6 +357,10 @@ class Labels:
                 out.append(self._index[key])
             cached = self._places[place] = tuple(sorted(out))
         return cached
+
+    def defined(self) -> list[tuple[int, tuple[Interval, ...]]]:
+        """Each label's regime index and windows, by label number."""
+        return list(zip(self.regime, self.windows, strict=True))
 
     def of_countries(self, countries: Sequence[str]) -> tuple[int, ...]:
         if len(countries) == 1:
@@ -511,6 +520,23 @@ class Holdings:
                 out |= bits[label]
         return out
 
+    def exported(self) -> dict[str, Any]:
+        """What has been computed so far, as plain data (`lineage.snapshots` keeps it)."""
+        held = {c: dict(h.items()) if isinstance(h, _Layered) else h for c, h in self._held.items()}
+        return {"labels": self.labels.defined(), "held": held, "spans": self._spans, "own": self._own,
+                "cyclic": self._cyclic}
+
+    @classmethod
+    def restored(cls, rg: RegistryGraph, labels: Labels, data: Mapping[str, Any]) -> Holdings | None:
+        """The holdings of `rg` from `exported()` output of the same graph; None unless
+        `labels` number the labels as they were numbered then."""
+        kept = data["labels"]
+        if labels.defined()[:len(kept)] != kept:
+            return None
+        out = cls(rg, labels)
+        out._held, out._spans, out._own, out._cyclic = data["held"], data["spans"], data["own"], data["cyclic"]
+        return out
+
     def extended(self, rg: RegistryGraph, flows: Sequence[Flow]) -> Holdings:
         """The holdings of `rg`, which is this graph plus `flows`, each into a node no flow
         leaves (the caller checks): such a flow changes holdings at its two ends only. Its
@@ -566,5 +592,6 @@ def holdings_of(rg: RegistryGraph, law: Law) -> Holdings:
     key = (labels.regimes, law.areas_key)
     found = rg.holdings.get(key)
     if found is None:
-        found = rg.holdings[key] = Holdings(rg, labels)
+        kept = rg.holdings_from(rg, labels, law) if rg.holdings_from is not None else None
+        found = rg.holdings[key] = kept if isinstance(kept, Holdings) else Holdings(rg, labels)
     return found

@@ -5,6 +5,8 @@ names the embedded store, `NEO4J_*` reach a Neo4j server, `FLOWREG_SIGNING_KEY(_
 `FLOWREG_VERIFY_KEY(_FILE)` sign and check revisions (registry.signing). Neo4j credentials may also come from a
 file of `KEY=VALUE` lines named by `FLOWREG_SECRETS_FILE`, so they need not sit in a shell
 history or a process listing; a variable set in the environment wins over the file.
+`FLOWREG_SNAPSHOTS` names where the embedded store's built graphs are kept between runs
+(`lineage.snapshots`; default beside the store, `off` keeps none).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from registry.yamlsource import read_source
 Backend = Literal["sqlite", "neo4j"]
 BACKENDS: tuple[Backend, ...] = ("sqlite", "neo4j")
 DEFAULT_DB = Path(".flowreg") / "flowreg.db"
+SNAPSHOTS_OFF = ("off", "0", "no", "false", "none")
 # Only these may come from the secrets file; other keys there are ignored, so one shared
 # .env-style file can serve several tools.
 SECRET_KEYS = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
@@ -67,6 +70,17 @@ class Settings(BaseModel):
     )
     verify_key_file: Path | None = Field(
         default=None, description="File holding those public keys (FLOWREG_VERIFY_KEY_FILE)."
+    )
+
+    snapshots: bool = Field(
+        default=True,
+        description="Keep costly built graphs and evaluations between runs (FLOWREG_SNAPSHOTS=off: "
+        "never).",
+    )
+    snapshot_dir: Path | None = Field(
+        default=None,
+        description="Where they are kept (FLOWREG_SNAPSHOTS=DIR); default: the store's file name "
+        "plus `.snapshots`, beside it.",
     )
 
     def __repr__(self) -> str:
@@ -139,6 +153,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         return get(key) or secrets.get(key) or None
 
     password = neo4j("NEO4J_PASSWORD")
+    snapshots = get("FLOWREG_SNAPSHOTS")
+    off = snapshots is not None and snapshots.lower() in SNAPSHOTS_OFF
     return Settings(
         backend=backend,  # type: ignore[arg-type]  # checked against BACKENDS above
         db_path=db_path,
@@ -151,6 +167,8 @@ def settings_from_env(env: Mapping[str, str] | None = None) -> Settings:
         signing_key_file=_path(get("FLOWREG_SIGNING_KEY_FILE")),
         verify_key=get("FLOWREG_VERIFY_KEY"),
         verify_key_file=_path(get("FLOWREG_VERIFY_KEY_FILE")),
+        snapshots=not off,
+        snapshot_dir=None if off else _path(snapshots),
     )
 
 

@@ -108,3 +108,20 @@ def test_a_tiny_run_end_to_end(tmp_path: Path) -> None:
 def test_the_neo4j_slot_says_why_it_cannot_run() -> None:
     reason = Neo4jBackend().unavailable()
     assert reason is None or isinstance(reason, str) and reason
+
+
+def test_a_run_on_snapshots_gives_the_same_answers(tmp_path: Path) -> None:
+    """`--snapshots`: a process that opens on what another kept answers exactly as the one that
+    computed it (the answer digests)."""
+    out, work = tmp_path / "out", tmp_path / "work"
+    assert main(["--sizes", "200", "--backends", "embedded", "--reps", "1", "--snapshots",
+                 "--out", str(out), "--work", str(work), "--name", "snap"]) == 0
+    [entry] = json.loads((out / "snap.json").read_text())["results"]
+    assert entry["status"] == "ok", entry.get("reason")
+    assert set(entry["kept"]["queries"]) == {"evaluate_date", "findings"}
+    for name, _ in OPERATIONS:
+        assert "error" not in entry["reopen"]["queries"][name], (name, entry["reopen"]["queries"][name])
+    for name in ("evaluate_date", "findings"):  # the cold run registered sub-processors since
+        assert entry["reopen"]["queries"][name]["first_digest"] == entry["kept"]["queries"][name]["first_digest"]
+    assert "**open on snapshots (s)**" in (out / "snap.md").read_text()
+    assert not (work / "snapshots-200").exists()  # removed with the store

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from lineage.api import Flowreg
+from lineage.snapshots import snapshots_for
 from registry.config import settings_from_env
 from registry.errors import FlowregError
 from registry.loader import load_registry_file
@@ -24,6 +26,12 @@ def store(*, create: bool = False, check_head: bool = True) -> Store:
     that write a registry pass `create=True`; for the others a missing store is an error.
     Opening checks the head's hash and signature; `history --verify` reports instead."""
     return open_store(settings_from_env(), create=create, check_head=check_head)
+
+
+def engine(store: Store) -> Flowreg:
+    """The library API over `store`, keeping costly graphs and evaluations for the next command
+    where FLOWREG_SNAPSHOTS says (`lineage.snapshots`)."""
+    return Flowreg(store, snapshots=snapshots_for(settings_from_env()))
 
 
 def default_author() -> str:

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 import typer
 
-from lineage.api import Flowreg
 from lineage.cli import context
 from lineage.cli.output import Format, FormatOpt, emit_json, emit_table, note, say
 from lineage.cli.query_cmds import RevOpt, _parse_day
@@ -66,7 +65,7 @@ def lineage_check(
     if propose_it and rev is not None:
         raise FlowregError("--propose: a proposal is made on the head revision; leave out --rev")
     sources = sources_from_paths(events)
-    fr = Flowreg(context.store())
+    fr = context.engine(context.store())
     try:
         number = fr.revision(rev).number
         lineage_map = load_lineage_map_file(map_file, fr.registry(number))

@@ -20,7 +20,6 @@ from typing import Annotated
 import typer
 import yaml
 
-from lineage.api import Flowreg
 from lineage.cli import context
 from lineage.cli.output import note, say
 from lineage.cli.registry_cmds import AuthorOpt
@@ -55,7 +54,7 @@ def _registry(path: Path | None, rev: int | None) -> tuple[Registry, int | None]
         if head is None:
             raise NotFoundError("the store is empty: apply a registry first, or give --registry FILE")
         number = rev or head.number
-        return Flowreg(store).registry(number), number
+        return context.engine(store).registry(number), number
 
 
 def _diff(old: str, new: str, old_name: str, new_name: str) -> str:

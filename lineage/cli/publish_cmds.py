@@ -15,7 +15,6 @@ from pathlib import Path
 
 import typer
 
-from lineage.api import Flowreg
 from lineage.cli import context
 from lineage.cli.output import note
 from lineage.publish.publication import publication
@@ -54,7 +53,7 @@ def publish(
     """
     day = context.parse_day(as_of, "--as-of") or datetime.now(UTC).date()
     with context.store() as store:
-        pub = publication(Flowreg(store), day, rev=rev, base_url=base_url)
+        pub = publication(context.engine(store), day, rev=rev, base_url=base_url)
         files = site_files(pub)
     written = write_site(files, output, force=force, protected=[settings_from_env().db_path])
     note(

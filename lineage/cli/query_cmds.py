@@ -107,7 +107,7 @@ def _emit_sections(answer: Any, fmt: PagedFormat, window: Window) -> tuple[dict[
 
 @contextmanager
 def _flowreg() -> Iterator[Flowreg]:
-    fr = Flowreg(context.store())
+    fr = context.engine(context.store())
     try:
         yield fr
     finally:

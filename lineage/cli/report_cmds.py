@@ -30,7 +30,6 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from lineage.api import Flowreg
 from lineage.cli import context
 from lineage.cli.output import counted, note, write_data
 from lineage.reports.build import KINDS, build_report
@@ -133,7 +132,7 @@ def report(
     if day is None and kind != "changes":
         day = datetime.now(UTC).date()
     with context.store() as store, _progress(f"{kind} report") as update:
-        fr = Flowreg(store)
+        fr = context.engine(store)
         built = build_report(
             fr, kind, day, rev=rev, category=category, from_rev=from_rev, to_rev=to_rev, notice_days=notice_days
         )
@@ -166,7 +165,7 @@ def export_graph_cmd(
         raise FlowregError(f"--format: unknown graph format '{fmt}' (one of {', '.join(GRAPH_FORMATS)})")
     day = _day(as_of, "--as-of") or datetime.now(UTC).date()
     with context.store() as store, _progress(f"exporting {chosen}") as update:
-        fr = Flowreg(store)
+        fr = context.engine(store)
         if chosen == "jsonld":
             data = jsonld_bytes(dpv_graph(fr, day, rev=rev, base=base, progress=update))
         else:

@@ -256,6 +256,10 @@ class Law:
     def in_area(self, regime: str, country: str, day: date) -> bool:
         return regime in self.regimes_at(country, day)
 
+    def places(self) -> list[str]:
+        """Every country some regime's area holds at some time, sorted ('EEA' aside)."""
+        return sorted(self._area)
+
     def area_periods(self, place: str) -> dict[str, list[tuple[date | None, date | None]]]:
         """Per regime, the periods [from, until) in which `place` (a country, or 'EEA' for the EEA
         as a whole) lies inside the regime's area; None is an open end.
