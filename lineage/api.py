@@ -102,10 +102,14 @@ class Flowreg:
             raise NotFoundError("the registry is empty: apply a registry file first (flowreg apply FILE)")
         return head
 
-    def _revision_hash(self, number: int | None) -> str:
-        """The chain hash of a revision (the head by default): the head's is read without its
-        content, which a cached or snapshot graph does not need."""
-        return self._head().hash if number is None else self.revision(number).hash
+    def _resolved(self, number: int | None) -> tuple[int, str]:
+        """A revision's number and chain hash (the head's by default, read without its content,
+        which a cached or snapshot graph does not need). Callers go on with the number: the
+        head may move meanwhile, and what they build must belong to the hash they key it by."""
+        if number is None:
+            head = self._head()
+            return head.number, head.hash
+        return number, self.revision(number).hash
 
     def revision(self, number: int | None = None) -> Revision:
         """A revision (the head by default); NotFoundError when the store is empty."""
@@ -139,7 +143,7 @@ class Flowreg:
 
     def graph(self, number: int | None = None) -> RegistryGraph:
         """The graph of a revision, built once per revision (or read from its snapshot)."""
-        key = self._revision_hash(number)
+        number, key = self._resolved(number)
         with self._lock:
             cached = self._graphs.get(key)
             registry = self._written.get(key) or self._registries.get(key)
@@ -163,8 +167,9 @@ class Flowreg:
     def evaluation(self, day: date, number: int | None = None) -> Evaluation:
         """All hop statuses of a revision on a date, computed once (or read from a
         snapshot)."""
+        number, revision = self._resolved(number)
         rg = self.graph(number)
-        key = (self._revision_hash(number), day)
+        key = (revision, day)
         with self._lock:
             cached = self._evaluations.get(key)
         if cached is not None:

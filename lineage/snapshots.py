@@ -96,7 +96,7 @@ class Snapshots:
     True
     """
 
-    def __init__(self, directory: Path, *, min_seconds: float = 2.0, keep: int = 6) -> None:
+    def __init__(self, directory: Path, *, min_seconds: float = 2.0, keep: int = 4) -> None:
         self.directory = Path(directory)
         self.min_seconds = min_seconds
         self.keep = keep

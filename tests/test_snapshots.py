@@ -214,3 +214,34 @@ def test_label_numbers_depend_on_the_law_alone(db: Path) -> None:
     assert Holdings.restored(rg, two, data) is not None
     data["labels"] = list(reversed(data["labels"]))
     assert Holdings.restored(rg, two, data) is None  # numbered otherwise: computed again
+
+
+class _MovingHead:
+    """A store whose head moves right after a reader reads it: another writer commits then."""
+
+    def __init__(self, store: SqliteStore, change: Any) -> None:
+        self.store, self.change = store, change
+
+    def head(self) -> Any:
+        found = self.store.head()
+        if self.change is not None:
+            change, self.change = self.change, None
+            Flowreg(self.store).apply(change, author="other", message="meanwhile")
+        return found
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_an_answer_keyed_by_a_revision_is_built_from_that_revision(
+    db: Path, synthetic: tuple[Any, dict[str, Any]]
+) -> None:
+    """The head moves between reading its hash and reading its content: the graph and the
+    evaluation cached (and kept) under revision 1's hash must still be revision 1's."""
+    registry, probes = synthetic
+    fr = Flowreg(_MovingHead(SqliteStore(db), with_vendor(registry, probes)))  # type: ignore[arg-type]
+    ev = fr.evaluation(DAYS[1])
+    assert fr.store.head().number == 2
+    assert ev.rg is fr.graph(1) and fr.evaluation(DAYS[1], 1) is ev
+    assert "snapshot-vendor" not in ev.rg.graph
+    assert "snapshot-vendor" in fr.graph().graph
