@@ -102,7 +102,7 @@ class Flowreg:
             raise NotFoundError("the registry is empty: apply a registry file first (flowreg apply FILE)")
         return head
 
-    def _resolved(self, number: int | None) -> tuple[int, str]:
+    def resolved(self, number: int | None) -> tuple[int, str]:
         """A revision's number and chain hash (the head's by default, read without its content,
         which a cached or snapshot graph does not need). Callers go on with the number: the
         head may move meanwhile, and what they build must belong to the hash they key it by."""
@@ -143,7 +143,7 @@ class Flowreg:
 
     def graph(self, number: int | None = None) -> RegistryGraph:
         """The graph of a revision, built once per revision (or read from its snapshot)."""
-        number, key = self._resolved(number)
+        number, key = self.resolved(number)
         with self._lock:
             cached = self._graphs.get(key)
             registry = self._written.get(key) or self._registries.get(key)
@@ -167,7 +167,7 @@ class Flowreg:
     def evaluation(self, day: date, number: int | None = None) -> Evaluation:
         """All hop statuses of a revision on a date, computed once (or read from a
         snapshot)."""
-        number, revision = self._resolved(number)
+        number, revision = self.resolved(number)
         rg = self.graph(number)
         key = (revision, day)
         with self._lock:

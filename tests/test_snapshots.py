@@ -245,3 +245,28 @@ def test_an_answer_keyed_by_a_revision_is_built_from_that_revision(
     assert ev.rg is fr.graph(1) and fr.evaluation(DAYS[1], 1) is ev
     assert "snapshot-vendor" not in ev.rg.graph
     assert "snapshot-vendor" in fr.graph().graph
+
+
+def test_warm_keeps_what_later_commands_read(tmp_path: Path) -> None:
+    """`flowreg warm` keeps the graph and each date's statuses and findings however quick they
+    were; a later command reads them and answers as without them."""
+    from clirun import SEED, flowreg
+
+    db, kept = tmp_path / "flowreg.db", tmp_path / "kept"
+    assert flowreg("apply", SEED, db=db).code == 0
+    first = flowreg("warm", "--as-of", "2018-12-27", "--as-of", "2024-06-30", "--format", "json",
+                    db=db, FLOWREG_SNAPSHOTS=str(kept))
+    assert first.code == 0, first.stderr
+    report = first.json()
+    assert report["kept"] == {"graph": 1, "holdings": 1, "evaluation": 2, "findings": 2}
+    assert [d["as_of"] for d in report["dates"]] == ["2018-12-27", "2024-06-30"]
+    again = flowreg("warm", "--as-of", "2018-12-27", "--format", "json", db=db, FLOWREG_SNAPSHOTS=str(kept)).json()
+    assert again["read"] == {"graph": 1, "evaluation": 1, "findings": 1} and again["kept"] == {}
+    with_kept = flowreg("findings", "--as-of", "2018-12-27", "--format", "json", db=db, FLOWREG_SNAPSHOTS=str(kept))
+    without = flowreg("findings", "--as-of", "2018-12-27", "--format", "json", db=db, FLOWREG_SNAPSHOTS="off")
+    assert with_kept.code == 0 and with_kept.stdout == without.stdout
+
+    off = flowreg("warm", db=db, FLOWREG_SNAPSHOTS="off")
+    assert off.code == 1 and "FLOWREG_SNAPSHOTS is off" in off.stderr
+    bad = flowreg("warm", "--as-of", "2018-13-01", db=db, FLOWREG_SNAPSHOTS=str(kept))
+    assert bad.code == 1 and "--as-of: '2018-13-01' is not a date" in bad.stderr

@@ -24,6 +24,7 @@ from lineage.cli import (
     registry_cmds,
     report_cmds,
     signing_cmds,
+    snapshot_cmds,
     subprocessor_cmds,
 )
 from lineage.cli.output import error, terminal_text
@@ -43,7 +44,7 @@ app = typer.Typer(
 
 _MODULES = (
     registry_cmds, subprocessor_cmds, query_cmds, neo4j_cmds, report_cmds, interop_cmds,
-    discovery_cmds, publish_cmds, signing_cmds,
+    discovery_cmds, publish_cmds, signing_cmds, snapshot_cmds,
 )
 for _module in _MODULES:
     _module.register(app)
