@@ -117,8 +117,11 @@ class Evaluation:
         if any(f.from_ == f.to or next(rg.out_flows(f.to), None) is not None for f in flows):
             return None
         out = Evaluation(rg, self.day, self.law)
-        if "state" not in self.__dict__:
+        if "state" not in self.__dict__ and not self.complete:
             return out  # nothing computed yet: the new one computes lazily too
+        # A complete evaluation read from a snapshot has no state yet: reading it loads the
+        # graph's kept holdings (`RegistryGraph.holdings_from`), far cheaper than judging
+        # every hop of the new graph again.
         state = self.state
         key = (state.holdings.labels.regimes, self.law.areas_key)
         holdings = rg.holdings.get(key)

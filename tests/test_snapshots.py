@@ -270,3 +270,23 @@ def test_warm_keeps_what_later_commands_read(tmp_path: Path) -> None:
     assert off.code == 1 and "FLOWREG_SNAPSHOTS is off" in off.stderr
     bad = flowreg("warm", "--as-of", "2018-13-01", db=db, FLOWREG_SNAPSHOTS=str(kept))
     assert bad.code == 1 and "--as-of: '2018-13-01' is not a date" in bad.stderr
+
+
+def test_a_registration_extends_an_evaluation_read_from_a_snapshot(
+    db: Path, tmp_path: Path, synthetic: tuple[Any, dict[str, Any]]
+) -> None:
+    """A process that read a date's statuses from a snapshot registers a sub-processor: the
+    date's evaluation is extended (complete, every old hop reused), not judged again."""
+    probes = synthetic[1]
+    answers(Flowreg(SqliteStore(db), snapshots=Snapshots(tmp_path / "snaps", min_seconds=0)), probes, DAYS[1])
+    snaps = Snapshots(tmp_path / "snaps", min_seconds=0)
+    fr = Flowreg(SqliteStore(db), snapshots=snaps)
+    before = fr.evaluation(DAYS[1])
+    old = {h.flow: h for h in before.hops()}
+    assert snaps.loaded["evaluation"] == 1
+    fr.apply(with_vendor(fr.registry(), probes), author="test", message="a vendor", expected_head=1)
+    after = fr.evaluation(DAYS[1])
+    assert after is not before and after.complete and after.rg is fr.graph(2)
+    assert all(after._hops[flow] is hop for flow, hop in old.items())  # reused, not judged again
+    assert snaps.loaded["holdings"] == 1
+    assert answers(fr, probes, DAYS[1]) == fresh(db, probes, DAYS[1])
