@@ -26,6 +26,7 @@ holder in the UK attaches UK GDPR itself from 2021-01-01 on the days it holds th
 
 from __future__ import annotations
 
+import pickle
 import weakref
 from bisect import bisect_right
 from collections import defaultdict, deque
@@ -417,6 +418,9 @@ class Holdings:
         self._rg = weakref.ref(rg)
         self.labels = labels
         self._held: dict[str, Mapping[str, Held]] = {}
+        # Categories read from a snapshot and not asked for yet, each pickled on its own: a
+        # query about one category unpickles that one, not the whole registry's holdings.
+        self._kept: dict[str, bytes] = {}
         self._spans: dict[str, Span] = {}
         self._own: dict[str, tuple[int, ...]] = {}
         self._cyclic: set[str] | None = None
@@ -458,6 +462,13 @@ class Holdings:
     def of(self, category: str) -> Mapping[str, Held]:
         """node -> label -> day intervals, for one used category id."""
         found = self._held.get(category)
+        if found is None and self._kept:
+            blob = self._kept.pop(category, None)
+            if blob is not None:
+                with paused_gc():  # the holdings stay with the graph (registry/gcpause.py)
+                    found = self._held[category] = pickle.loads(blob)
+            else:  # another thread may have read it just now
+                found = self._held.get(category)
         if found is None:
             known, span = self._spans, self.span
             spans = [known.get(f.id) or span(f) for f in self.rg.flows_by_used.get(category, ())]
@@ -521,8 +532,12 @@ class Holdings:
         return out
 
     def exported(self) -> dict[str, Any]:
-        """What has been computed so far, as plain data (`lineage.snapshots` keeps it)."""
-        held = {c: dict(h.items()) if isinstance(h, _Layered) else h for c, h in self._held.items()}
+        """What has been computed so far, as plain data with each category pickled on its own
+        (`lineage.snapshots` keeps it; `restored` unpickles a category when it is asked for)."""
+        held = dict(self._kept)
+        for category, found in self._held.items():
+            plain = dict(found.items()) if isinstance(found, _Layered) else found
+            held[category] = pickle.dumps(plain, protocol=pickle.HIGHEST_PROTOCOL)
         return {"labels": self.labels.defined(), "held": held, "spans": self._spans, "own": self._own,
                 "cyclic": self._cyclic}
 
@@ -534,7 +549,7 @@ class Holdings:
         if labels.defined()[:len(kept)] != kept:
             return None
         out = cls(rg, labels)
-        out._held, out._spans, out._own, out._cyclic = data["held"], data["spans"], data["own"], data["cyclic"]
+        out._kept, out._spans, out._own, out._cyclic = dict(data["held"]), data["spans"], data["own"], data["cyclic"]
         return out
 
     def extended(self, rg: RegistryGraph, flows: Sequence[Flow]) -> Holdings:
@@ -543,7 +558,10 @@ class Holdings:
         target gains what it delivers; its source holds the data on the days it sends it, and
         its own place's labels on those days go nowhere else (the source's other flows run on
         days it held the data already). Categories not computed yet are computed from `rg`."""
+        for category in [c for c in self._kept if any(c in rg.carried_used[f.id] for f in flows)]:
+            self.of(category)  # read from its snapshot: the new flows change it
         out = Holdings(rg, self.labels)
+        out._kept = dict(self._kept)  # the categories no new flow carries stay as they are
         out._spans, out._own = self._spans, self._own  # flows and places already known do not change
         out._cyclic = self._cyclic  # a flow into a node no flow leaves closes no cycle
         windows = self.labels.windows

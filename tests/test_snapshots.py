@@ -8,6 +8,7 @@ that everything is kept.
 
 from __future__ import annotations
 
+import pickle
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -290,3 +291,18 @@ def test_a_registration_extends_an_evaluation_read_from_a_snapshot(
     assert all(after._hops[flow] is hop for flow, hop in old.items())  # reused, not judged again
     assert snaps.loaded["holdings"] == 1
     assert answers(fr, probes, DAYS[1]) == fresh(db, probes, DAYS[1])
+
+
+def test_kept_holdings_are_read_one_category_at_a_time(db: Path) -> None:
+    """A query about one category unpickles that category's holdings, not the registry's."""
+    rg = Flowreg(SqliteStore(db)).graph()
+    computed = Holdings(rg, Labels(LAW))
+    for category in rg.used:
+        computed.of(category)
+    restored = Holdings.restored(rg, Labels(LAW), pickle.loads(pickle.dumps(computed.exported())))
+    assert restored is not None and len(restored._kept) == len(rg.used)
+    first = sorted(rg.used)[0]
+    assert restored.of(first) == computed.of(first)
+    assert first not in restored._kept and len(restored._kept) == len(rg.used) - 1
+    assert all(restored.mask(node, first, DAYS[1].toordinal()) == computed.mask(node, first, DAYS[1].toordinal())
+               for node in computed.of(first))
